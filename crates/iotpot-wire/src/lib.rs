@@ -1,0 +1,18 @@
+//! Protocol codecs for iotpot, written sans-I/O.
+//!
+//! Every type here is a state machine fed the bytes that arrived from an
+//! attacker and returning the bytes to send back plus the protocol events it
+//! saw. Nothing here owns a socket, a timer or a task: the async drivers in
+//! `iotpot-frontend` move the bytes. That keeps every parser unit-testable and
+//! fuzzable (see `fuzz/`), and it is the only place that interprets raw
+//! attacker bytes at the protocol level.
+//!
+//! - [`telnet`]: RFC 854/855 command parsing, RFC 1143 ("Q method") option
+//!   negotiation, NAWS (RFC 1073) and TTYPE (RFC 1091) sub-negotiation, IAC
+//!   escaping in both directions.
+//! - [`line`]: the line discipline of a device's login and shell: CR/LF/NUL
+//!   terminators as real clients and bots send them, echo, backspace, ^C, ^D,
+//!   a bounded line length.
+
+pub mod line;
+pub mod telnet;
