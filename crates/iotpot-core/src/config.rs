@@ -1,0 +1,302 @@
+//! The configuration file (`iotpot.toml`) and its defaults.
+//!
+//! Without a file, [`Config::default`] applies: Telnet on 2323 and 23, data in
+//! `./iotpot-data`. `iotpot config default` prints [`DEFAULT_TOML`], the same
+//! defaults with every key commented; a test keeps the two equal.
+//!
+//! Key names are an interface (scripts and later releases rely on them):
+//! `data_dir`, `[[listen]]` with `service`, `address`, `profile`.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// Name of this sensor in every event; empty means the machine's hostname.
+    pub sensor: String,
+    pub listen: Vec<Listen>,
+    pub limits: Limits,
+    pub store: StoreConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Telnet,
+    Http,
+    Netis,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Telnet => "telnet",
+            Service::Http => "http",
+            Service::Netis => "netis",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    pub service: Service,
+    /// `IP:PORT`.
+    pub address: SocketAddr,
+    /// A built-in profile name or a path to a profile TOML file. Unset: the
+    /// service's default (for telnet, one built-in profile chosen once per
+    /// deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_sessions: usize,
+    pub max_sessions_per_ip: usize,
+    /// Seconds to log in before the device hangs up.
+    pub login_timeout: u64,
+    /// Seconds without input before the device hangs up.
+    pub idle_timeout: u64,
+    /// Seconds a session may last at most.
+    pub session_timeout: u64,
+    /// Longest input line kept, in bytes.
+    pub max_line: usize,
+    /// Bytes a session may send in all.
+    pub max_input_bytes: u64,
+    /// Bytes of files a session may create in its virtual filesystem.
+    pub max_vfs_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Write `events.jsonl` in `data_dir`.
+    pub jsonl: bool,
+    /// Write `iotpot.db` (SQLite, WAL) in `data_dir`.
+    pub sqlite: bool,
+    /// Events queued for the writer before sessions wait for it.
+    pub queue: usize,
+    /// Most events written in one transaction.
+    pub batch: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace`, or a tracing filter
+    /// (`iotpot_frontend=debug`). The `RUST_LOG` variable overrides it.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./iotpot-data"),
+            sensor: String::new(),
+            listen: vec![
+                Listen {
+                    service: Service::Telnet,
+                    address: "0.0.0.0:2323".parse().expect("literal address"),
+                    profile: None,
+                },
+                Listen {
+                    service: Service::Telnet,
+                    address: "0.0.0.0:23".parse().expect("literal address"),
+                    profile: None,
+                },
+            ],
+            limits: Limits::default(),
+            store: StoreConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_sessions: 20_000,
+            max_sessions_per_ip: 32,
+            login_timeout: 60,
+            idle_timeout: 300,
+            session_timeout: 3600,
+            max_line: 8192,
+            max_input_bytes: 8 << 20,
+            max_vfs_bytes: 16 << 20,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            jsonl: true,
+            sqlite: true,
+            queue: 65_536,
+            batch: 4096,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+        }
+    }
+}
+
+/// The default configuration, every key commented. `iotpot config default`.
+pub const DEFAULT_TOML: &str = r#"# iotpot configuration. Every key is optional: what is left out keeps the
+# value shown here. Run `iotpot run --config this-file.toml`.
+
+# Where iotpot keeps its data: iotpot.db (SQLite, WAL), events.jsonl,
+# deployment.toml (this deployment's random seed; keep it).
+data_dir = "./iotpot-data"
+
+# Name of this sensor in every event. Empty: the machine's hostname.
+sensor = ""
+
+# One [[listen]] table per listener.
+#   service: "telnet" (more services come in later releases)
+#   address: "IP:PORT". Ports below 1024 need CAP_NET_BIND_SERVICE (see the
+#            README); when that is missing iotpot warns and runs on the others.
+#   profile: a built-in profile (`iotpot profiles list`) or a path to a
+#            profile TOML file. Unset: one built-in profile chosen at random
+#            once per deployment and kept.
+[[listen]]
+service = "telnet"
+address = "0.0.0.0:2323"
+
+[[listen]]
+service = "telnet"
+address = "0.0.0.0:23"
+
+[limits]
+# Concurrent sessions, in all and from one source address. Connections over
+# either limit are closed at once (and counted in iotpot.session.rejected).
+max_sessions = 20000
+max_sessions_per_ip = 32
+# Seconds to log in, seconds without input, seconds a session may last.
+login_timeout = 60
+idle_timeout = 300
+session_timeout = 3600
+# Longest input line kept (bytes); the rest of the line is dropped.
+max_line = 8192
+# Bytes one session may send in all before it is closed.
+max_input_bytes = 8388608
+# Bytes of files one session may create in its virtual filesystem.
+max_vfs_bytes = 16777216
+
+[store]
+# Write events.jsonl (cowrie-compatible JSON lines) in data_dir.
+jsonl = true
+# Write iotpot.db (SQLite) in data_dir: what `iotpot events` and
+# `iotpot sessions` read.
+sqlite = true
+# Events queued for the writer; when it is full, sessions wait (no event is
+# ever dropped).
+queue = 65536
+# Most events written in one transaction.
+batch = 4096
+
+[log]
+# error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.
+level = "info"
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// The file's configuration, or the defaults when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|message| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let l = &self.limits;
+        for (name, v) in [
+            ("limits.max_sessions", l.max_sessions as u64),
+            ("limits.max_sessions_per_ip", l.max_sessions_per_ip as u64),
+            ("limits.login_timeout", l.login_timeout),
+            ("limits.idle_timeout", l.idle_timeout),
+            ("limits.session_timeout", l.session_timeout),
+            ("limits.max_line", l.max_line as u64),
+            ("limits.max_input_bytes", l.max_input_bytes),
+            ("store.queue", self.store.queue as u64),
+            ("store.batch", self.store.batch as u64),
+        ] {
+            if v == 0 {
+                return Err(format!("{name} must be greater than 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The sensor name: `sensor`, or the machine's hostname.
+    pub fn sensor_name(&self) -> String {
+        if !self.sensor.is_empty() {
+            return self.sensor.clone();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "iotpot".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_default_equals_default() {
+        assert_eq!(Config::from_toml(DEFAULT_TOML).unwrap(), Config::default());
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn listeners_and_errors() {
+        let c = Config::from_toml(
+            "data_dir = \"/tmp/x\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:2323\"\nprofile = \"router-tplink\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen.len(), 1);
+        assert_eq!(c.listen[0].profile.as_deref(), Some("router-tplink"));
+        assert!(Config::from_toml("[[listen]]\nservice = \"ssh\"\naddress = \"1.2.3.4:22\"").is_err());
+        assert!(Config::from_toml("dta_dir = \"x\"").unwrap_err().contains("dta_dir"));
+        assert!(Config::from_toml("[limits]\nmax_line = 0").is_err());
+    }
+}

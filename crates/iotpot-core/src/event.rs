@@ -1,0 +1,281 @@
+//! The event catalogue: everything an attacker does becomes one of these.
+//!
+//! Field names follow cowrie's JSON log (`eventid`, `timestamp`, `session`,
+//! `src_ip`, `username`, `input`, `url`, `shasum`, `outfile`, `duration`...) so
+//! existing log pipelines read iotpot's `events.jsonl` unchanged; event ids are
+//! `iotpot.<area>.<what>`. `docs/events.md` documents every variant and a test
+//! keeps the two in sync: add a variant, document it.
+
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use strum::{EnumIter, IntoStaticStr};
+use time::OffsetDateTime;
+
+/// One event: who/where/when, then what ([`EventKind`], flattened into the
+/// same JSON object).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    #[serde(with = "timestamp")]
+    pub timestamp: OffsetDateTime,
+    /// Session id: 12 hex digits, unique per connection.
+    pub session: String,
+    pub src_ip: IpAddr,
+    pub src_port: u16,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    /// Name of the sensor (the machine or site) that saw it.
+    pub sensor: String,
+    /// `telnet`, `http`, `netis`...
+    pub protocol: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened. Serialized with its id in `eventid`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, EnumIter, IntoStaticStr)]
+#[serde(tag = "eventid")]
+pub enum EventKind {
+    /// A connection was accepted and a session started.
+    #[serde(rename = "iotpot.session.connect")]
+    #[strum(serialize = "iotpot.session.connect")]
+    SessionConnect {},
+
+    /// Which persona answered this session.
+    #[serde(rename = "iotpot.session.params")]
+    #[strum(serialize = "iotpot.session.params")]
+    SessionParams {
+        profile: String,
+        arch: String,
+        device_type: String,
+    },
+
+    /// The session ended.
+    #[serde(rename = "iotpot.session.closed")]
+    #[strum(serialize = "iotpot.session.closed")]
+    SessionClosed {
+        /// Seconds since the connection was accepted.
+        duration: f64,
+        /// `client` (the peer closed), `exit`, `idle_timeout`, `login_timeout`,
+        /// `session_timeout`, `login_failed`, `input_limit`, `shutdown`, `error`.
+        reason: String,
+        bytes_in: u64,
+        bytes_out: u64,
+    },
+
+    /// A connection refused by a limit before any session started. Emitted
+    /// at most once per source and limit per minute, with a count.
+    #[serde(rename = "iotpot.session.rejected")]
+    #[strum(serialize = "iotpot.session.rejected")]
+    SessionRejected {
+        /// `max_sessions` or `max_sessions_per_ip`.
+        reason: String,
+        /// Connections refused for this reason since the last such event.
+        count: u64,
+    },
+
+    /// A session hit a resource limit (line length, input bytes, filesystem).
+    #[serde(rename = "iotpot.session.limit")]
+    #[strum(serialize = "iotpot.session.limit")]
+    SessionLimit { limit: String, detail: String },
+
+    /// The client's Telnet negotiation, once per session.
+    #[serde(rename = "iotpot.telnet.negotiation")]
+    #[strum(serialize = "iotpot.telnet.negotiation")]
+    TelnetNegotiation {
+        /// What the client sent, in order, e.g. `["WILL NAWS", "DONT ECHO"]`.
+        options: Vec<String>,
+        width: Option<u16>,
+        height: Option<u16>,
+        ttype: Option<String>,
+    },
+
+    #[serde(rename = "iotpot.login.success")]
+    #[strum(serialize = "iotpot.login.success")]
+    LoginSuccess { username: String, password: String },
+
+    #[serde(rename = "iotpot.login.failed")]
+    #[strum(serialize = "iotpot.login.failed")]
+    LoginFailed { username: String, password: String },
+
+    /// One line typed at the shell. `known` is false when any command in it
+    /// was unknown to the emulation.
+    #[serde(rename = "iotpot.command.input")]
+    #[strum(serialize = "iotpot.command.input")]
+    CommandInput { input: String, known: bool },
+
+    /// A command the shell emulation does not know (what IoTBOX will answer).
+    #[serde(rename = "iotpot.command.unknown")]
+    #[strum(serialize = "iotpot.command.unknown")]
+    CommandUnknown { input: String },
+
+    /// A download command: `wget`, `curl`, `tftp`, `ftpget`...
+    #[serde(rename = "iotpot.download.requested")]
+    #[strum(serialize = "iotpot.download.requested")]
+    DownloadRequested {
+        url: String,
+        /// The tool the attacker used.
+        tool: String,
+        /// Where the attacker asked the file to go (`-` for stdout).
+        outfile: String,
+    },
+
+    /// A file the attacker built or changed in the virtual filesystem
+    /// (`echo -ne` droppers, `>` redirections). Emitted once the file is done:
+    /// when it is executed, made executable, moved, or the session ends.
+    #[serde(rename = "iotpot.file.written")]
+    #[strum(serialize = "iotpot.file.written")]
+    FileWritten {
+        outfile: String,
+        shasum: String,
+        size: u64,
+        /// `elf`, `script` or `data`, from the first bytes.
+        kind: String,
+        /// Hex of the whole file when it is at most 64 KiB; larger files are
+        /// kept only by the sample store of a later release.
+        content: Option<String>,
+    },
+
+    /// The attacker ran a file (`./x`, `sh x`): never executed, only recorded.
+    #[serde(rename = "iotpot.file.executed")]
+    #[strum(serialize = "iotpot.file.executed")]
+    FileExecuted {
+        outfile: String,
+        shasum: Option<String>,
+        args: String,
+    },
+}
+
+impl EventKind {
+    /// The `eventid` string.
+    pub fn eventid(&self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Event {
+    /// JSON as written to `events.jsonl`: one object, no newline.
+    pub fn to_json(&self) -> String {
+        // Serializing this type cannot fail: no maps with non-string keys,
+        // no floats other than finite durations.
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(
+                "{{\"eventid\":\"iotpot.internal.error\",\"error\":{:?}}}",
+                e.to_string()
+            )
+        })
+    }
+}
+
+/// Where and from whom a session came. Carried by every event of it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub session: String,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub sensor: std::sync::Arc<str>,
+    pub protocol: &'static str,
+}
+
+impl SessionInfo {
+    pub fn new(src: SocketAddr, dst: SocketAddr, sensor: std::sync::Arc<str>, protocol: &'static str) -> Self {
+        SessionInfo {
+            session: new_session_id(),
+            src,
+            dst,
+            sensor,
+            protocol,
+        }
+    }
+
+    pub fn event(&self, kind: EventKind) -> Event {
+        Event {
+            timestamp: OffsetDateTime::now_utc(),
+            session: self.session.clone(),
+            src_ip: self.src.ip(),
+            src_port: self.src.port(),
+            dst_ip: self.dst.ip(),
+            dst_port: self.dst.port(),
+            sensor: self.sensor.to_string(),
+            protocol: self.protocol.to_string(),
+            kind,
+        }
+    }
+}
+
+/// A fresh session id: 12 lowercase hex digits, like cowrie's.
+pub fn new_session_id() -> String {
+    format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff)
+}
+
+impl Default for SessionInfo {
+    fn default() -> Self {
+        let a = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+        SessionInfo::new(a, a, "iotpot".into(), "telnet")
+    }
+}
+
+/// cowrie's timestamp format: RFC 3339 UTC with microseconds and `Z`.
+pub mod timestamp {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    use time::OffsetDateTime;
+
+    pub fn format(t: &OffsetDateTime) -> String {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        t.format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+        ))
+        .unwrap_or_default()
+    }
+
+    pub fn parse(s: &str) -> Option<OffsetDateTime> {
+        OffsetDateTime::parse(s, &Rfc3339).ok()
+    }
+
+    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(&s).ok_or_else(|| serde::de::Error::custom(format!("bad timestamp {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn json_is_flat_and_cowrie_shaped() {
+        let info = SessionInfo::new(
+            "203.0.113.9:40000".parse().unwrap(),
+            "192.0.2.1:23".parse().unwrap(),
+            "s1".into(),
+            "telnet",
+        );
+        let ev = info.event(EventKind::LoginSuccess {
+            username: "root".into(),
+            password: "xc3511".into(),
+        });
+        let v: serde_json::Value = serde_json::from_str(&ev.to_json()).unwrap();
+        assert_eq!(v["eventid"], "iotpot.login.success");
+        assert_eq!(v["src_ip"], "203.0.113.9");
+        assert_eq!(v["dst_port"], 23);
+        assert_eq!(v["username"], "root");
+        assert_eq!(v["session"].as_str().unwrap().len(), 12);
+        let ts = v["timestamp"].as_str().unwrap();
+        assert!(ts.ends_with('Z') && ts.len() == 27, "{ts}");
+        let back: Event = serde_json::from_str(&ev.to_json()).unwrap();
+        assert_eq!(back.kind, ev.kind);
+    }
+
+    #[test]
+    fn every_event_has_a_namespaced_id() {
+        for kind in EventKind::iter() {
+            assert!(kind.eventid().starts_with("iotpot."), "{}", kind.eventid());
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! Device profiles: the data that makes a listener look like one real device.
+//!
+//! A profile is a TOML file (schema: [`Profile`], documented for users in
+//! `docs/profiles.md`). The built-in ones are compiled in from `profiles/`.
+//! Strings may hold placeholders filled once per deployment
+//! ([`crate::deployment::Deployment`]) so that two honeypots never share a
+//! fixed hostname, MAC or serial:
+//!
+//! | placeholder | value |
+//! |---|---|
+//! | `{hostname}` | the resolved `system.hostname` |
+//! | `{suffix}` | 4 hex digits (`a3f0`) |
+//! | `{SUFFIX}` | the same, upper case |
+//! | `{mac}` | `system.oui` + 3 random bytes, `00:12:16:a3:f0:11` |
+//! | `{MAC}` / `{mac_plain}` | upper case with colons / lower case without |
+//! | `{serial}` | `system.serial`, each `#` a random digit, `?` a hex digit |
+//! | `{ip}` | the device's LAN address, `192.168.1.x` style |
+//!
+//! [`Profile::instantiate`] turns a profile into a [`Persona`]: the same data
+//! with every placeholder resolved, shared read-only by all its sessions.
+
+use crate::arch::Arch;
+use crate::deployment::Deployment;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The built-in profiles, `(name, TOML)`.
+pub const BUILTIN: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Identifier used in `[[listen]] profile = "..."`.
+    pub name: String,
+    /// The real device family it imitates.
+    pub description: String,
+    /// `DVR`, `NVR`, `IP Camera`, `Router`, `Modem`, `Set-Top-Box`, `CPE`, `Gateway`...
+    pub device_type: String,
+    pub arch: Arch,
+    #[serde(default)]
+    pub telnet: TelnetProfile,
+    #[serde(default)]
+    pub auth: AuthPolicy,
+    #[serde(default)]
+    pub system: SystemProfile,
+    /// Extra directories and files over the standard embedded tree.
+    #[serde(default)]
+    pub fs: FsOverlay,
+    /// Fixed answers: an exact command line -> its output.
+    #[serde(default)]
+    pub commands: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelnetProfile {
+    /// Hex of the bytes sent on connect, before anything else. Starting with
+    /// `ff` (IAC) matters: Mirai's scanner ignores servers that open with text.
+    pub negotiation: String,
+    /// Text after the negotiation, before the first login prompt.
+    pub banner: String,
+    pub login_prompt: String,
+    pub password_prompt: String,
+    /// Printed after a wrong password, before the next login prompt.
+    pub login_incorrect: String,
+    /// Printed after a successful login.
+    pub motd: String,
+    /// The shell prompt.
+    pub prompt: String,
+    /// Failed logins before the device hangs up.
+    pub max_attempts: u32,
+    /// Options we agree to enable on our side (WILL).
+    pub local_options: Vec<u8>,
+    /// Options we let the client enable (DO).
+    pub remote_options: Vec<u8>,
+}
+
+impl Default for TelnetProfile {
+    fn default() -> Self {
+        TelnetProfile {
+            // BusyBox telnetd: DO ECHO, DO NAWS, DO LFLOW, WILL ECHO, WILL SGA.
+            negotiation: "fffd01fffd1ffffd21fffb01fffb03".into(),
+            banner: "".into(),
+            login_prompt: "\r\n{hostname} login: ".into(),
+            password_prompt: "Password: ".into(),
+            login_incorrect: "Login incorrect\r\n".into(),
+            motd: "\r\n\r\nBusyBox v1.19.4 (2014-03-12 10:22:08 CST) built-in shell (ash)\r\nEnter 'help' for a list of built-in commands.\r\n\r\n".into(),
+            prompt: "# ".into(),
+            max_attempts: 3,
+            local_options: vec![1, 3],
+            remote_options: vec![3, 24, 31],
+        }
+    }
+}
+
+/// Which credentials log in.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, tag = "policy", rename_all = "snake_case")]
+pub enum AuthPolicy {
+    /// Any user name and password.
+    #[default]
+    Any,
+    /// Only the listed `user:password` pairs.
+    List { credentials: Vec<String> },
+    /// Refuse the first `count` attempts of a session whatever they are, then
+    /// accept anything (looks less like a honeypot than accepting at once).
+    RejectFirst { count: u32 },
+    /// Per user name: the passwords that work (`*` for any). Unlisted users
+    /// are refused.
+    PerUser { users: BTreeMap<String, Vec<String>> },
+}
+
+impl AuthPolicy {
+    /// Whether this login succeeds; `attempt` counts from 0 in the session.
+    pub fn accepts(&self, user: &str, password: &str, attempt: u32) -> bool {
+        match self {
+            AuthPolicy::Any => true,
+            AuthPolicy::List { credentials } => credentials.iter().any(|c| {
+                c.split_once(':')
+                    .is_some_and(|(u, p)| u == user && p == password)
+            }),
+            AuthPolicy::RejectFirst { count } => attempt >= *count,
+            AuthPolicy::PerUser { users } => users
+                .get(user)
+                .is_some_and(|pw| pw.iter().any(|p| p == "*" || p == password)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SystemProfile {
+    pub hostname: String,
+    /// `uname -r`.
+    pub kernel_release: String,
+    /// `uname -v`.
+    pub kernel_version: String,
+    /// The first line `busybox` prints, without "multi-call binary.".
+    pub busybox: String,
+    /// Applets this BusyBox has; empty means the built-in default list.
+    pub applets: Vec<String>,
+    /// How the shell names itself in errors: `-sh` for a login shell.
+    pub shell_name: String,
+    /// `/proc/mounts`; empty means a generic embedded layout.
+    pub mounts: String,
+    /// `/proc/cpuinfo`; empty means the architecture's default.
+    pub cpuinfo: String,
+    /// Process list: one `PID USER VSZ STAT COMMAND` line per process,
+    /// whitespace-separated, command last.
+    pub processes: Vec<String>,
+    /// First three bytes of the MAC (the vendor's OUI), `00:12:16`.
+    pub oui: String,
+    /// Pattern of the serial number (`#` digit, `?` hex digit).
+    pub serial: String,
+    /// Total memory in KiB, for `free` and `/proc/meminfo`.
+    pub mem_kib: u64,
+    /// The user a login shell runs as when the login name is not in /etc/passwd.
+    pub default_user: String,
+}
+
+impl Default for SystemProfile {
+    fn default() -> Self {
+        SystemProfile {
+            hostname: "(none)".into(),
+            kernel_release: "3.10.14".into(),
+            kernel_version: "#1 Mon Jan 5 10:21:03 CST 2015".into(),
+            busybox: "BusyBox v1.19.4 (2014-03-12 10:22:08 CST)".into(),
+            applets: Vec::new(),
+            shell_name: "-sh".into(),
+            mounts: String::new(),
+            cpuinfo: String::new(),
+            processes: Vec::new(),
+            oui: "00:12:16".into(),
+            serial: "############".into(),
+            mem_kib: 61_440,
+            default_user: "root".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct FsOverlay {
+    pub dirs: Vec<String>,
+    pub files: BTreeMap<String, String>,
+    /// `path = "target"` symbolic links.
+    pub links: BTreeMap<String, String>,
+}
+
+/// A profile with every per-deployment placeholder resolved.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    pub profile: Profile,
+    /// The raw opening bytes (decoded from `telnet.negotiation`).
+    pub negotiation: Vec<u8>,
+    pub mac: String,
+    pub serial: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("unknown profile {0:?} (built-in: {1})")]
+    Unknown(String, String),
+    #[error("reading profile {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("profile {name}: {message}")]
+    Invalid { name: String, message: String },
+}
+
+impl Profile {
+    pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let p: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
+            name: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// A built-in profile by name, or a TOML file when `spec` is a path
+    /// (contains `/` or ends in `.toml`).
+    pub fn load(spec: &str) -> Result<Profile, ProfileError> {
+        if spec.contains('/') || spec.ends_with(".toml") {
+            let text = std::fs::read_to_string(Path::new(spec)).map_err(|source| {
+                ProfileError::Io {
+                    path: spec.to_string(),
+                    source,
+                }
+            })?;
+            return Profile::from_toml(&text, spec);
+        }
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == spec).ok_or_else(|| {
+            ProfileError::Unknown(
+                spec.to_string(),
+                BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            )
+        })?;
+        Profile::from_toml(text, spec)
+    }
+
+    /// Every built-in profile, parsed.
+    pub fn builtins() -> Vec<Profile> {
+        BUILTIN
+            .iter()
+            .filter_map(|(name, text)| Profile::from_toml(text, name).ok())
+            .collect()
+    }
+
+    fn validate(&self) -> Result<(), ProfileError> {
+        let bad = |message: String| ProfileError::Invalid {
+            name: self.name.clone(),
+            message,
+        };
+        hex::decode(&self.telnet.negotiation)
+            .map_err(|e| bad(format!("telnet.negotiation is not hex: {e}")))?;
+        if self.telnet.max_attempts == 0 {
+            return Err(bad("telnet.max_attempts must be at least 1".into()));
+        }
+        if self.system.oui.split(':').count() != 3 {
+            return Err(bad(format!("system.oui {:?} is not like 00:12:16", self.system.oui)));
+        }
+        for p in &self.system.processes {
+            if p.split_whitespace().count() < 5 {
+                return Err(bad(format!("process line {p:?} needs PID USER VSZ STAT COMMAND")));
+            }
+        }
+        for path in self.fs.files.keys().chain(&self.fs.dirs).chain(self.fs.links.keys()) {
+            if !path.starts_with('/') {
+                return Err(bad(format!("fs path {path:?} must be absolute")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolve placeholders with this deployment's values.
+    pub fn instantiate(&self, deployment: &Deployment) -> Persona {
+        let d = |key: &str| deployment.derive(&self.name, key);
+        let suffix = format!("{:04x}", d("suffix") & 0xffff);
+        let m = d("mac").to_be_bytes();
+        let mac = format!("{}:{:02x}:{:02x}:{:02x}", self.system.oui.to_lowercase(), m[5], m[6], m[7]);
+        let mut serial = String::new();
+        let mut r = d("serial");
+        for c in self.system.serial.chars() {
+            let (digit, radix) = match c {
+                '#' => (true, 10),
+                '?' => (true, 16),
+                _ => (false, 0),
+            };
+            if digit {
+                if r < 16 {
+                    r = r.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(d("serial2"));
+                }
+                let v = (r % radix) as u32;
+                r /= radix;
+                serial.push(std::char::from_digit(v, radix as u32).unwrap_or('0').to_ascii_uppercase());
+            } else {
+                serial.push(c);
+            }
+        }
+        let ip = format!("192.168.{}.{}", [0, 1, 1, 1, 2, 10][(d("net") % 6) as usize], 2 + d("host") % 250);
+        let basic = Vars {
+            hostname: String::new(),
+            suffix: suffix.clone(),
+            mac: mac.clone(),
+            serial: serial.clone(),
+            ip,
+        };
+        let hostname = basic.fill(&self.system.hostname);
+        let vars = Vars { hostname, ..basic };
+        let mut p = self.clone();
+        vars.fill_profile(&mut p);
+        let negotiation = hex::decode(&p.telnet.negotiation).unwrap_or_default();
+        Persona {
+            profile: p,
+            negotiation,
+            mac,
+            serial,
+        }
+    }
+}
+
+struct Vars {
+    hostname: String,
+    suffix: String,
+    mac: String,
+    serial: String,
+    ip: String,
+}
+
+impl Vars {
+    fn fill(&self, s: &str) -> String {
+        if !s.contains('{') {
+            return s.to_string();
+        }
+        s.replace("{hostname}", &self.hostname)
+            .replace("{suffix}", &self.suffix)
+            .replace("{SUFFIX}", &self.suffix.to_uppercase())
+            .replace("{mac}", &self.mac)
+            .replace("{MAC}", &self.mac.to_uppercase())
+            .replace("{mac_plain}", &self.mac.replace(':', ""))
+            .replace("{serial}", &self.serial)
+            .replace("{ip}", &self.ip)
+    }
+
+    fn fill_profile(&self, p: &mut Profile) {
+        let t = &mut p.telnet;
+        for s in [
+            &mut t.banner,
+            &mut t.login_prompt,
+            &mut t.password_prompt,
+            &mut t.login_incorrect,
+            &mut t.motd,
+            &mut t.prompt,
+        ] {
+            *s = self.fill(s);
+        }
+        let s = &mut p.system;
+        s.hostname = self.hostname.clone();
+        for v in [&mut s.mounts, &mut s.cpuinfo, &mut s.kernel_version] {
+            *v = self.fill(v);
+        }
+        for v in &mut s.processes {
+            *v = self.fill(v);
+        }
+        for v in p.fs.files.values_mut() {
+            *v = self.fill(v);
+        }
+        for v in p.commands.values_mut() {
+            *v = self.fill(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn builtins_parse_and_cover_the_mission() {
+        let mut names = BTreeSet::new();
+        for (name, text) in BUILTIN {
+            let p = Profile::from_toml(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&p.name, name, "file name and profile name differ");
+            assert!(names.insert(p.name.clone()));
+            let neg = hex::decode(&p.telnet.negotiation).unwrap();
+            assert_eq!(neg.first(), Some(&0xff), "{name}: must open with IAC for Mirai");
+            assert_ne!(
+                neg,
+                vec![0xff, 0xfd, 0x1f],
+                "{name}: a lone DO NAWS is cowrie's nmap signature"
+            );
+        }
+        assert!(names.len() >= 20, "only {} built-in profiles", names.len());
+        let profiles = Profile::builtins();
+        let arches: BTreeSet<_> = profiles.iter().map(|p| p.arch.name()).collect();
+        for a in ["armel", "mips", "mipsel", "ppc", "i686", "sh4"] {
+            assert!(arches.contains(a), "no built-in profile for {a}");
+        }
+        let types: BTreeSet<_> = profiles.iter().map(|p| p.device_type.as_str()).collect();
+        for t in ["DVR", "Router", "IP Camera", "Set-Top-Box", "Modem", "NVR", "CPE", "Gateway"] {
+            assert!(types.contains(t), "no built-in {t} profile");
+        }
+    }
+
+    #[test]
+    fn deployments_differ_but_are_stable() {
+        let p = Profile::load("dvr-xiongmai").unwrap();
+        let a = Deployment::from_seed([1; 32]);
+        let b = Deployment::from_seed([2; 32]);
+        let pa = p.instantiate(&a);
+        let pa2 = p.instantiate(&a);
+        let pb = p.instantiate(&b);
+        assert_eq!(pa.mac, pa2.mac);
+        assert_eq!(pa.serial, pa2.serial);
+        assert_ne!(pa.mac, pb.mac);
+        assert!(!pa.profile.telnet.login_prompt.contains('{'));
+        assert!(pa.mac.starts_with(&p.system.oui.to_lowercase()));
+        assert_eq!(pa.serial.len(), p.system.serial.len());
+    }
+
+    #[test]
+    fn auth_policies() {
+        let any = AuthPolicy::Any;
+        assert!(any.accepts("x", "y", 0));
+        let list = AuthPolicy::List {
+            credentials: vec!["root:xc3511".into()],
+        };
+        assert!(list.accepts("root", "xc3511", 5));
+        assert!(!list.accepts("root", "admin", 0));
+        let rf = AuthPolicy::RejectFirst { count: 2 };
+        assert!(!rf.accepts("a", "b", 1));
+        assert!(rf.accepts("a", "b", 2));
+        let mut users = BTreeMap::new();
+        users.insert("admin".to_string(), vec!["*".to_string()]);
+        users.insert("root".to_string(), vec!["vizxv".to_string()]);
+        let pu = AuthPolicy::PerUser { users };
+        assert!(pu.accepts("admin", "whatever", 0));
+        assert!(pu.accepts("root", "vizxv", 0));
+        assert!(!pu.accepts("root", "root", 0));
+        assert!(!pu.accepts("guest", "guest", 0));
+    }
+
+    #[test]
+    fn file_profiles_load_and_errors_are_clear() {
+        let dir = std::env::temp_dir().join(format!("iotpot-prof-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mine.toml");
+        std::fs::write(
+            &path,
+            "name = \"mine\"\ndescription = \"x\"\ndevice_type = \"Router\"\narch = \"mips\"\n",
+        )
+        .unwrap();
+        let p = Profile::load(path.to_str().unwrap()).unwrap();
+        assert_eq!(p.name, "mine");
+        let err = Profile::load("no-such-profile").unwrap_err().to_string();
+        assert!(err.contains("dvr-xiongmai"), "{err}");
+        std::fs::write(&path, "name = 1").unwrap();
+        assert!(Profile::load(path.to_str().unwrap()).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
