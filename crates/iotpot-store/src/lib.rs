@@ -1,1 +1,25 @@
-//! stub
+//! The store: where every event goes, and where everything a user sees is
+//! read from. The only code that writes SQL.
+//!
+//! - [`bus`]: a bounded channel from the sessions to one writer thread. When
+//!   the writer falls behind, senders wait (backpressure): no event is ever
+//!   dropped silently, and memory never grows without bound.
+//! - [`jsonl`]: `events.jsonl`, one cowrie-compatible JSON object a line.
+//! - [`sqlite`]: `iotpot.db` (WAL, batched transactions, versioned schema).
+//! - [`query`]: what `iotpot events` and `iotpot sessions` read.
+
+pub mod bus;
+pub mod jsonl;
+pub mod query;
+pub mod sqlite;
+
+pub use bus::{Bus, EventTx};
+
+/// A destination for events, written in batches by the bus's writer thread.
+pub trait Sink: Send {
+    fn name(&self) -> &'static str;
+    /// Write one batch; `json[i]` is `events[i]` already serialized.
+    fn write(&mut self, events: &[iotpot_core::Event], json: &[String]) -> anyhow::Result<()>;
+    /// Make everything written so far durable.
+    fn flush(&mut self) -> anyhow::Result<()>;
+}

@@ -1,0 +1,123 @@
+//! The event bus: sessions → bounded channel → one writer thread → sinks.
+
+use crate::Sink;
+use iotpot_core::Event;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tokio::sync::mpsc;
+
+/// Counters a user can read (and the writer logs).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub written: AtomicU64,
+    /// Events refused by [`EventTx::try_send`] because the queue was full.
+    pub dropped: AtomicU64,
+    pub sink_errors: AtomicU64,
+}
+
+/// The sending side, cloned into every session.
+#[derive(Clone, Debug)]
+pub struct EventTx {
+    tx: mpsc::Sender<Event>,
+    stats: Arc<Stats>,
+}
+
+impl EventTx {
+    /// Queue an event, waiting while the queue is full (backpressure).
+    pub async fn send(&self, event: Event) {
+        if self.tx.send(event).await.is_err() {
+            // Only after shutdown: the writer is gone.
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("event bus closed: event lost");
+        }
+    }
+
+    /// Queue without waiting (for places that must never block, such as the
+    /// accept loop). A full queue counts the event as dropped.
+    pub fn try_send(&self, event: Event) -> bool {
+        match self.tx.try_send(event) {
+            Ok(()) => true,
+            Err(_) => {
+                let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_power_of_two() {
+                    tracing::warn!(dropped = n, "event queue full: events dropped (counted)");
+                }
+                false
+            }
+        }
+    }
+
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+}
+
+/// The writer thread. Dropping every [`EventTx`] and calling
+/// [`Bus::finish`] drains the queue, flushes the sinks and joins the thread.
+pub struct Bus {
+    thread: Option<JoinHandle<()>>,
+    stats: Arc<Stats>,
+}
+
+impl Bus {
+    /// Start the writer with these sinks. `queue` bounds the channel, `batch`
+    /// the events written per transaction.
+    pub fn start(sinks: Vec<Box<dyn Sink>>, queue: usize, batch: usize) -> (Bus, EventTx) {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let stats = Arc::new(Stats::default());
+        let s = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("iotpot-store".into())
+            .spawn(move || writer(rx, sinks, batch.max(1), s))
+            .expect("spawning the store writer thread");
+        (
+            Bus {
+                thread: Some(thread),
+                stats: stats.clone(),
+            },
+            EventTx { tx, stats },
+        )
+    }
+
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Wait until every queued event is written (all senders must be gone).
+    pub fn finish(mut self) {
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                tracing::error!("store writer thread panicked");
+            }
+        }
+    }
+}
+
+fn writer(mut rx: mpsc::Receiver<Event>, mut sinks: Vec<Box<dyn Sink>>, batch: usize, stats: Arc<Stats>) {
+    let mut events = Vec::with_capacity(batch);
+    let mut json = Vec::with_capacity(batch);
+    while let Some(first) = rx.blocking_recv() {
+        events.push(first);
+        while events.len() < batch {
+            match rx.try_recv() {
+                Ok(e) => events.push(e),
+                Err(_) => break,
+            }
+        }
+        json.extend(events.iter().map(Event::to_json));
+        for sink in sinks.iter_mut() {
+            if let Err(e) = sink.write(&events, &json).and_then(|_| sink.flush()) {
+                stats.sink_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(sink = sink.name(), error = %e, events = events.len(), "sink write failed");
+            }
+        }
+        stats.written.fetch_add(events.len() as u64, Ordering::Relaxed);
+        events.clear();
+        json.clear();
+    }
+    let dropped = stats.dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        tracing::warn!(dropped, "events were dropped because the queue was full");
+    }
+}

@@ -1,0 +1,178 @@
+//! Reading the store back: what `iotpot events` and `iotpot sessions` show.
+
+use rusqlite::{params_from_iter, Connection};
+use serde_json::Value;
+
+/// One stored event, as the CLI shows it.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: i64,
+    pub timestamp: String,
+    pub eventid: String,
+    pub session: String,
+    pub src_ip: String,
+    /// The whole event, as written to `events.jsonl`.
+    pub data: Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub session: Option<String>,
+    /// An exact id, or a prefix ending in `.` / `*` (`iotpot.login.`).
+    pub eventid: Option<String>,
+    pub src_ip: Option<String>,
+    pub limit: usize,
+}
+
+/// The most recent events matching the filter, oldest first.
+pub fn events(conn: &Connection, f: &EventFilter) -> anyhow::Result<Vec<EventRow>> {
+    let mut sql = String::from("SELECT id, timestamp, eventid, session, src_ip, data FROM events WHERE 1=1");
+    let mut args: Vec<String> = Vec::new();
+    if let Some(s) = &f.session {
+        args.push(s.clone());
+        sql.push_str(&format!(" AND session = ?{}", args.len()));
+    }
+    if let Some(e) = &f.eventid {
+        if let Some(prefix) = e.strip_suffix('*').or_else(|| e.ends_with('.').then_some(e.as_str())) {
+            args.push(format!("{}%", prefix.replace('%', "")));
+            sql.push_str(&format!(" AND eventid LIKE ?{}", args.len()));
+        } else {
+            args.push(e.clone());
+            sql.push_str(&format!(" AND eventid = ?{}", args.len()));
+        }
+    }
+    if let Some(ip) = &f.src_ip {
+        args.push(ip.clone());
+        sql.push_str(&format!(" AND src_ip = ?{}", args.len()));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit.max(1)));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows: Vec<EventRow> = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            let data: String = r.get(5)?;
+            Ok(EventRow {
+                id: r.get(0)?,
+                timestamp: r.get(1)?,
+                eventid: r.get(2)?,
+                session: r.get(3)?,
+                src_ip: r.get(4)?,
+                data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// One session, as the CLI shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub session: String,
+    pub start: String,
+    pub end: Option<String>,
+    pub src_ip: String,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub protocol: String,
+    pub profile: Option<String>,
+    pub arch: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub login_ok: bool,
+    pub login_attempts: i64,
+    pub commands: i64,
+    pub downloads: i64,
+    pub duration: Option<f64>,
+    pub close_reason: Option<String>,
+}
+
+/// The most recent sessions (newest last), optionally from one source.
+pub fn sessions(conn: &Connection, src_ip: Option<&str>, limit: usize) -> anyhow::Result<Vec<SessionRow>> {
+    let mut sql = String::from(
+        "SELECT session, start, end, src_ip, src_port, dst_port, protocol, profile, arch, username, password,
+                login_ok, login_attempts, commands, downloads, duration, close_reason
+         FROM sessions",
+    );
+    let mut args = Vec::new();
+    if let Some(ip) = src_ip {
+        sql.push_str(" WHERE src_ip = ?1");
+        args.push(ip.to_string());
+    }
+    sql.push_str(&format!(" ORDER BY start DESC, rowid DESC LIMIT {}", limit.max(1)));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows: Vec<SessionRow> = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(SessionRow {
+                session: r.get(0)?,
+                start: r.get(1)?,
+                end: r.get(2)?,
+                src_ip: r.get(3)?,
+                src_port: r.get(4)?,
+                dst_port: r.get(5)?,
+                protocol: r.get(6)?,
+                profile: r.get(7)?,
+                arch: r.get(8)?,
+                username: r.get(9)?,
+                password: r.get(10)?,
+                login_ok: r.get::<_, i64>(11)? != 0,
+                login_attempts: r.get(12)?,
+                commands: r.get(13)?,
+                downloads: r.get(14)?,
+                duration: r.get(15)?,
+                close_reason: r.get(16)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.reverse();
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{jsonl::JsonlSink, sqlite, sqlite::SqliteSink, Bus, Sink};
+    use iotpot_core::{EventKind, SessionInfo};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn events_round_trip_through_both_sinks() {
+        let dir = std::env::temp_dir().join(format!("iotpot-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("iotpot.db");
+        let sinks: Vec<Box<dyn Sink>> = vec![
+            Box::new(JsonlSink::open(&dir.join("events.jsonl")).unwrap()),
+            Box::new(SqliteSink::open(&db).unwrap()),
+        ];
+        // A tiny queue: senders must wait, nothing may be lost.
+        let (bus, tx) = Bus::start(sinks, 2, 3);
+        let info = SessionInfo::new("198.51.100.2:5555".parse().unwrap(), "127.0.0.1:2323".parse().unwrap(), "t".into(), "telnet");
+        tx.send(info.event(EventKind::SessionConnect {})).await;
+        tx.send(info.event(EventKind::LoginFailed { username: "root".into(), password: "x".into() })).await;
+        tx.send(info.event(EventKind::LoginSuccess { username: "root".into(), password: "xc3511".into() })).await;
+        for i in 0..100 {
+            tx.send(info.event(EventKind::CommandInput { input: format!("echo {i}"), known: true })).await;
+        }
+        tx.send(info.event(EventKind::SessionClosed { duration: 1.5, reason: "exit".into(), bytes_in: 1, bytes_out: 2 })).await;
+        drop(tx);
+        bus.finish();
+        let conn = sqlite::open_read(&db).unwrap();
+        let all = events(&conn, &EventFilter { limit: 1000, ..Default::default() }).unwrap();
+        assert_eq!(all.len(), 104);
+        assert_eq!(all[0].eventid, "iotpot.session.connect");
+        assert_eq!(all[103].data["reason"], "exit");
+        let logins = events(&conn, &EventFilter { eventid: Some("iotpot.login.*".into()), limit: 10, ..Default::default() }).unwrap();
+        assert_eq!(logins.len(), 2);
+        let s = sessions(&conn, None, 10).unwrap();
+        assert_eq!(s.len(), 1);
+        assert!(s[0].login_ok);
+        assert_eq!(s[0].password.as_deref(), Some("xc3511"));
+        assert_eq!(s[0].commands, 100);
+        assert_eq!(s[0].login_attempts, 2);
+        assert_eq!(s[0].close_reason.as_deref(), Some("exit"));
+        let lines = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 104);
+        let wal: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(wal, "wal");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
