@@ -1,0 +1,237 @@
+//! Listeners: bind, accept, enforce the connection limits, shut down cleanly.
+
+use crate::telnet::driver::{self, Context};
+use iotpot_core::config::{Limits, Service};
+use iotpot_core::{EventKind, Persona, SessionInfo};
+use iotpot_shell::System;
+use iotpot_store::EventTx;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// One listener to start.
+pub struct ListenerSpec {
+    pub service: Service,
+    pub address: SocketAddr,
+    pub persona: Persona,
+}
+
+struct Bound {
+    listener: TcpListener,
+    local: SocketAddr,
+    ctx: Arc<Context>,
+}
+
+/// Every listener of the honeypot and their shared limits.
+pub struct Frontend {
+    bound: Vec<Bound>,
+    limits: Limits,
+    events: EventTx,
+    sensor: Arc<str>,
+}
+
+impl Frontend {
+    /// Bind every listener. A privileged port that cannot be bound for lack
+    /// of permission is a warning; any other failure, or no listener at all,
+    /// is an error.
+    pub async fn bind(specs: Vec<ListenerSpec>, limits: Limits, events: EventTx, sensor: &str) -> anyhow::Result<Frontend> {
+        let mut bound = Vec::new();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        for spec in specs {
+            if spec.service != Service::Telnet {
+                anyhow::bail!("[[listen]] {}: service {:?} is not available in this release", spec.address, spec.service.name());
+            }
+            let listener = match TcpListener::bind(spec.address).await {
+                Ok(l) => l,
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && spec.address.port() < 1024 => {
+                    tracing::warn!(
+                        address = %spec.address,
+                        "cannot bind privileged port {} (permission denied): skipping this listener. \
+                         Grant CAP_NET_BIND_SERVICE or redirect the port (see README)",
+                        spec.address.port()
+                    );
+                    continue;
+                }
+                Err(e) => anyhow::bail!("binding {} ({}): {e}", spec.address, spec.service.name()),
+            };
+            let local = listener.local_addr()?;
+            tracing::info!(address = %local, service = spec.service.name(), profile = %spec.persona.profile.name, "listening");
+            let device = System::new(spec.persona, now);
+            bound.push(Bound {
+                listener,
+                local,
+                ctx: Arc::new(Context {
+                    device,
+                    limits: limits.clone(),
+                    events: events.clone(),
+                }),
+            });
+        }
+        if bound.is_empty() {
+            anyhow::bail!("no listener could be started");
+        }
+        Ok(Frontend {
+            bound,
+            limits,
+            events,
+            sensor: sensor.into(),
+        })
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.bound.iter().map(|b| b.local).collect()
+    }
+
+    /// Accept and serve until `shutdown`, then wait for every session to
+    /// finish writing its events.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let tracker = TaskTracker::new();
+        let conns = Arc::new(Connections::default());
+        let mut accept_loops = Vec::new();
+        for b in self.bound {
+            accept_loops.push(tokio::spawn(accept_loop(
+                b,
+                self.limits.clone(),
+                self.events.clone(),
+                self.sensor.clone(),
+                conns.clone(),
+                tracker.clone(),
+                shutdown.clone(),
+            )));
+        }
+        for l in accept_loops {
+            let _ = l.await;
+        }
+        tracker.close();
+        tracker.wait().await;
+    }
+}
+
+/// Live connections, overall and per source address.
+#[derive(Default)]
+struct Connections {
+    inner: Mutex<ConnState>,
+}
+
+#[derive(Default)]
+struct ConnState {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+    /// Rejections not yet reported: (count, when the last report went out).
+    rejected: HashMap<(IpAddr, &'static str), (u64, Option<Instant>)>,
+}
+
+/// Holds one connection slot; frees it when dropped.
+struct Slot {
+    conns: Arc<Connections>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut s = self.conns.inner.lock().unwrap_or_else(|e| e.into_inner());
+        s.total -= 1;
+        if let Some(n) = s.per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                s.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Connections {
+    /// Take a slot, or say which limit refused it and how many refusals to
+    /// report now (at most one report per source and limit per minute).
+    fn acquire(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<Slot, (&'static str, Option<u64>)> {
+        let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let reason = if s.total >= limits.max_sessions {
+            Some("max_sessions")
+        } else if s.per_ip.get(&ip).copied().unwrap_or(0) >= limits.max_sessions_per_ip {
+            Some("max_sessions_per_ip")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            if s.rejected.len() > 65_536 {
+                s.rejected.clear();
+            }
+            let now = Instant::now();
+            let entry = s.rejected.entry((ip, reason)).or_insert((0, None));
+            entry.0 += 1;
+            let due = entry.1.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60));
+            let report = due.then(|| {
+                let n = entry.0;
+                *entry = (0, Some(now));
+                n
+            });
+            return Err((reason, report));
+        }
+        s.total += 1;
+        *s.per_ip.entry(ip).or_insert(0) += 1;
+        Ok(Slot { conns: self.clone(), ip })
+    }
+}
+
+async fn accept_loop(
+    b: Bound,
+    limits: Limits,
+    events: EventTx,
+    sensor: Arc<str>,
+    conns: Arc<Connections>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = b.listener.accept() => r,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: back off, never die.
+                tracing::warn!(address = %b.local, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let peer = SocketAddr::new(canonical(peer.ip()), peer.port());
+        match conns.acquire(peer.ip(), &limits) {
+            Ok(slot) => {
+                let info = SessionInfo::new(peer, b.local, sensor.clone(), "telnet");
+                let ctx = b.ctx.clone();
+                let shutdown = shutdown.clone();
+                tracker.spawn(async move {
+                    driver::serve(stream, info, ctx, shutdown).await;
+                    drop(slot);
+                });
+            }
+            Err((reason, report)) => {
+                drop(stream);
+                if let Some(count) = report {
+                    let info = SessionInfo::new(peer, b.local, sensor.clone(), "telnet");
+                    events.try_send(info.event(EventKind::SessionRejected {
+                        reason: reason.to_string(),
+                        count,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// `::ffff:1.2.3.4` is `1.2.3.4`: one source, one limit.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}

@@ -1,0 +1,146 @@
+//! The async driver of one Telnet session: socket, clock and timeouts around
+//! a [`TelnetSession`].
+
+use super::session::{Output, SessionLimits, TelnetSession};
+use iotpot_core::config::Limits;
+use iotpot_core::{EventKind, SessionInfo};
+use iotpot_shell::System;
+use iotpot_store::EventTx;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How long a write may wait for a peer that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Context {
+    pub device: Arc<System>,
+    pub limits: Limits,
+    pub events: EventTx,
+}
+
+fn session_limits(l: &Limits) -> SessionLimits {
+    SessionLimits {
+        max_line: l.max_line,
+        max_input_bytes: l.max_input_bytes,
+        shell: iotpot_shell::Limits {
+            vfs_bytes: l.max_vfs_bytes,
+            ..iotpot_shell::Limits::default()
+        },
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Serve one connection until it ends; every event goes to the bus.
+pub async fn serve(mut stream: TcpStream, info: SessionInfo, ctx: Arc<Context>, shutdown: CancellationToken) {
+    let start = Instant::now();
+    let _ = stream.set_nodelay(true);
+    let p = &ctx.device.persona.profile;
+    ctx.events.send(info.event(EventKind::SessionConnect {})).await;
+    ctx.events
+        .send(info.event(EventKind::SessionParams {
+            profile: p.name.clone(),
+            arch: p.arch.name().to_string(),
+            device_type: p.device_type.clone(),
+        }))
+        .await;
+    let mut session = TelnetSession::new(ctx.device.clone(), session_limits(&ctx.limits));
+    let mut out = Output::default();
+    session.open(&mut out);
+    let mut bytes_out = 0u64;
+    let l = &ctx.limits;
+    let session_deadline = start + Duration::from_secs(l.session_timeout);
+    let login_deadline = start + Duration::from_secs(l.login_timeout);
+    let mut last_input = start;
+    let reason: &'static str = loop {
+        if !out.to_peer.is_empty() {
+            bytes_out += out.to_peer.len() as u64;
+            match tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&out.to_peer)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break "client",
+                Err(_) => break "write_timeout",
+            }
+            out.to_peer = Vec::new();
+        }
+        for kind in out.events.drain(..) {
+            ctx.events.send(info.event(kind)).await;
+        }
+        if let Some(reason) = out.close {
+            break reason;
+        }
+        let (deadline, why) = {
+            let idle = last_input + Duration::from_secs(l.idle_timeout);
+            let mut d = (session_deadline, "session_timeout");
+            if idle < d.0 {
+                d = (idle, "idle_timeout");
+            }
+            if !session.logged_in() && login_deadline < d.0 {
+                d = (login_deadline, "login_timeout");
+            }
+            d
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break "shutdown",
+            r = tokio::time::timeout_at(deadline, stream.readable()) => match r {
+                Err(_) => break why,
+                Ok(Err(_)) => break "error",
+                Ok(Ok(())) => {}
+            },
+        }
+        match read_some(&stream, &mut session, &mut out) {
+            ReadResult::Closed => break "client",
+            ReadResult::Error => break "error",
+            ReadResult::WouldBlock => {}
+            ReadResult::Data => last_input = Instant::now(),
+        }
+    };
+    // Anything still pending (e.g. the output of `exit`).
+    if !out.to_peer.is_empty() && reason != "client" {
+        let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(&out.to_peer)).await;
+        bytes_out += out.to_peer.len() as u64;
+    }
+    out.to_peer.clear();
+    session.finish(&mut out);
+    for kind in out.events.drain(..) {
+        ctx.events.send(info.event(kind)).await;
+    }
+    ctx.events
+        .send(info.event(EventKind::SessionClosed {
+            duration: start.elapsed().as_secs_f64(),
+            reason: reason.to_string(),
+            bytes_in: session.bytes_in(),
+            bytes_out,
+        }))
+        .await;
+}
+
+enum ReadResult {
+    Data,
+    WouldBlock,
+    Closed,
+    Error,
+}
+
+/// Read what is there and feed it to the session. Not async: the read
+/// buffer lives on the stack only here, not in every idle session's future.
+fn read_some(stream: &TcpStream, session: &mut TelnetSession, out: &mut Output) -> ReadResult {
+    let mut buf = [0u8; 4096];
+    match stream.try_read(&mut buf) {
+        Ok(0) => ReadResult::Closed,
+        Ok(n) => {
+            session.receive(&buf[..n], unix_now(), out);
+            ReadResult::Data
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => ReadResult::WouldBlock,
+        Err(_) => ReadResult::Error,
+    }
+}

@@ -1,0 +1,420 @@
+//! One Telnet session of a device, sans-I/O: bytes in, bytes and events out.
+//!
+//! The phases are a real embedded device's: `login:` → `Password:` → shell.
+//! The driver ([`super::driver`]) owns the socket and the clock; this type
+//! owns everything else, so it can be tested and benchmarked without one.
+
+use iotpot_core::escape::bytes_to_string;
+use iotpot_core::EventKind;
+use iotpot_shell::{Effect, Shell, System};
+use iotpot_wire::line::{LineDiscipline, LineEvent};
+use iotpot_wire::telnet::{self, opt, Telnet};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Most negotiation verbs kept for the negotiation event.
+const MAX_LOGGED_OPTIONS: usize = 32;
+/// Dropped-file contents up to this size go into the event itself.
+const MAX_INLINE_FILE: usize = 64 << 10;
+
+/// Per-session limits the session enforces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub max_line: usize,
+    pub max_input_bytes: u64,
+    pub shell: iotpot_shell::Limits,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Login,
+    Password { user: String },
+    Shell(Box<Shell>),
+    Closed,
+}
+
+/// What one call produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Bytes for the peer, already Telnet-encoded.
+    pub to_peer: Vec<u8>,
+    pub events: Vec<EventKind>,
+    /// The session must end, for this reason (`exit`, `login_failed`...).
+    pub close: Option<&'static str>,
+}
+
+#[derive(Debug)]
+pub struct TelnetSession {
+    device: Arc<System>,
+    limits: SessionLimits,
+    telnet: Telnet,
+    line: LineDiscipline,
+    phase: Phase,
+    attempts: u32,
+    bytes_in: u64,
+    /// Negotiation seen so far, until it is reported.
+    options: Vec<String>,
+    size: Option<(u16, u16)>,
+    ttype: Option<String>,
+    negotiation_reported: bool,
+    truncation_reported: bool,
+    codec_out: telnet::Output,
+}
+
+impl TelnetSession {
+    pub fn new(device: Arc<System>, limits: SessionLimits) -> TelnetSession {
+        let t = &device.persona.profile.telnet;
+        let policy = telnet::Policy::new(&t.local_options, &t.remote_options);
+        TelnetSession {
+            telnet: Telnet::new(policy),
+            line: LineDiscipline::new(limits.max_line),
+            device,
+            limits,
+            phase: Phase::Login,
+            attempts: 0,
+            bytes_in: 0,
+            options: Vec::new(),
+            size: None,
+            ttype: None,
+            negotiation_reported: false,
+            truncation_reported: false,
+            codec_out: telnet::Output::default(),
+        }
+    }
+
+    /// What the device sends on connect: negotiation, banner, login prompt.
+    pub fn open(&mut self, out: &mut Output) {
+        let d = self.device.clone();
+        self.telnet.open(&d.persona.negotiation, &mut out.to_peer);
+        let t = &d.persona.profile.telnet;
+        Telnet::encode_data(t.banner.as_bytes(), &mut out.to_peer);
+        Telnet::encode_data(t.login_prompt.as_bytes(), &mut out.to_peer);
+    }
+
+    pub fn logged_in(&self) -> bool {
+        matches!(self.phase, Phase::Shell(_))
+    }
+
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in
+    }
+
+    /// Feed bytes from the peer; `now` is the Unix time.
+    pub fn receive(&mut self, data: &[u8], now: i64, out: &mut Output) {
+        if matches!(self.phase, Phase::Closed) {
+            return;
+        }
+        self.bytes_in += data.len() as u64;
+        if self.bytes_in > self.limits.max_input_bytes {
+            out.events.push(EventKind::SessionLimit {
+                limit: "max_input_bytes".into(),
+                detail: format!("more than {} bytes received", self.limits.max_input_bytes),
+            });
+            self.close(out, "input_limit");
+            return;
+        }
+        let mut codec_out = std::mem::take(&mut self.codec_out);
+        codec_out.clear();
+        self.telnet.receive(data, &mut codec_out);
+        out.to_peer.extend_from_slice(&codec_out.reply);
+        for ev in &codec_out.events {
+            self.note_protocol_event(ev);
+        }
+        let mut rest: &[u8] = &codec_out.data;
+        while !rest.is_empty() && out.close.is_none() {
+            let echo = !matches!(self.phase, Phase::Password { .. }) && self.telnet.local_enabled(opt::ECHO);
+            let mut echo_bytes = Vec::new();
+            let (n, event) = self.line.feed(rest, echo, &mut echo_bytes);
+            rest = &rest[n..];
+            Telnet::encode_data(&echo_bytes, &mut out.to_peer);
+            if let Some(event) = event {
+                self.report_negotiation(out);
+                self.on_line(event, now, out);
+            }
+        }
+        codec_out.data.clear();
+        self.codec_out = codec_out;
+    }
+
+    /// The session is over: report what it left behind.
+    pub fn finish(&mut self, out: &mut Output) {
+        self.report_negotiation(out);
+        if let Phase::Shell(shell) = &mut self.phase {
+            let effects = shell.finish();
+            for e in effects {
+                effect_event(e, &mut out.events);
+            }
+        }
+        self.phase = Phase::Closed;
+    }
+
+    fn close(&mut self, out: &mut Output, reason: &'static str) {
+        out.close = Some(reason);
+    }
+
+    fn note_protocol_event(&mut self, ev: &telnet::Event) {
+        match ev {
+            telnet::Event::Option { verb, option } => {
+                if self.options.len() < MAX_LOGGED_OPTIONS {
+                    self.options.push(format!("{} {}", verb.name(), telnet::option_name(*option)));
+                }
+            }
+            telnet::Event::WindowSize { cols, rows } => self.size = Some((*cols, *rows)),
+            telnet::Event::TerminalType(t) => self.ttype = Some(t.clone()),
+            _ => {}
+        }
+    }
+
+    /// Report the client's negotiation once (at its first line, or at the end).
+    fn report_negotiation(&mut self, out: &mut Output) {
+        if self.negotiation_reported {
+            return;
+        }
+        self.negotiation_reported = true;
+        if self.options.is_empty() && self.size.is_none() && self.ttype.is_none() {
+            return;
+        }
+        out.events.push(EventKind::TelnetNegotiation {
+            options: std::mem::take(&mut self.options),
+            width: self.size.map(|s| s.0),
+            height: self.size.map(|s| s.1),
+            ttype: self.ttype.take(),
+        });
+    }
+
+    fn on_line(&mut self, event: LineEvent, now: i64, out: &mut Output) {
+        let (bytes, truncated) = match event {
+            LineEvent::Line { bytes, truncated } => (bytes, truncated),
+            LineEvent::Interrupt => {
+                if !matches!(self.phase, Phase::Shell(_)) {
+                    self.phase = Phase::Login;
+                }
+                self.prompt(out);
+                return;
+            }
+            LineEvent::Eof => {
+                self.close(out, if self.logged_in() { "exit" } else { "client" });
+                return;
+            }
+        };
+        if truncated > 0 && !self.truncation_reported {
+            self.truncation_reported = true;
+            out.events.push(EventKind::SessionLimit {
+                limit: "max_line".into(),
+                detail: format!("line longer than {} bytes ({} dropped)", self.limits.max_line, truncated),
+            });
+        }
+        let device = self.device.clone();
+        let t = &device.persona.profile.telnet;
+        match std::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Login => {
+                let user = bytes_to_string(trim(&bytes));
+                if user.is_empty() {
+                    self.phase = Phase::Login;
+                    Telnet::encode_data(t.login_prompt.as_bytes(), &mut out.to_peer);
+                    return;
+                }
+                Telnet::encode_data(t.password_prompt.as_bytes(), &mut out.to_peer);
+                self.phase = Phase::Password { user };
+            }
+            Phase::Password { user } => {
+                let password = bytes_to_string(&bytes);
+                let ok = device.persona.profile.auth.accepts(&user, &password, self.attempts);
+                self.attempts += 1;
+                if ok {
+                    out.events.push(EventKind::LoginSuccess {
+                        username: user.clone(),
+                        password,
+                    });
+                    Telnet::encode_data(t.motd.as_bytes(), &mut out.to_peer);
+                    let sys_user = &device.persona.profile.system.default_user;
+                    let shell_user = if user == "root" || user == *sys_user { user.as_str() } else { sys_user.as_str() };
+                    self.phase = Phase::Shell(Box::new(Shell::new(device.clone(), shell_user, self.limits.shell)));
+                    self.prompt(out);
+                } else {
+                    out.events.push(EventKind::LoginFailed { username: user, password });
+                    // A newline first: the password was not echoed.
+                    Telnet::encode_data(b"\n", &mut out.to_peer);
+                    Telnet::encode_data(t.login_incorrect.as_bytes(), &mut out.to_peer);
+                    if self.attempts >= t.max_attempts {
+                        self.close(out, "login_failed");
+                        return;
+                    }
+                    self.phase = Phase::Login;
+                    Telnet::encode_data(t.login_prompt.as_bytes(), &mut out.to_peer);
+                }
+            }
+            Phase::Shell(mut shell) => {
+                let line = trim(&bytes);
+                if line.is_empty() {
+                    self.phase = Phase::Shell(shell);
+                    self.prompt(out);
+                    return;
+                }
+                let outcome = shell.run_line(line, now);
+                out.events.push(EventKind::CommandInput {
+                    input: bytes_to_string(line),
+                    known: outcome.known(),
+                });
+                Telnet::encode_data(&outcome.output, &mut out.to_peer);
+                let exit = outcome.exit();
+                for e in outcome.effects {
+                    effect_event(e, &mut out.events);
+                }
+                self.phase = Phase::Shell(shell);
+                if exit {
+                    self.close(out, "exit");
+                } else {
+                    self.prompt(out);
+                }
+            }
+            Phase::Closed => {}
+        }
+    }
+
+    fn prompt(&mut self, out: &mut Output) {
+        let t = &self.device.persona.profile.telnet;
+        match &self.phase {
+            Phase::Shell(shell) => {
+                let p = &t.prompt;
+                if p.contains("{cwd}") {
+                    Telnet::encode_data(p.replace("{cwd}", shell.cwd()).as_bytes(), &mut out.to_peer);
+                } else {
+                    Telnet::encode_data(p.as_bytes(), &mut out.to_peer);
+                }
+            }
+            _ => Telnet::encode_data(t.login_prompt.as_bytes(), &mut out.to_peer),
+        }
+    }
+}
+
+/// Strip the blanks a terminal leaves around a line.
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0)).map(|e| e + 1).unwrap_or(start);
+    &b[start..end.max(start)]
+}
+
+/// The event an effect of the shell becomes.
+fn effect_event(e: Effect, events: &mut Vec<EventKind>) {
+    match e {
+        Effect::Download { url, tool, dest } => events.push(EventKind::DownloadRequested {
+            url,
+            tool: tool.to_string(),
+            outfile: dest,
+        }),
+        Effect::FileWritten { path, bytes } => events.push(EventKind::FileWritten {
+            outfile: path,
+            shasum: sha256_hex(&bytes),
+            size: bytes.len() as u64,
+            kind: file_kind(&bytes).to_string(),
+            content: (bytes.len() <= MAX_INLINE_FILE).then(|| hex_encode(&bytes)),
+        }),
+        Effect::Executed { path, args, bytes } => events.push(EventKind::FileExecuted {
+            outfile: path,
+            shasum: bytes.map(|b| sha256_hex(&b)),
+            args,
+        }),
+        Effect::Unknown { command } => events.push(EventKind::CommandUnknown { input: command }),
+        Effect::Limit { limit, detail } => events.push(EventKind::SessionLimit {
+            limit: limit.to_string(),
+            detail,
+        }),
+        Effect::Exit => {}
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex_encode(&Sha256::digest(bytes))
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn file_kind(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"\x7fELF") {
+        "elf"
+    } else if bytes.starts_with(b"#!") || bytes.iter().take(256).all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) {
+        "script"
+    } else {
+        "data"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+        use iotpot_core::deployment::Deployment;
+    use iotpot_core::Profile;
+
+    fn session(profile: &str) -> TelnetSession {
+        let persona = Profile::load(profile).unwrap().instantiate(&Deployment::from_seed([3; 32]));
+        let device = System::new(persona, 1_700_000_000);
+        TelnetSession::new(
+            device,
+            SessionLimits {
+                max_line: 256,
+                max_input_bytes: 1 << 20,
+                shell: iotpot_shell::Limits::default(),
+            },
+        )
+    }
+
+    fn feed(s: &mut TelnetSession, data: &[u8]) -> Output {
+        let mut out = Output::default();
+        s.receive(data, 1_700_000_000, &mut out);
+        out
+    }
+
+    #[test]
+    fn login_then_shell() {
+        let mut s = session("router-tplink");
+        let mut out = Output::default();
+        s.open(&mut out);
+        assert_eq!(out.to_peer[0], 0xff);
+        assert!(out.to_peer.ends_with(b"(none) login: "));
+        // Mirai answers our negotiation, then sends the user name.
+        let o = feed(&mut s, &[0xff, 0xfc, 1, 0xff, 0xfb, 31, 0xff, 0xfa, 31, 0, 80, 0, 24, 0xff, 0xf0, 0xff, 0xfd, 1, 0xff, 0xfd, 3]);
+        assert!(o.to_peer.is_empty());
+        let o = feed(&mut s, b"root\r\n");
+        assert!(matches!(&o.events[0], EventKind::TelnetNegotiation { width: Some(80), height: Some(24), .. }));
+        assert!(o.to_peer.ends_with(b"root\r\nPassword: "), "echo then prompt: {:?}", String::from_utf8_lossy(&o.to_peer));
+        let o = feed(&mut s, b"xc3511\r\n");
+        assert!(matches!(&o.events[0], EventKind::LoginSuccess { username, password } if username == "root" && password == "xc3511"));
+        assert!(!String::from_utf8_lossy(&o.to_peer).contains("xc3511"), "passwords are not echoed");
+        assert!(o.to_peer.ends_with(b"# "));
+        let o = feed(&mut s, b"/bin/busybox MIRAI\r\n");
+        assert!(String::from_utf8_lossy(&o.to_peer).contains("MIRAI: applet not found\r\n# "));
+        let o = feed(&mut s, b"enable\0");
+        assert!(matches!(&o.events[0], EventKind::CommandInput { input, known: false } if input == "enable"));
+        let o = feed(&mut s, b"exit\r\n");
+        assert_eq!(o.close, Some("exit"));
+    }
+
+    #[test]
+    fn failed_logins_then_hangup() {
+        let mut s = session("camera-hikvision");
+        let mut out = Output::default();
+        s.open(&mut out);
+        for i in 0..3 {
+            let o = feed(&mut s, b"root\r\nwrong\r\n");
+            assert!(o.events.iter().any(|e| matches!(e, EventKind::LoginFailed { .. })));
+            assert!(String::from_utf8_lossy(&o.to_peer).contains("ncorrect"), "Mirai looks for 'ncorrect'");
+            assert_eq!(o.close.is_some(), i == 2);
+        }
+    }
+
+    #[test]
+    fn input_limit_closes() {
+        let mut s = session("router-tplink");
+        let o = feed(&mut s, &vec![b'a'; 2 << 20]);
+        assert_eq!(o.close, Some("input_limit"));
+    }
+}
