@@ -204,9 +204,14 @@ async fn accept_loop(
             }
         };
         let peer = SocketAddr::new(canonical(peer.ip()), peer.port());
+        // The address the attacker reached (not the wildcard we listen on).
+        let local = stream
+            .local_addr()
+            .map(|a| SocketAddr::new(canonical(a.ip()), a.port()))
+            .unwrap_or(b.local);
         match conns.acquire(peer.ip(), &limits) {
             Ok(slot) => {
-                let info = SessionInfo::new(peer, b.local, sensor.clone(), "telnet");
+                let info = SessionInfo::new(peer, local, sensor.clone(), "telnet");
                 let ctx = b.ctx.clone();
                 let shutdown = shutdown.clone();
                 tracker.spawn(async move {
@@ -217,7 +222,7 @@ async fn accept_loop(
             Err((reason, report)) => {
                 drop(stream);
                 if let Some(count) = report {
-                    let info = SessionInfo::new(peer, b.local, sensor.clone(), "telnet");
+                    let info = SessionInfo::new(peer, local, sensor.clone(), "telnet");
                     events.try_send(info.event(EventKind::SessionRejected {
                         reason: reason.to_string(),
                         count,

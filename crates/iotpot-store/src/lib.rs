@@ -13,6 +13,8 @@ pub mod jsonl;
 pub mod query;
 pub mod sqlite;
 
+pub use rusqlite;
+
 pub use bus::{Bus, EventTx};
 
 /// A destination for events, written in batches by the bus's writer thread.

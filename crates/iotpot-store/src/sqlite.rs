@@ -6,7 +6,8 @@
 
 use crate::Sink;
 use iotpot_core::{Event, EventKind};
-use rusqlite::{params, Connection, OpenFlags};
+pub use rusqlite::Connection;
+use rusqlite::{params, OpenFlags};
 use std::path::Path;
 
 /// Schema migrations; entry `i` takes the database from version `i` to `i + 1`.

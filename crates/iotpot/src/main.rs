@@ -1,1 +1,56 @@
-fn main() {}
+//! `iotpot`: the command line. Thin: each subcommand wires the parts together
+//! (`cmd/` holds one file per subcommand).
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "iotpot", version, about = "IoT honeypot: emulated embedded devices that record every step of the attacks on them")]
+struct Cli {
+    /// Configuration file (TOML). Without it, the built-in defaults apply.
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the honeypot until Ctrl-C or SIGTERM.
+    Run,
+    /// Show or check the configuration.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCmd),
+    /// Recent events from the store.
+    Events(cmd::events::EventsArgs),
+    /// Recent sessions from the store.
+    Sessions(cmd::sessions::SessionsArgs),
+    /// Device profiles.
+    #[command(subcommand)]
+    Profiles(cmd::profiles::ProfilesCmd),
+    /// Benchmarks (a load generator and a bare reference server).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run => cmd::run::run(cli.config.as_deref()),
+        Command::Config(c) => cmd::config::run(c, cli.config.as_deref()),
+        Command::Events(a) => cmd::events::run(a, cli.config.as_deref()),
+        Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
+        Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
+        Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("iotpot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -141,6 +141,7 @@ fn read_some(stream: &TcpStream, session: &mut TelnetSession, out: &mut Output) 
             ReadResult::Data
         }
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => ReadResult::WouldBlock,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => ReadResult::Closed,
         Err(_) => ReadResult::Error,
     }
 }

@@ -1,0 +1,236 @@
+//! `iotpot bench telnet` and `iotpot bench reference`.
+//!
+//! Without `--target`, `bench telnet` starts two servers as child processes
+//! (the bare reference and `iotpot run` on a temporary data dir), runs the
+//! same load against both, and prints every figure with its ratio to the
+//! reference. With `--target ADDR [--pid PID]` it measures any Telnet
+//! honeypot (cowrie, another iotpot...).
+
+use clap::Subcommand;
+use iotpot_loadgen::client::{rss_kib, LoadResult, Scenario};
+use serde::Serialize;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Load a Telnet honeypot with Mirai-style sessions.
+    Telnet(TelnetArgs),
+    /// Run the bare reference server (prints `listening on ADDR`).
+    Reference {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct TelnetArgs {
+    /// A running honeypot to measure; without it, the reference server and
+    /// iotpot are started and compared.
+    #[arg(long)]
+    target: Option<SocketAddr>,
+    /// The target's process id, to measure its memory per idle session.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Concurrency levels of the closed loop.
+    #[arg(long, value_delimiter = ',', default_value = "1,50,200")]
+    concurrency: Vec<usize>,
+    /// Seconds per concurrency level.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Idle logged-in sessions for the memory figure (0 to skip).
+    #[arg(long, default_value_t = 10_000)]
+    idle: usize,
+    #[arg(long, default_value = "root")]
+    username: String,
+    #[arg(long, default_value = "xc3511")]
+    password: String,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct ServerResult {
+    name: String,
+    load: Vec<LoadResult>,
+    idle_sessions: usize,
+    idle_failed: usize,
+    rss_per_idle_session_kib: Option<f64>,
+}
+
+pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
+    super::raise_fd_limit();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cmd {
+        BenchCmd::Reference { listen } => rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind(listen).await?;
+            println!("listening on {}", l.local_addr()?);
+            iotpot_loadgen::reference::serve(l).await
+        }),
+        BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
+    }
+}
+
+async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
+    let mut results = Vec::new();
+    if let Some(target) = a.target {
+        results.push(measure("target", target, a.pid, true, &a).await);
+    } else {
+        let exe = std::env::current_exe()?;
+        let (reference, addr) = spawn_server(Command::new(&exe).args(["bench", "reference"]))?;
+        let _kill_ref = KillOnDrop(reference);
+        results.push(measure("reference", addr, Some(_kill_ref.0.id()), false, &a).await);
+        drop(_kill_ref);
+        let dir = std::env::temp_dir().join(format!("iotpot-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let port = free_port()?;
+        let config = dir.join("iotpot.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\nsensor = \"bench\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"dvr-xiongmai\"\n[limits]\nmax_sessions = 200000\nmax_sessions_per_ip = 200000\n[log]\nlevel = \"warn\"\n",
+                dir.join("data")
+            ),
+        )?;
+        let child = Command::new(&exe)
+            .arg("run")
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let iotpot = KillOnDrop(child);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        wait_listening(addr).await?;
+        results.push(measure("iotpot", addr, Some(iotpot.0.id()), true, &a).await);
+        terminate(iotpot);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    print_results(&results);
+    if let Some(path) = &a.json {
+        std::fs::write(path, serde_json::to_string_pretty(&results)? + "\n")?;
+    }
+    Ok(())
+}
+
+async fn measure(name: &str, target: SocketAddr, pid: Option<u32>, expect_busybox: bool, a: &TelnetArgs) -> ServerResult {
+    let sc = Scenario {
+        target,
+        username: a.username.clone(),
+        password: a.password.clone(),
+        expect_busybox,
+    };
+    let mut load = Vec::new();
+    for &c in &a.concurrency {
+        eprintln!("{name}: closed loop, concurrency {c}, {} s", a.seconds);
+        load.push(sc.closed_loop(c, Duration::from_secs_f64(a.seconds)).await);
+        // Let the server settle between levels.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut per_session = None;
+    let mut idle_failed = 0;
+    if a.idle > 0 {
+        eprintln!("{name}: {} idle logged-in sessions", a.idle);
+        let before = pid.and_then(rss_kib);
+        let (conns, failed) = sc.idle_sessions(a.idle).await;
+        idle_failed = failed;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = pid.and_then(rss_kib);
+        if let (Some(b), Some(af)) = (before, after) {
+            let n = conns.len().max(1) as f64;
+            per_session = Some((af as f64 - b as f64) / n);
+        }
+        drop(conns);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    ServerResult {
+        name: name.to_string(),
+        load,
+        idle_sessions: a.idle,
+        idle_failed,
+        rss_per_idle_session_kib: per_session,
+    }
+}
+
+fn print_results(results: &[ServerResult]) {
+    let reference = results.iter().find(|r| r.name == "reference");
+    println!("{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9}  vs reference", "server", "conc", "sessions", "failed", "sessions/s", "p50 ms", "p99 ms");
+    for r in results {
+        for l in &r.load {
+            let ratio = reference
+                .and_then(|re| re.load.iter().find(|x| x.concurrency == l.concurrency))
+                .filter(|_| r.name != "reference")
+                .map(|x| {
+                    format!(
+                        "{:.0}% of sessions/s, p99 x{:.2}",
+                        100.0 * l.sessions_per_sec / x.sessions_per_sec.max(1e-9),
+                        l.p99_ms / x.p99_ms.max(1e-9)
+                    )
+                })
+                .unwrap_or_default();
+            println!(
+                "{:<10} {:>5} {:>9} {:>7} {:>12.0} {:>9.2} {:>9.2}  {}",
+                r.name, l.concurrency, l.sessions, l.failed, l.sessions_per_sec, l.p50_ms, l.p99_ms, ratio
+            );
+        }
+    }
+    for r in results {
+        if let Some(kib) = r.rss_per_idle_session_kib {
+            println!("{:<10} idle sessions: {} ({} failed), RSS per idle session: {:.2} KiB", r.name, r.idle_sessions, r.idle_failed, kib);
+        }
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// SIGTERM, so iotpot shuts down cleanly, then wait.
+fn terminate(mut c: KillOnDrop) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(c.0.id() as i32, libc::SIGTERM);
+    }
+    for _ in 0..100 {
+        if let Ok(Some(_)) = c.0.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn spawn_server(cmd: &mut Command) -> anyhow::Result<(Child, SocketAddr)> {
+    let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| anyhow::anyhow!("unexpected output from the reference server: {line:?}"))?
+        .parse()?;
+    Ok((child, addr))
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("iotpot did not start listening on {addr}")
+}

@@ -1,0 +1,33 @@
+//! `iotpot config default` / `iotpot config check`.
+
+use clap::Subcommand;
+use std::path::Path;
+
+#[derive(Subcommand)]
+pub enum ConfigCmd {
+    /// Print the full default configuration, every key commented.
+    Default,
+    /// Load the configuration (`--config`) and print it as iotpot reads it.
+    Check,
+}
+
+pub fn run(cmd: ConfigCmd, path: Option<&Path>) -> anyhow::Result<()> {
+    match cmd {
+        ConfigCmd::Default => print!("{}", iotpot_core::config::DEFAULT_TOML),
+        ConfigCmd::Check => {
+            let c = super::load_config(path)?;
+            for l in &c.listen {
+                if let Some(p) = &l.profile {
+                    iotpot_core::Profile::load(p)?;
+                }
+            }
+            println!("# configuration OK");
+            print!("{}", toml_of(&c)?);
+        }
+    }
+    Ok(())
+}
+
+fn toml_of(c: &iotpot_core::Config) -> anyhow::Result<String> {
+    Ok(toml::to_string_pretty(c)?)
+}

@@ -1,0 +1,102 @@
+//! `iotpot run`: the honeypot.
+
+use iotpot_core::config::Service;
+use iotpot_core::deployment::Deployment;
+use iotpot_core::{Config, Profile};
+use iotpot_frontend::{Frontend, ListenerSpec};
+use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, Sink};
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+pub fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The profile a listener uses: its own, or the deployment's default.
+pub fn listener_profile(spec: Option<&str>, service: Service, deployment: &Deployment) -> anyhow::Result<Profile> {
+    if let Some(name) = spec {
+        return Ok(Profile::load(name)?);
+    }
+    match service {
+        Service::Telnet => {
+            let all = Profile::builtins();
+            let pick = (deployment.derive("listen", "telnet-default") % all.len() as u64) as usize;
+            Ok(all[pick].clone())
+        }
+        other => anyhow::bail!("service {:?} has no default profile in this release", other.name()),
+    }
+}
+
+pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
+    let config = super::load_config(path)?;
+    init_logging(&config.log.level);
+    super::raise_fd_limit();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("creating data_dir {}: {e}", config.data_dir.display()))?;
+    let deployment = Deployment::load_or_create(&config.data_dir)?;
+    let mut specs = Vec::new();
+    for l in &config.listen {
+        let profile = listener_profile(l.profile.as_deref(), l.service, &deployment)?;
+        specs.push(ListenerSpec {
+            service: l.service,
+            address: l.address,
+            persona: profile.instantiate(&deployment),
+        });
+    }
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    if config.store.jsonl {
+        sinks.push(Box::new(JsonlSink::open(&config.data_dir.join("events.jsonl"))?));
+    }
+    if config.store.sqlite {
+        sinks.push(Box::new(SqliteSink::open(&config.data_dir.join("iotpot.db"))?));
+    }
+    let (bus, events) = Bus::start(sinks, config.store.queue, config.store.batch);
+    let sensor = config.sensor_name();
+    let frontend = Frontend::bind(specs, config.limits.clone(), events.clone(), &sensor).await?;
+    drop(events);
+    tracing::info!(data_dir = %config.data_dir.display(), sensor, "iotpot running; Ctrl-C or SIGTERM to stop");
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: closing sessions and writing their events");
+        signal.cancel();
+    });
+    frontend.run(shutdown).await;
+    let stats = bus.stats().clone();
+    tokio::task::spawn_blocking(move || bus.finish()).await?;
+    tracing::info!(
+        events = stats.written.load(std::sync::atomic::Ordering::Relaxed),
+        dropped = stats.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        "stopped"
+    );
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C still stops iotpot");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
