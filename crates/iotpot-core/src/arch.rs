@@ -242,7 +242,7 @@ impl Arch {
         h.extend_from_slice(&u16b(if is64 { 64 } else { 40 })); // shentsize
         h.extend_from_slice(&u16b(0)); // shnum
         h.extend_from_slice(&u16b(0)); // shstrndx
-        // One PT_LOAD, R+X.
+                                       // One PT_LOAD, R+X.
         let filesz: u64 = 0x5_c000;
         if is64 {
             h.extend_from_slice(&u32b(1));
@@ -254,7 +254,16 @@ impl Arch {
             h.extend_from_slice(&u64b(filesz));
             h.extend_from_slice(&u64b(0x10000));
         } else {
-            for v in [1, 0, base as u32, base as u32, filesz as u32, filesz as u32, 5, 0x10000] {
+            for v in [
+                1,
+                0,
+                base as u32,
+                base as u32,
+                filesz as u32,
+                filesz as u32,
+                5,
+                0x10000,
+            ] {
                 h.extend_from_slice(&u32b(v));
             }
         }

@@ -295,8 +295,12 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen.len(), 1);
         assert_eq!(c.listen[0].profile.as_deref(), Some("router-tplink"));
-        assert!(Config::from_toml("[[listen]]\nservice = \"ssh\"\naddress = \"1.2.3.4:22\"").is_err());
-        assert!(Config::from_toml("dta_dir = \"x\"").unwrap_err().contains("dta_dir"));
+        assert!(
+            Config::from_toml("[[listen]]\nservice = \"ssh\"\naddress = \"1.2.3.4:22\"").is_err()
+        );
+        assert!(Config::from_toml("dta_dir = \"x\"")
+            .unwrap_err()
+            .contains("dta_dir"));
         assert!(Config::from_toml("[limits]\nmax_line = 0").is_err());
     }
 }

@@ -30,12 +30,18 @@ impl Deployment {
                     .find_map(|l| l.trim().strip_prefix("seed"))
                     .map(|rest| rest.trim_start_matches([' ', '=']).trim().trim_matches('"'))
                     .unwrap_or_default();
-                let bytes = hex::decode(hex_seed).ok().filter(|b| b.len() == 32).ok_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("{}: no valid `seed = \"<64 hex digits>\"` line", path.display()),
-                    )
-                })?;
+                let bytes = hex::decode(hex_seed)
+                    .ok()
+                    .filter(|b| b.len() == 32)
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "{}: no valid `seed = \"<64 hex digits>\"` line",
+                                path.display()
+                            ),
+                        )
+                    })?;
                 let mut seed = [0; 32];
                 seed.copy_from_slice(&bytes);
                 Ok(Deployment { seed })

@@ -177,7 +177,12 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
-    pub fn new(src: SocketAddr, dst: SocketAddr, sensor: std::sync::Arc<str>, protocol: &'static str) -> Self {
+    pub fn new(
+        src: SocketAddr,
+        dst: SocketAddr,
+        sensor: std::sync::Arc<str>,
+        protocol: &'static str,
+    ) -> Self {
         SessionInfo {
             session: new_session_id(),
             src,

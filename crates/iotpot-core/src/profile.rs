@@ -108,7 +108,9 @@ pub enum AuthPolicy {
     RejectFirst { count: u32 },
     /// Per user name: the passwords that work (`*` for any). Unlisted users
     /// are refused.
-    PerUser { users: BTreeMap<String, Vec<String>> },
+    PerUser {
+        users: BTreeMap<String, Vec<String>>,
+    },
 }
 
 impl AuthPolicy {
@@ -225,18 +227,21 @@ impl Profile {
     /// (contains `/` or ends in `.toml`).
     pub fn load(spec: &str) -> Result<Profile, ProfileError> {
         if spec.contains('/') || spec.ends_with(".toml") {
-            let text = std::fs::read_to_string(Path::new(spec)).map_err(|source| {
-                ProfileError::Io {
+            let text =
+                std::fs::read_to_string(Path::new(spec)).map_err(|source| ProfileError::Io {
                     path: spec.to_string(),
                     source,
-                }
-            })?;
+                })?;
             return Profile::from_toml(&text, spec);
         }
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == spec).ok_or_else(|| {
             ProfileError::Unknown(
                 spec.to_string(),
-                BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+                BUILTIN
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             )
         })?;
         Profile::from_toml(text, spec)
@@ -261,14 +266,25 @@ impl Profile {
             return Err(bad("telnet.max_attempts must be at least 1".into()));
         }
         if self.system.oui.split(':').count() != 3 {
-            return Err(bad(format!("system.oui {:?} is not like 00:12:16", self.system.oui)));
+            return Err(bad(format!(
+                "system.oui {:?} is not like 00:12:16",
+                self.system.oui
+            )));
         }
         for p in &self.system.processes {
             if p.split_whitespace().count() < 5 {
-                return Err(bad(format!("process line {p:?} needs PID USER VSZ STAT COMMAND")));
+                return Err(bad(format!(
+                    "process line {p:?} needs PID USER VSZ STAT COMMAND"
+                )));
             }
         }
-        for path in self.fs.files.keys().chain(&self.fs.dirs).chain(self.fs.links.keys()) {
+        for path in self
+            .fs
+            .files
+            .keys()
+            .chain(&self.fs.dirs)
+            .chain(self.fs.links.keys())
+        {
             if !path.starts_with('/') {
                 return Err(bad(format!("fs path {path:?} must be absolute")));
             }
@@ -281,7 +297,13 @@ impl Profile {
         let d = |key: &str| deployment.derive(&self.name, key);
         let suffix = format!("{:04x}", d("suffix") & 0xffff);
         let m = d("mac").to_be_bytes();
-        let mac = format!("{}:{:02x}:{:02x}:{:02x}", self.system.oui.to_lowercase(), m[5], m[6], m[7]);
+        let mac = format!(
+            "{}:{:02x}:{:02x}:{:02x}",
+            self.system.oui.to_lowercase(),
+            m[5],
+            m[6],
+            m[7]
+        );
         let mut serial = String::new();
         let mut r = d("serial");
         for c in self.system.serial.chars() {
@@ -292,16 +314,26 @@ impl Profile {
             };
             if digit {
                 if r < 16 {
-                    r = r.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(d("serial2"));
+                    r = r
+                        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                        .wrapping_add(d("serial2"));
                 }
                 let v = (r % radix) as u32;
                 r /= radix;
-                serial.push(std::char::from_digit(v, radix as u32).unwrap_or('0').to_ascii_uppercase());
+                serial.push(
+                    std::char::from_digit(v, radix as u32)
+                        .unwrap_or('0')
+                        .to_ascii_uppercase(),
+                );
             } else {
                 serial.push(c);
             }
         }
-        let ip = format!("192.168.{}.{}", [0, 1, 1, 1, 2, 10][(d("net") % 6) as usize], 2 + d("host") % 250);
+        let ip = format!(
+            "192.168.{}.{}",
+            [0, 1, 1, 1, 2, 10][(d("net") % 6) as usize],
+            2 + d("host") % 250
+        );
         let basic = Vars {
             hostname: String::new(),
             suffix: suffix.clone(),
@@ -388,7 +420,11 @@ mod tests {
             assert_eq!(&p.name, name, "file name and profile name differ");
             assert!(names.insert(p.name.clone()));
             let neg = hex::decode(&p.telnet.negotiation).unwrap();
-            assert_eq!(neg.first(), Some(&0xff), "{name}: must open with IAC for Mirai");
+            assert_eq!(
+                neg.first(),
+                Some(&0xff),
+                "{name}: must open with IAC for Mirai"
+            );
             assert_ne!(
                 neg,
                 vec![0xff, 0xfd, 0x1f],
@@ -402,7 +438,16 @@ mod tests {
             assert!(arches.contains(a), "no built-in profile for {a}");
         }
         let types: BTreeSet<_> = profiles.iter().map(|p| p.device_type.as_str()).collect();
-        for t in ["DVR", "Router", "IP Camera", "Set-Top-Box", "Modem", "NVR", "CPE", "Gateway"] {
+        for t in [
+            "DVR",
+            "Router",
+            "IP Camera",
+            "Set-Top-Box",
+            "Modem",
+            "NVR",
+            "CPE",
+            "Gateway",
+        ] {
             assert!(types.contains(t), "no built-in {t} profile");
         }
     }

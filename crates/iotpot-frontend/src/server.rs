@@ -38,7 +38,12 @@ impl Frontend {
     /// Bind every listener. A privileged port that cannot be bound for lack
     /// of permission is a warning; any other failure, or no listener at all,
     /// is an error.
-    pub async fn bind(specs: Vec<ListenerSpec>, limits: Limits, events: EventTx, sensor: &str) -> anyhow::Result<Frontend> {
+    pub async fn bind(
+        specs: Vec<ListenerSpec>,
+        limits: Limits,
+        events: EventTx,
+        sensor: &str,
+    ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -46,11 +51,18 @@ impl Frontend {
             .unwrap_or(0);
         for spec in specs {
             if spec.service != Service::Telnet {
-                anyhow::bail!("[[listen]] {}: service {:?} is not available in this release", spec.address, spec.service.name());
+                anyhow::bail!(
+                    "[[listen]] {}: service {:?} is not available in this release",
+                    spec.address,
+                    spec.service.name()
+                );
             }
             let listener = match TcpListener::bind(spec.address).await {
                 Ok(l) => l,
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && spec.address.port() < 1024 => {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::PermissionDenied
+                        && spec.address.port() < 1024 =>
+                {
                     tracing::warn!(
                         address = %spec.address,
                         "cannot bind privileged port {} (permission denied): skipping this listener. \
@@ -150,7 +162,11 @@ impl Drop for Slot {
 impl Connections {
     /// Take a slot, or say which limit refused it and how many refusals to
     /// report now (at most one report per source and limit per minute).
-    fn acquire(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<Slot, (&'static str, Option<u64>)> {
+    fn acquire(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        limits: &Limits,
+    ) -> Result<Slot, (&'static str, Option<u64>)> {
         let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let reason = if s.total >= limits.max_sessions {
             Some("max_sessions")
@@ -166,7 +182,9 @@ impl Connections {
             let now = Instant::now();
             let entry = s.rejected.entry((ip, reason)).or_insert((0, None));
             entry.0 += 1;
-            let due = entry.1.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60));
+            let due = entry
+                .1
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60));
             let report = due.then(|| {
                 let n = entry.0;
                 *entry = (0, Some(now));
@@ -176,7 +194,10 @@ impl Connections {
         }
         s.total += 1;
         *s.per_ip.entry(ip).or_insert(0) += 1;
-        Ok(Slot { conns: self.clone(), ip })
+        Ok(Slot {
+            conns: self.clone(),
+            ip,
+        })
     }
 }
 

@@ -49,7 +49,9 @@ fn negotiate(input: &[u8], reply: &mut Vec<u8>) -> Vec<u8> {
                 0xfd if i + 2 < input.len() => {
                     let opt = input[i + 2];
                     if opt == 31 {
-                        reply.extend_from_slice(&[0xff, 0xfb, 31, 0xff, 0xfa, 31, 0, 80, 0, 24, 0xff, 0xf0]);
+                        reply.extend_from_slice(&[
+                            0xff, 0xfb, 31, 0xff, 0xfa, 31, 0, 80, 0, 24, 0xff, 0xf0,
+                        ]);
                     } else {
                         reply.extend_from_slice(&[0xff, 0xfc, opt]);
                     }
@@ -81,13 +83,20 @@ struct Conn {
 
 impl Conn {
     async fn connect(target: SocketAddr) -> anyhow::Result<Conn> {
-        let sock = if target.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let sock = if target.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
         // Close with RST: a load generator must not fill the port range
         // with TIME_WAIT sockets.
         sock.set_zero_linger()?;
         let s = sock.connect(target).await?;
         s.set_nodelay(true)?;
-        Ok(Conn { s, buf: Vec::with_capacity(4096) })
+        Ok(Conn {
+            s,
+            buf: Vec::with_capacity(4096),
+        })
     }
 
     /// Read until a prompt (and `must`, if given) has arrived.
@@ -246,6 +255,9 @@ mod tests {
         let mut reply = Vec::new();
         let data = negotiate(b"\xff\xfd\x01\xff\xfd\x1f\xff\xfb\x03login: ", &mut reply);
         assert_eq!(data, b"login: ");
-        assert_eq!(reply, b"\xff\xfc\x01\xff\xfb\x1f\xff\xfa\x1f\x00\x50\x00\x18\xff\xf0\xff\xfd\x03");
+        assert_eq!(
+            reply,
+            b"\xff\xfc\x01\xff\xfb\x1f\xff\xfa\x1f\x00\x50\x00\x18\xff\xf0\xff\xfd\x03"
+        );
     }
 }

@@ -116,7 +116,10 @@ impl Shell {
             buf.extend_from_slice(&bytes[..n]);
         }
         if n < bytes.len() {
-            self.limit_hit("output_per_line", format!("more than {limit} bytes of output"));
+            self.limit_hit(
+                "output_per_line",
+                format!("more than {limit} bytes of output"),
+            );
         }
     }
 
@@ -210,7 +213,10 @@ impl Shell {
                 self.run.steps += 1;
                 if self.run.steps > self.run.limits().steps_per_line {
                     let max = self.run.limits().steps_per_line;
-                    self.limit_hit("steps_per_line", format!("more than {max} commands in one line"));
+                    self.limit_hit(
+                        "steps_per_line",
+                        format!("more than {max} commands in one line"),
+                    );
                     return 1;
                 }
                 let argv = self.expand_words(words, io);
@@ -310,7 +316,10 @@ impl Shell {
                     let target = if path == "/dev/null" {
                         Target::Null
                     } else {
-                        match self.vfs.write(&path, b"", r.op == RedirOp::Append, self.now) {
+                        match self
+                            .vfs
+                            .write(&path, b"", r.op == RedirOp::Append, self.now)
+                        {
                             Ok(real) => {
                                 self.dirty.insert(real.clone());
                                 Target::File(real)
@@ -335,7 +344,11 @@ impl Shell {
                     match self.vfs.read(&path) {
                         Ok(data) => new_stdin = Some(Stdin::new(data)),
                         Err(e) => {
-                            let msg = format!("can't open {}: {}", String::from_utf8_lossy(&word), e.text());
+                            let msg = format!(
+                                "can't open {}: {}",
+                                String::from_utf8_lossy(&word),
+                                e.text()
+                            );
                             self.sh_error(io, &msg);
                             return 1;
                         }
@@ -391,7 +404,10 @@ impl Shell {
                         self.sh_error(io, &msg);
                         if e == vfs::FsError::NoSpace {
                             let max = self.limits.vfs_bytes;
-                            self.limit_hit("max_vfs_bytes", format!("session filesystem over {max} bytes"));
+                            self.limit_hit(
+                                "max_vfs_bytes",
+                                format!("session filesystem over {max} bytes"),
+                            );
                         }
                     }
                 }
@@ -479,7 +495,13 @@ impl Shell {
             "?" => self.status.to_string().into_bytes(),
             "$" => self.shell_pid().to_string().into_bytes(),
             "#" => self.args.len().saturating_sub(1).to_string().into_bytes(),
-            "@" | "*" => self.args.iter().skip(1).cloned().collect::<Vec<_>>().join(&b' '),
+            "@" | "*" => self
+                .args
+                .iter()
+                .skip(1)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(&b' '),
             "!" | "-" => Vec::new(),
             "HOSTNAME" => self.sys.hostname().as_bytes().to_vec(),
             n if n.len() == 1 && n.as_bytes()[0].is_ascii_digit() => {
@@ -534,13 +556,20 @@ impl Shell {
         if dir.contains(['*', '?']) {
             return Vec::new();
         }
-        let dir_abs = if dir.is_empty() { self.cwd.clone() } else { self.abs(dir.as_bytes()) };
+        let dir_abs = if dir.is_empty() {
+            self.cwd.clone()
+        } else {
+            self.abs(dir.as_bytes())
+        };
         let Ok(names) = self.vfs.list(&dir_abs) else {
             return Vec::new();
         };
         names
             .into_iter()
-            .filter(|n| (!n.starts_with('.') || base.starts_with('.')) && wildcard(base.as_bytes(), n.as_bytes()))
+            .filter(|n| {
+                (!n.starts_with('.') || base.starts_with('.'))
+                    && wildcard(base.as_bytes(), n.as_bytes())
+            })
             .map(|n| format!("{dir}{n}").into_bytes())
             .collect()
     }
@@ -549,7 +578,11 @@ impl Shell {
     pub(crate) fn run_argv(&mut self, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         let name = String::from_utf8_lossy(&argv[0]).into_owned();
         if !self.sys.commands.is_empty() {
-            let line = argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
+            let line = argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a))
+                .collect::<Vec<_>>()
+                .join(" ");
             if let Some(answer) = self.sys.commands.get(&line).cloned() {
                 self.out(io, answer.as_bytes());
                 return 0;
@@ -621,7 +654,11 @@ impl Shell {
             Some(status) => status,
             None => {
                 // Part of this BusyBox but not emulated: what IoTBOX answers.
-                let command = argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
+                let command = argv
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 self.run.effects.push(Effect::Unknown { command });
                 0
             }
@@ -630,9 +667,19 @@ impl Shell {
 
     /// The attacker ran one of its own files. Scripts are interpreted by this
     /// emulation; anything else is only recorded.
-    fn execute_file(&mut self, path: &str, bytes: Arc<Vec<u8>>, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    fn execute_file(
+        &mut self,
+        path: &str,
+        bytes: Arc<Vec<u8>>,
+        argv: &[Vec<u8>],
+        io: &mut Io,
+    ) -> i32 {
         self.report_file(path);
-        let args = argv[1..].iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
+        let args = argv[1..]
+            .iter()
+            .map(|a| String::from_utf8_lossy(a))
+            .collect::<Vec<_>>()
+            .join(" ");
         self.run.effects.push(Effect::Executed {
             path: path.to_string(),
             args,
@@ -642,7 +689,13 @@ impl Shell {
             return self.run_script(&bytes, argv, io);
         }
         if !bytes.starts_with(b"\x7fELF") {
-            self.sh_error(io, &format!("{}: line 1: syntax error: unexpected word", String::from_utf8_lossy(&argv[0])));
+            self.sh_error(
+                io,
+                &format!(
+                    "{}: line 1: syntax error: unexpected word",
+                    String::from_utf8_lossy(&argv[0])
+                ),
+            );
             return 2;
         }
         0
@@ -708,13 +761,22 @@ fn looks_like_script(bytes: &[u8]) -> bool {
         return true;
     }
     let head = &bytes[..bytes.len().min(512)];
-    !head.is_empty() && head.iter().all(|&c| c == b'\n' || c == b'\t' || c == b'\r' || (0x20..0x7f).contains(&c))
+    !head.is_empty()
+        && head
+            .iter()
+            .all(|&c| c == b'\n' || c == b'\t' || c == b'\r' || (0x20..0x7f).contains(&c))
 }
 
 fn default_var(name: &str, user: &str, cwd: &str) -> String {
     match name {
         "PATH" => "/bin:/sbin:/usr/bin:/usr/sbin".into(),
-        "HOME" => if user == "root" { "/root".into() } else { "/".into() },
+        "HOME" => {
+            if user == "root" {
+                "/root".into()
+            } else {
+                "/".into()
+            }
+        }
         "USER" | "LOGNAME" => user.into(),
         "SHELL" => "/bin/sh".into(),
         "PWD" => cwd.into(),

@@ -67,7 +67,10 @@ impl Outcome {
 
     /// Whether every command in the line was known to the emulation.
     pub fn known(&self) -> bool {
-        !self.effects.iter().any(|e| matches!(e, Effect::Unknown { .. }))
+        !self
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Unknown { .. }))
     }
 }
 
@@ -152,7 +155,8 @@ impl Shell {
             }
             Err(e) => {
                 self.status = 2;
-                outcome.output = format!("{}: {}\n", self.shell_name(), e.ash_message()).into_bytes();
+                outcome.output =
+                    format!("{}: {}\n", self.shell_name(), e.ash_message()).into_bytes();
             }
         }
         outcome.effects = std::mem::take(&mut self.run.effects);

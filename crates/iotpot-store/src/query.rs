@@ -26,14 +26,18 @@ pub struct EventFilter {
 
 /// The most recent events matching the filter, oldest first.
 pub fn events(conn: &Connection, f: &EventFilter) -> anyhow::Result<Vec<EventRow>> {
-    let mut sql = String::from("SELECT id, timestamp, eventid, session, src_ip, data FROM events WHERE 1=1");
+    let mut sql =
+        String::from("SELECT id, timestamp, eventid, session, src_ip, data FROM events WHERE 1=1");
     let mut args: Vec<String> = Vec::new();
     if let Some(s) = &f.session {
         args.push(s.clone());
         sql.push_str(&format!(" AND session = ?{}", args.len()));
     }
     if let Some(e) = &f.eventid {
-        if let Some(prefix) = e.strip_suffix('*').or_else(|| e.ends_with('.').then_some(e.as_str())) {
+        if let Some(prefix) = e
+            .strip_suffix('*')
+            .or_else(|| e.ends_with('.').then_some(e.as_str()))
+        {
             args.push(format!("{}%", prefix.replace('%', "")));
             sql.push_str(&format!(" AND eventid LIKE ?{}", args.len()));
         } else {
@@ -87,7 +91,11 @@ pub struct SessionRow {
 }
 
 /// The most recent sessions (newest last), optionally from one source.
-pub fn sessions(conn: &Connection, src_ip: Option<&str>, limit: usize) -> anyhow::Result<Vec<SessionRow>> {
+pub fn sessions(
+    conn: &Connection,
+    src_ip: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<Vec<SessionRow>> {
     let mut sql = String::from(
         "SELECT session, start, end, src_ip, src_port, dst_port, protocol, profile, arch, username, password,
                 login_ok, login_attempts, commands, downloads, duration, close_reason
@@ -98,7 +106,10 @@ pub fn sessions(conn: &Connection, src_ip: Option<&str>, limit: usize) -> anyhow
         sql.push_str(" WHERE src_ip = ?1");
         args.push(ip.to_string());
     }
-    sql.push_str(&format!(" ORDER BY start DESC, rowid DESC LIMIT {}", limit.max(1)));
+    sql.push_str(&format!(
+        " ORDER BY start DESC, rowid DESC LIMIT {}",
+        limit.max(1)
+    ));
     let mut stmt = conn.prepare(&sql)?;
     let mut rows: Vec<SessionRow> = stmt
         .query_map(params_from_iter(args.iter()), |r| {
@@ -145,22 +156,60 @@ mod tests {
         ];
         // A tiny queue: senders must wait, nothing may be lost.
         let (bus, tx) = Bus::start(sinks, 2, 3);
-        let info = SessionInfo::new("198.51.100.2:5555".parse().unwrap(), "127.0.0.1:2323".parse().unwrap(), "t".into(), "telnet");
+        let info = SessionInfo::new(
+            "198.51.100.2:5555".parse().unwrap(),
+            "127.0.0.1:2323".parse().unwrap(),
+            "t".into(),
+            "telnet",
+        );
         tx.send(info.event(EventKind::SessionConnect {})).await;
-        tx.send(info.event(EventKind::LoginFailed { username: "root".into(), password: "x".into() })).await;
-        tx.send(info.event(EventKind::LoginSuccess { username: "root".into(), password: "xc3511".into() })).await;
+        tx.send(info.event(EventKind::LoginFailed {
+            username: "root".into(),
+            password: "x".into(),
+        }))
+        .await;
+        tx.send(info.event(EventKind::LoginSuccess {
+            username: "root".into(),
+            password: "xc3511".into(),
+        }))
+        .await;
         for i in 0..100 {
-            tx.send(info.event(EventKind::CommandInput { input: format!("echo {i}"), known: true })).await;
+            tx.send(info.event(EventKind::CommandInput {
+                input: format!("echo {i}"),
+                known: true,
+            }))
+            .await;
         }
-        tx.send(info.event(EventKind::SessionClosed { duration: 1.5, reason: "exit".into(), bytes_in: 1, bytes_out: 2 })).await;
+        tx.send(info.event(EventKind::SessionClosed {
+            duration: 1.5,
+            reason: "exit".into(),
+            bytes_in: 1,
+            bytes_out: 2,
+        }))
+        .await;
         drop(tx);
         bus.finish();
         let conn = sqlite::open_read(&db).unwrap();
-        let all = events(&conn, &EventFilter { limit: 1000, ..Default::default() }).unwrap();
+        let all = events(
+            &conn,
+            &EventFilter {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(all.len(), 104);
         assert_eq!(all[0].eventid, "iotpot.session.connect");
         assert_eq!(all[103].data["reason"], "exit");
-        let logins = events(&conn, &EventFilter { eventid: Some("iotpot.login.*".into()), limit: 10, ..Default::default() }).unwrap();
+        let logins = events(
+            &conn,
+            &EventFilter {
+                eventid: Some("iotpot.login.*".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(logins.len(), 2);
         let s = sessions(&conn, None, 10).unwrap();
         assert_eq!(s.len(), 1);
@@ -171,7 +220,9 @@ mod tests {
         assert_eq!(s[0].close_reason.as_deref(), Some("exit"));
         let lines = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
         assert_eq!(lines.lines().count(), 104);
-        let wal: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let wal: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(wal, "wal");
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -66,13 +66,17 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
 
 /// Open an existing database read-only (for the CLI).
 pub fn open_read(path: &Path) -> anyhow::Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
 
 pub fn migrate(conn: &Connection) -> anyhow::Result<()> {
-    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    let version: usize =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     if version > MIGRATIONS.len() {
         anyhow::bail!(
             "database schema version {version} is newer than this iotpot knows ({}); upgrade iotpot",
@@ -112,10 +116,18 @@ impl Sink for SqliteSink {
             )?;
             // One statement per session per batch, not one per event.
             let mut deltas: Vec<SessionDelta> = Vec::new();
-            let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            let mut index: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::new();
             for (e, j) in events.iter().zip(json) {
                 let ts = iotpot_core::event::timestamp::format(&e.timestamp);
-                insert.execute(params![ts, e.kind.eventid(), e.session, e.src_ip.to_string(), e.protocol, j])?;
+                insert.execute(params![
+                    ts,
+                    e.kind.eventid(),
+                    e.session,
+                    e.src_ip.to_string(),
+                    e.protocol,
+                    j
+                ])?;
                 let i = *index.entry(e.session.as_str()).or_insert_with(|| {
                     deltas.push(SessionDelta::default());
                     deltas.len() - 1
@@ -173,7 +185,9 @@ impl<'a> SessionDelta<'a> {
             }
             EventKind::CommandInput { .. } => self.commands += 1,
             EventKind::DownloadRequested { .. } => self.downloads += 1,
-            EventKind::SessionClosed { duration, reason, .. } => self.closed = Some((ts, *duration, reason)),
+            EventKind::SessionClosed {
+                duration, reason, ..
+            } => self.closed = Some((ts, *duration, reason)),
             _ => {}
         }
     }

@@ -172,7 +172,10 @@ mod tests {
                 truncated: 3
             }]
         );
-        assert_eq!(lines(&[b"ab\x03\x04"]), vec![LineEvent::Interrupt, LineEvent::Eof]);
+        assert_eq!(
+            lines(&[b"ab\x03\x04"]),
+            vec![LineEvent::Interrupt, LineEvent::Eof]
+        );
     }
 
     #[test]

@@ -585,7 +585,11 @@ mod tests {
             ],
             &mut o,
         );
-        assert!(o.reply.is_empty(), "answers to our own requests need no reply: {:?}", o.reply);
+        assert!(
+            o.reply.is_empty(),
+            "answers to our own requests need no reply: {:?}",
+            o.reply
+        );
         assert!(t.remote_enabled(opt::NAWS));
         assert!(t.local_enabled(opt::ECHO));
         assert!(t.local_enabled(opt::SGA));
@@ -601,13 +605,41 @@ mod tests {
         t.receive(&[IAC, WILL, opt::TTYPE, IAC, DO, opt::LINEMODE], &mut o);
         assert_eq!(
             o.reply,
-            vec![IAC, DO, opt::TTYPE, IAC, SB, opt::TTYPE, 1, IAC, SE, IAC, WONT, opt::LINEMODE]
+            vec![
+                IAC,
+                DO,
+                opt::TTYPE,
+                IAC,
+                SB,
+                opt::TTYPE,
+                1,
+                IAC,
+                SE,
+                IAC,
+                WONT,
+                opt::LINEMODE
+            ]
         );
         o.clear();
         // Repeating the same request must not make us loop.
         t.receive(&[IAC, WILL, opt::TTYPE], &mut o);
         assert!(o.reply.is_empty());
-        t.receive(&[IAC, SB, opt::TTYPE, 0, b'x', b't', b'e', b'r', b'm', IAC, SE], &mut o);
+        t.receive(
+            &[
+                IAC,
+                SB,
+                opt::TTYPE,
+                0,
+                b'x',
+                b't',
+                b'e',
+                b'r',
+                b'm',
+                IAC,
+                SE,
+            ],
+            &mut o,
+        );
         assert_eq!(o.events.last(), Some(&Event::TerminalType("xterm".into())));
     }
 

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "iotpot", version, about = "IoT honeypot: emulated embedded devices that record every step of the attacks on them")]
+#[command(
+    name = "iotpot",
+    version,
+    about = "IoT honeypot: emulated embedded devices that record every step of the attacks on them"
+)]
 struct Cli {
     /// Configuration file (TOML). Without it, the built-in defaults apply.
     #[arg(long, short = 'c', global = true, value_name = "FILE")]

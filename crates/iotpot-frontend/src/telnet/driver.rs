@@ -41,11 +41,18 @@ fn unix_now() -> i64 {
 }
 
 /// Serve one connection until it ends; every event goes to the bus.
-pub async fn serve(mut stream: TcpStream, info: SessionInfo, ctx: Arc<Context>, shutdown: CancellationToken) {
+pub async fn serve(
+    mut stream: TcpStream,
+    info: SessionInfo,
+    ctx: Arc<Context>,
+    shutdown: CancellationToken,
+) {
     let start = Instant::now();
     let _ = stream.set_nodelay(true);
     let p = &ctx.device.persona.profile;
-    ctx.events.send(info.event(EventKind::SessionConnect {})).await;
+    ctx.events
+        .send(info.event(EventKind::SessionConnect {}))
+        .await;
     ctx.events
         .send(info.event(EventKind::SessionParams {
             profile: p.name.clone(),

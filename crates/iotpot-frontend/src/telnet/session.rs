@@ -122,7 +122,8 @@ impl TelnetSession {
         }
         let mut rest: &[u8] = &codec_out.data;
         while !rest.is_empty() && out.close.is_none() {
-            let echo = !matches!(self.phase, Phase::Password { .. }) && self.telnet.local_enabled(opt::ECHO);
+            let echo = !matches!(self.phase, Phase::Password { .. })
+                && self.telnet.local_enabled(opt::ECHO);
             let mut echo_bytes = Vec::new();
             let (n, event) = self.line.feed(rest, echo, &mut echo_bytes);
             rest = &rest[n..];
@@ -156,7 +157,8 @@ impl TelnetSession {
         match ev {
             telnet::Event::Option { verb, option } => {
                 if self.options.len() < MAX_LOGGED_OPTIONS {
-                    self.options.push(format!("{} {}", verb.name(), telnet::option_name(*option)));
+                    self.options
+                        .push(format!("{} {}", verb.name(), telnet::option_name(*option)));
                 }
             }
             telnet::Event::WindowSize { cols, rows } => self.size = Some((*cols, *rows)),
@@ -201,7 +203,10 @@ impl TelnetSession {
             self.truncation_reported = true;
             out.events.push(EventKind::SessionLimit {
                 limit: "max_line".into(),
-                detail: format!("line longer than {} bytes ({} dropped)", self.limits.max_line, truncated),
+                detail: format!(
+                    "line longer than {} bytes ({} dropped)",
+                    self.limits.max_line, truncated
+                ),
             });
         }
         let device = self.device.clone();
@@ -219,7 +224,11 @@ impl TelnetSession {
             }
             Phase::Password { user } => {
                 let password = bytes_to_string(&bytes);
-                let ok = device.persona.profile.auth.accepts(&user, &password, self.attempts);
+                let ok = device
+                    .persona
+                    .profile
+                    .auth
+                    .accepts(&user, &password, self.attempts);
                 self.attempts += 1;
                 if ok {
                     out.events.push(EventKind::LoginSuccess {
@@ -228,11 +237,22 @@ impl TelnetSession {
                     });
                     Telnet::encode_data(t.motd.as_bytes(), &mut out.to_peer);
                     let sys_user = &device.persona.profile.system.default_user;
-                    let shell_user = if user == "root" || user == *sys_user { user.as_str() } else { sys_user.as_str() };
-                    self.phase = Phase::Shell(Box::new(Shell::new(device.clone(), shell_user, self.limits.shell)));
+                    let shell_user = if user == "root" || user == *sys_user {
+                        user.as_str()
+                    } else {
+                        sys_user.as_str()
+                    };
+                    self.phase = Phase::Shell(Box::new(Shell::new(
+                        device.clone(),
+                        shell_user,
+                        self.limits.shell,
+                    )));
                     self.prompt(out);
                 } else {
-                    out.events.push(EventKind::LoginFailed { username: user, password });
+                    out.events.push(EventKind::LoginFailed {
+                        username: user,
+                        password,
+                    });
                     // A newline first: the password was not echoed.
                     Telnet::encode_data(b"\n", &mut out.to_peer);
                     Telnet::encode_data(t.login_incorrect.as_bytes(), &mut out.to_peer);
@@ -278,7 +298,10 @@ impl TelnetSession {
             Phase::Shell(shell) => {
                 let p = &t.prompt;
                 if p.contains("{cwd}") {
-                    Telnet::encode_data(p.replace("{cwd}", shell.cwd()).as_bytes(), &mut out.to_peer);
+                    Telnet::encode_data(
+                        p.replace("{cwd}", shell.cwd()).as_bytes(),
+                        &mut out.to_peer,
+                    );
                 } else {
                     Telnet::encode_data(p.as_bytes(), &mut out.to_peer);
                 }
@@ -290,8 +313,15 @@ impl TelnetSession {
 
 /// Strip the blanks a terminal leaves around a line.
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0)).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0)).map(|e| e + 1).unwrap_or(start);
+    let start = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0))
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0))
+        .map(|e| e + 1)
+        .unwrap_or(start);
     &b[start..end.max(start)]
 }
 
@@ -341,7 +371,12 @@ fn hex_encode(bytes: &[u8]) -> String {
 fn file_kind(bytes: &[u8]) -> &'static str {
     if bytes.starts_with(b"\x7fELF") {
         "elf"
-    } else if bytes.starts_with(b"#!") || bytes.iter().take(256).all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) {
+    } else if bytes.starts_with(b"#!")
+        || bytes
+            .iter()
+            .take(256)
+            .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+    {
         "script"
     } else {
         "data"
@@ -351,11 +386,13 @@ fn file_kind(bytes: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-        use iotpot_core::deployment::Deployment;
+    use iotpot_core::deployment::Deployment;
     use iotpot_core::Profile;
 
     fn session(profile: &str) -> TelnetSession {
-        let persona = Profile::load(profile).unwrap().instantiate(&Deployment::from_seed([3; 32]));
+        let persona = Profile::load(profile)
+            .unwrap()
+            .instantiate(&Deployment::from_seed([3; 32]));
         let device = System::new(persona, 1_700_000_000);
         TelnetSession::new(
             device,
@@ -381,19 +418,43 @@ mod tests {
         assert_eq!(out.to_peer[0], 0xff);
         assert!(out.to_peer.ends_with(b"(none) login: "));
         // Mirai answers our negotiation, then sends the user name.
-        let o = feed(&mut s, &[0xff, 0xfc, 1, 0xff, 0xfb, 31, 0xff, 0xfa, 31, 0, 80, 0, 24, 0xff, 0xf0, 0xff, 0xfd, 1, 0xff, 0xfd, 3]);
+        let o = feed(
+            &mut s,
+            &[
+                0xff, 0xfc, 1, 0xff, 0xfb, 31, 0xff, 0xfa, 31, 0, 80, 0, 24, 0xff, 0xf0, 0xff,
+                0xfd, 1, 0xff, 0xfd, 3,
+            ],
+        );
         assert!(o.to_peer.is_empty());
         let o = feed(&mut s, b"root\r\n");
-        assert!(matches!(&o.events[0], EventKind::TelnetNegotiation { width: Some(80), height: Some(24), .. }));
-        assert!(o.to_peer.ends_with(b"root\r\nPassword: "), "echo then prompt: {:?}", String::from_utf8_lossy(&o.to_peer));
+        assert!(matches!(
+            &o.events[0],
+            EventKind::TelnetNegotiation {
+                width: Some(80),
+                height: Some(24),
+                ..
+            }
+        ));
+        assert!(
+            o.to_peer.ends_with(b"root\r\nPassword: "),
+            "echo then prompt: {:?}",
+            String::from_utf8_lossy(&o.to_peer)
+        );
         let o = feed(&mut s, b"xc3511\r\n");
-        assert!(matches!(&o.events[0], EventKind::LoginSuccess { username, password } if username == "root" && password == "xc3511"));
-        assert!(!String::from_utf8_lossy(&o.to_peer).contains("xc3511"), "passwords are not echoed");
+        assert!(
+            matches!(&o.events[0], EventKind::LoginSuccess { username, password } if username == "root" && password == "xc3511")
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.to_peer).contains("xc3511"),
+            "passwords are not echoed"
+        );
         assert!(o.to_peer.ends_with(b"# "));
         let o = feed(&mut s, b"/bin/busybox MIRAI\r\n");
         assert!(String::from_utf8_lossy(&o.to_peer).contains("MIRAI: applet not found\r\n# "));
         let o = feed(&mut s, b"enable\0");
-        assert!(matches!(&o.events[0], EventKind::CommandInput { input, known: false } if input == "enable"));
+        assert!(
+            matches!(&o.events[0], EventKind::CommandInput { input, known: false } if input == "enable")
+        );
         let o = feed(&mut s, b"exit\r\n");
         assert_eq!(o.close, Some("exit"));
     }
@@ -405,8 +466,14 @@ mod tests {
         s.open(&mut out);
         for i in 0..3 {
             let o = feed(&mut s, b"root\r\nwrong\r\n");
-            assert!(o.events.iter().any(|e| matches!(e, EventKind::LoginFailed { .. })));
-            assert!(String::from_utf8_lossy(&o.to_peer).contains("ncorrect"), "Mirai looks for 'ncorrect'");
+            assert!(o
+                .events
+                .iter()
+                .any(|e| matches!(e, EventKind::LoginFailed { .. })));
+            assert!(
+                String::from_utf8_lossy(&o.to_peer).contains("ncorrect"),
+                "Mirai looks for 'ncorrect'"
+            );
             assert_eq!(o.close.is_some(), i == 2);
         }
     }

@@ -37,7 +37,11 @@ fn usage(sh: &Shell) -> String {
     let mut line = String::from("\t");
     let n = sh.sys.applets.len();
     for (i, a) in sh.sys.applets.iter().enumerate() {
-        let item = if i + 1 < n { format!("{a}, ") } else { a.clone() };
+        let item = if i + 1 < n {
+            format!("{a}, ")
+        } else {
+            a.clone()
+        };
         if line.len() + item.len() > 78 {
             s.push_str(line.trim_end());
             s.push('\n');

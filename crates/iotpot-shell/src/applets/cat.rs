@@ -6,7 +6,10 @@ use crate::exec::Io;
 use crate::Shell;
 
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
-    let files: Vec<&Vec<u8>> = argv[1..].iter().filter(|a| a.as_slice() == b"-" || !a.starts_with(b"-")).collect();
+    let files: Vec<&Vec<u8>> = argv[1..]
+        .iter()
+        .filter(|a| a.as_slice() == b"-" || !a.starts_with(b"-"))
+        .collect();
     if files.is_empty() {
         let data = io.stdin.take_all().to_vec();
         sh.out(io, &data);

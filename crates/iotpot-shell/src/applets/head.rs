@@ -20,7 +20,15 @@ fn opts(argv: &[Vec<u8>]) -> Opts {
     while i < argv.len() {
         let a = lossy(&argv[i]).into_owned();
         if a == "-n" || a == "-c" {
-            let v = argv.get(i + 1).map(|v| lossy(v).trim_start_matches(['-', '+']).parse().unwrap_or(10)).unwrap_or(10);
+            let v = argv
+                .get(i + 1)
+                .map(|v| {
+                    lossy(v)
+                        .trim_start_matches(['-', '+'])
+                        .parse()
+                        .unwrap_or(10)
+                })
+                .unwrap_or(10);
             if a == "-n" {
                 o.lines = v;
             } else {
@@ -29,7 +37,11 @@ fn opts(argv: &[Vec<u8>]) -> Opts {
             i += 2;
             continue;
         }
-        if let Some(n) = a.strip_prefix("-n").or_else(|| a.strip_prefix('-')).and_then(|n| n.parse().ok()) {
+        if let Some(n) = a
+            .strip_prefix("-n")
+            .or_else(|| a.strip_prefix('-'))
+            .and_then(|n| n.parse().ok())
+        {
             o.lines = n;
         } else if !a.starts_with('-') {
             o.files.push(argv[i].clone());
@@ -60,7 +72,9 @@ fn inputs(sh: &mut Shell, o: &Opts, io: &mut Io, name: &str) -> Option<Vec<u8>> 
 
 pub(crate) fn head(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let o = opts(argv);
-    let Some(data) = inputs(sh, &o, io, "head") else { return 1 };
+    let Some(data) = inputs(sh, &o, io, "head") else {
+        return 1;
+    };
     let end = match o.bytes {
         Some(b) => b.min(data.len()),
         None => data
@@ -71,14 +85,20 @@ pub(crate) fn head(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             .map(|(i, _)| i + 1)
             .unwrap_or(data.len()),
     };
-    let end = if o.lines == 0 && o.bytes.is_none() { 0 } else { end };
+    let end = if o.lines == 0 && o.bytes.is_none() {
+        0
+    } else {
+        end
+    };
     sh.out(io, &data[..end]);
     0
 }
 
 pub(crate) fn tail(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let o = opts(argv);
-    let Some(data) = inputs(sh, &o, io, "tail") else { return 1 };
+    let Some(data) = inputs(sh, &o, io, "tail") else {
+        return 1;
+    };
     let start = match o.bytes {
         Some(b) => data.len().saturating_sub(b),
         None => {

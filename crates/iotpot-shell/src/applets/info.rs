@@ -68,7 +68,9 @@ pub(crate) fn uptime(sh: &mut Shell, _argv: &[Vec<u8>], io: &mut Io) -> i32 {
 pub(crate) fn date(sh: &mut Shell, _argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let t = OffsetDateTime::from_unix_timestamp(sh.now()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let line = format!(
         "{} {} {:>2} {:02}:{:02}:{:02} UTC {}\n",
         DAYS[t.weekday().number_days_from_monday() as usize],
@@ -88,7 +90,11 @@ pub(crate) fn which(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let mut out = String::new();
     for a in argv[1..].iter().filter(|a| !a.starts_with(b"-")) {
         let name = lossy(a);
-        match ["/bin", "/sbin", "/usr/bin", "/usr/sbin"].iter().map(|d| crate::vfs::join(d, &name)).find(|p| sh.vfs.lstat(p).is_some()) {
+        match ["/bin", "/sbin", "/usr/bin", "/usr/sbin"]
+            .iter()
+            .map(|d| crate::vfs::join(d, &name))
+            .find(|p| sh.vfs.lstat(p).is_some())
+        {
             Some(p) => out.push_str(&format!("{p}\n")),
             None => status = 1,
         }

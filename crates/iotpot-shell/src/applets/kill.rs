@@ -13,7 +13,10 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     }
     let mut status = 0;
     for p in pids {
-        let known = lossy(p).parse::<u32>().ok().is_some_and(|pid| sh.sys.processes.iter().any(|x| x.0 == pid));
+        let known = lossy(p)
+            .parse::<u32>()
+            .ok()
+            .is_some_and(|pid| sh.sys.processes.iter().any(|x| x.0 == pid));
         if !known {
             let msg = format!("kill: can't kill pid {}: No such process", lossy(p));
             sh.sh_error(io, &msg);
@@ -27,7 +30,11 @@ pub(crate) fn killall(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let mut status = 0;
     for name in argv[1..].iter().filter(|a| !a.starts_with(b"-")) {
         let n = lossy(name);
-        let known = sh.sys.processes.iter().any(|p| p.4.split_whitespace().next().is_some_and(|c| c.rsplit('/').next() == Some(&n)));
+        let known = sh.sys.processes.iter().any(|p| {
+            p.4.split_whitespace()
+                .next()
+                .is_some_and(|c| c.rsplit('/').next() == Some(&n))
+        });
         if !known {
             let msg = format!("killall: {n}: no process killed\n");
             sh.err(io, msg.as_bytes());

@@ -12,7 +12,11 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let all = f.contains('a');
     let almost = f.contains('A');
     let dir_only = f.contains('d');
-    let targets: Vec<Vec<u8>> = if ops.is_empty() { vec![b".".to_vec()] } else { ops.iter().map(|o| o.to_vec()).collect() };
+    let targets: Vec<Vec<u8>> = if ops.is_empty() {
+        vec![b".".to_vec()]
+    } else {
+        ops.iter().map(|o| o.to_vec()).collect()
+    };
     let mut status = 0;
     let mut out = String::new();
     let many = targets.len() > 1;
@@ -52,8 +56,16 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         }
         let mut short = Vec::new();
         for name in names {
-            let child = if name == "." { path.clone() } else if name == ".." { vfs::parent(&path) } else { vfs::join(&path, &name) };
-            let Some(e) = sh.vfs.lstat(&child).cloned() else { continue };
+            let child = if name == "." {
+                path.clone()
+            } else if name == ".." {
+                vfs::parent(&path)
+            } else {
+                vfs::join(&path, &name)
+            };
+            let Some(e) = sh.vfs.lstat(&child).cloned() else {
+                continue;
+            };
             if long || f.contains('1') {
                 out.push_str(&line(sh, &name, &e, long));
             } else {
@@ -86,7 +98,11 @@ fn line(sh: &Shell, name: &str, e: &Entry, long: bool) -> String {
         if e.is_dir() { 2 } else { 1 },
         user,
         user,
-        if matches!(e.node, Node::Device) { "1,   3".to_string() } else { size.to_string() },
+        if matches!(e.node, Node::Device) {
+            "1,   3".to_string()
+        } else {
+            size.to_string()
+        },
         ls_date(e.mtime, sh.now())
     )
 }
@@ -107,7 +123,9 @@ fn ls_date(t: i64, now: i64) -> String {
     let Ok(d) = OffsetDateTime::from_unix_timestamp(t) else {
         return "Jan  1  1970".into();
     };
-    let mon = &["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][d.month() as usize - 1];
+    let mon = &[
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][d.month() as usize - 1];
     if (now - t).abs() < 182 * 86_400 {
         format!("{mon} {:>2} {:02}:{:02}", d.day(), d.hour(), d.minute())
     } else {

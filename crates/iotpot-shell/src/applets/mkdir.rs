@@ -29,7 +29,11 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             sh.vfs.mkdir(&path, sh.now())
         };
         if let Err(e) = res {
-            let msg = format!("mkdir: can't create directory '{}': {}\n", lossy(op), e.text());
+            let msg = format!(
+                "mkdir: can't create directory '{}': {}\n",
+                lossy(op),
+                e.text()
+            );
             sh.err(io, msg.as_bytes());
             status = 1;
         }
@@ -40,7 +44,10 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
 pub(crate) fn ln(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (f, ops) = flags(&argv[1..], "sfn");
     if ops.len() != 2 {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ln [OPTIONS] TARGET... LINK|DIR\n");
+        sh.err(
+            io,
+            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ln [OPTIONS] TARGET... LINK|DIR\n",
+        );
         return 1;
     }
     let link = sh.abs(ops[1]);

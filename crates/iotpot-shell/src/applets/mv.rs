@@ -7,12 +7,19 @@ use crate::{vfs, Shell};
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (_, ops) = flags(&argv[1..], "fin");
     if ops.len() < 2 {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: mv [-fin] SOURCE DEST\n");
+        sh.err(
+            io,
+            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: mv [-fin] SOURCE DEST\n",
+        );
         return 1;
     }
     let (srcs, dest) = ops.split_at(ops.len() - 1);
     let dest_path = sh.abs(dest[0]);
-    let dest_is_dir = sh.vfs.stat(&dest_path).map(|(_, e)| e.is_dir()).unwrap_or(false);
+    let dest_is_dir = sh
+        .vfs
+        .stat(&dest_path)
+        .map(|(_, e)| e.is_dir())
+        .unwrap_or(false);
     let mut status = 0;
     for src in srcs {
         let src_path = sh.abs(src);

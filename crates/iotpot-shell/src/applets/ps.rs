@@ -9,7 +9,13 @@ pub(crate) fn run(sh: &mut Shell, _argv: &[Vec<u8>], io: &mut Io) -> i32 {
     for (pid, user, vsz, stat, cmd) in &sh.sys.processes {
         out.push_str(&format!("{pid:>5} {user:<8} {vsz:>6} {stat:<4} {cmd}\n"));
     }
-    out.push_str(&format!("{:>5} {:<8} {:>6} {:<4} ps\n", last + 7, sh.user, 1492, "R"));
+    out.push_str(&format!(
+        "{:>5} {:<8} {:>6} {:<4} ps\n",
+        last + 7,
+        sh.user,
+        1492,
+        "R"
+    ));
     sh.out(io, out.as_bytes());
     0
 }

@@ -6,7 +6,11 @@ use crate::Shell;
 
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let raw = argv.iter().any(|a| a.as_slice() == b"-r");
-    let names: Vec<String> = argv[1..].iter().filter(|a| !a.starts_with(b"-")).map(|a| lossy(a).into_owned()).collect();
+    let names: Vec<String> = argv[1..]
+        .iter()
+        .filter(|a| !a.starts_with(b"-"))
+        .map(|a| lossy(a).into_owned())
+        .collect();
     let Some(mut line) = io.stdin.read_line() else {
         return 1;
     };
@@ -25,7 +29,11 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         }
         line = v;
     }
-    let names = if names.is_empty() { vec!["REPLY".to_string()] } else { names };
+    let names = if names.is_empty() {
+        vec!["REPLY".to_string()]
+    } else {
+        names
+    };
     let is_ifs = |c: &u8| *c == b' ' || *c == b'\t';
     let mut rest: &[u8] = &line;
     for (i, name) in names.iter().enumerate() {

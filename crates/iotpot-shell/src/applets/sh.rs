@@ -21,7 +21,12 @@ pub(crate) fn sh(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             sh.run_script(&cmd, &args, io)
         }
         Some(_) => {
-            let file = argv.iter().skip(1).find(|a| !a.starts_with(b"-")).cloned().unwrap_or_default();
+            let file = argv
+                .iter()
+                .skip(1)
+                .find(|a| !a.starts_with(b"-"))
+                .cloned()
+                .unwrap_or_default();
             run_file(sh, &file, &argv[1..], io, "sh")
         }
     }
@@ -41,19 +46,32 @@ fn run_file(sh: &mut Shell, file: &[u8], args: &[Vec<u8>], io: &mut Io, how: &st
             sh.report_file(&path);
             sh.effect(Effect::Executed {
                 path: path.clone(),
-                args: args[1..].iter().map(|a| lossy(a).into_owned()).collect::<Vec<_>>().join(" "),
+                args: args[1..]
+                    .iter()
+                    .map(|a| lossy(a).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 bytes: Some(text.clone()),
             });
             sh.run_script(&text, args, io)
         }
         Err(e) => {
             let msg = if how == "." {
-                format!("{}: .: line 1: can't open '{}': {}\n", sh.sys.persona.profile.system.shell_name, lossy(file), e.text())
+                format!(
+                    "{}: .: line 1: can't open '{}': {}\n",
+                    sh.sys.persona.profile.system.shell_name,
+                    lossy(file),
+                    e.text()
+                )
             } else {
                 format!("sh: can't open '{}': {}\n", lossy(file), e.text())
             };
             sh.err(io, msg.as_bytes());
-            if how == "." { 2 } else { 127 }
+            if how == "." {
+                2
+            } else {
+                127
+            }
         }
     }
 }
@@ -80,11 +98,31 @@ pub(crate) fn type_(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let mut out = String::new();
     for a in argv[1..].iter().filter(|a| !a.starts_with(b"-")) {
         let name = lossy(a).into_owned();
-        if matches!(name.as_str(), "cd" | "echo" | "printf" | "read" | "test" | "[" | "kill" | "export" | "exit" | "eval" | "exec" | "." | "pwd" | "true" | "false") {
+        if matches!(
+            name.as_str(),
+            "cd" | "echo"
+                | "printf"
+                | "read"
+                | "test"
+                | "["
+                | "kill"
+                | "export"
+                | "exit"
+                | "eval"
+                | "exec"
+                | "."
+                | "pwd"
+                | "true"
+                | "false"
+        ) {
             out.push_str(&format!("{name} is a shell builtin\n"));
             continue;
         }
-        match ["/bin", "/sbin", "/usr/bin", "/usr/sbin"].iter().map(|d| crate::vfs::join(d, &name)).find(|p| sh.vfs.lstat(p).is_some()) {
+        match ["/bin", "/sbin", "/usr/bin", "/usr/sbin"]
+            .iter()
+            .map(|d| crate::vfs::join(d, &name))
+            .find(|p| sh.vfs.lstat(p).is_some())
+        {
             Some(p) => out.push_str(&format!("{name} is {p}\n")),
             None => {
                 out.push_str(&format!("{name}: not found\n"));

@@ -8,7 +8,11 @@ use crate::Shell;
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let mut args: Vec<&[u8]> = argv[1..].iter().map(|a| a.as_slice()).collect();
     if argv[0].as_slice() == b"[" || argv[0].as_slice() == b"[[" {
-        let close: &[u8] = if argv[0].as_slice() == b"[" { b"]" } else { b"]]" };
+        let close: &[u8] = if argv[0].as_slice() == b"[" {
+            b"]"
+        } else {
+            b"]]"
+        };
         if args.last() != Some(&close) {
             sh.err(io, format!("{}: missing ]\n", lossy(&argv[0])).as_bytes());
             return 2;
@@ -26,7 +30,7 @@ fn or_expr(sh: &Shell, args: &[&[u8]]) -> bool {
 }
 
 fn and_expr(sh: &Shell, args: &[&[u8]]) -> bool {
-    if let Some(i) = args.iter().position(|a| *a == b"-a" ) {
+    if let Some(i) = args.iter().position(|a| *a == b"-a") {
         if i > 0 {
             return primary(sh, &args[..i]) && and_expr(sh, &args[i + 1..]);
         }
@@ -52,7 +56,10 @@ fn primary(sh: &Shell, args: &[&[u8]]) -> bool {
                 b"-r" | b"-w" => st.is_some(),
                 b"-s" => st.is_some_and(|e| e.size() > 0),
                 b"-c" => st.is_some_and(|e| matches!(e.node, crate::vfs::Node::Device)),
-                b"-L" | b"-h" => sh.vfs.lstat(&path).is_some_and(|e| matches!(e.node, crate::vfs::Node::Link(_))),
+                b"-L" | b"-h" => sh
+                    .vfs
+                    .lstat(&path)
+                    .is_some_and(|e| matches!(e.node, crate::vfs::Node::Link(_))),
                 _ => false,
             }
         }

@@ -13,14 +13,18 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], _io: &mut Io) -> i32 {
         if unset {
             sh.vars.remove(lossy(a).as_ref());
         } else if let Some(eq) = a.iter().position(|c| *c == b'=') {
-            sh.vars.insert(lossy(&a[..eq]).into_owned(), a[eq + 1..].to_vec());
+            sh.vars
+                .insert(lossy(&a[..eq]).into_owned(), a[eq + 1..].to_vec());
         }
     }
     0
 }
 
 pub(crate) fn exit(sh: &mut Shell, argv: &[Vec<u8>], _io: &mut Io) -> i32 {
-    let status = argv.get(1).and_then(|a| lossy(a).parse().ok()).unwrap_or(sh.status);
+    let status = argv
+        .get(1)
+        .and_then(|a| lossy(a).parse().ok())
+        .unwrap_or(sh.status);
     sh.exit();
     status
 }

@@ -21,7 +21,10 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         }
     };
     let lines = data.iter().filter(|c| **c == b'\n').count();
-    let words = data.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty()).count();
+    let words = data
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .count();
     let bytes = data.len();
     let mut cols = Vec::new();
     if f.is_empty() || f.contains('l') {
@@ -36,7 +39,10 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let line = if cols.len() == 1 {
         format!("{}{name}\n", cols[0])
     } else {
-        format!("{}{name}\n", cols.iter().map(|c| format!("{c:>9}")).collect::<String>())
+        format!(
+            "{}{name}\n",
+            cols.iter().map(|c| format!("{c:>9}")).collect::<String>()
+        )
     };
     sh.out(io, line.as_bytes());
     0

@@ -64,7 +64,9 @@ struct ServerResult {
 
 pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
     super::raise_fd_limit();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cmd {
         BenchCmd::Reference { listen } => rt.block_on(async move {
             let l = tokio::net::TcpListener::bind(listen).await?;
@@ -117,7 +119,13 @@ async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(name: &str, target: SocketAddr, pid: Option<u32>, expect_busybox: bool, a: &TelnetArgs) -> ServerResult {
+async fn measure(
+    name: &str,
+    target: SocketAddr,
+    pid: Option<u32>,
+    expect_busybox: bool,
+    a: &TelnetArgs,
+) -> ServerResult {
     let sc = Scenario {
         target,
         username: a.username.clone(),
@@ -158,7 +166,10 @@ async fn measure(name: &str, target: SocketAddr, pid: Option<u32>, expect_busybo
 
 fn print_results(results: &[ServerResult]) {
     let reference = results.iter().find(|r| r.name == "reference");
-    println!("{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9}  vs reference", "server", "conc", "sessions", "failed", "sessions/s", "p50 ms", "p99 ms");
+    println!(
+        "{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9}  vs reference",
+        "server", "conc", "sessions", "failed", "sessions/s", "p50 ms", "p99 ms"
+    );
     for r in results {
         for l in &r.load {
             let ratio = reference
@@ -174,13 +185,23 @@ fn print_results(results: &[ServerResult]) {
                 .unwrap_or_default();
             println!(
                 "{:<10} {:>5} {:>9} {:>7} {:>12.0} {:>9.2} {:>9.2}  {}",
-                r.name, l.concurrency, l.sessions, l.failed, l.sessions_per_sec, l.p50_ms, l.p99_ms, ratio
+                r.name,
+                l.concurrency,
+                l.sessions,
+                l.failed,
+                l.sessions_per_sec,
+                l.p50_ms,
+                l.p99_ms,
+                ratio
             );
         }
     }
     for r in results {
         if let Some(kib) = r.rss_per_idle_session_kib {
-            println!("{:<10} idle sessions: {} ({} failed), RSS per idle session: {:.2} KiB", r.name, r.idle_sessions, r.idle_failed, kib);
+            println!(
+                "{:<10} idle sessions: {} ({} failed), RSS per idle session: {:.2} KiB",
+                r.name, r.idle_sessions, r.idle_failed, kib
+            );
         }
     }
 }
@@ -210,7 +231,10 @@ fn terminate(mut c: KillOnDrop) {
 
 fn spawn_server(cmd: &mut Command) -> anyhow::Result<(Child, SocketAddr)> {
     let mut child = cmd.stdout(Stdio::piped()).spawn()?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line)?;
     let addr = line
@@ -222,7 +246,9 @@ fn spawn_server(cmd: &mut Command) -> anyhow::Result<(Child, SocketAddr)> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {

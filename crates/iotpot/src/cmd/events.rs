@@ -28,7 +28,10 @@ pub fn open_store(path: Option<&Path>) -> anyhow::Result<iotpot_store::sqlite::C
     let config = super::load_config(path)?;
     let db = config.data_dir.join("iotpot.db");
     if !db.exists() {
-        anyhow::bail!("no database at {} (has `iotpot run` run with this data_dir?)", db.display());
+        anyhow::bail!(
+            "no database at {} (has `iotpot run` run with this data_dir?)",
+            db.display()
+        );
     }
     iotpot_store::sqlite::open_read(&db)
 }
@@ -50,9 +53,16 @@ pub fn run(a: EventsArgs, path: Option<&Path>) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    println!("{:<19}  {:<12}  {:<15}  {:<20}  DETAIL", "TIME (UTC)", "SESSION", "SOURCE", "EVENT");
+    println!(
+        "{:<19}  {:<12}  {:<15}  {:<20}  DETAIL",
+        "TIME (UTC)", "SESSION", "SOURCE", "EVENT"
+    );
     for r in rows {
-        let time = r.timestamp.get(..19).unwrap_or(&r.timestamp).replace('T', " ");
+        let time = r
+            .timestamp
+            .get(..19)
+            .unwrap_or(&r.timestamp)
+            .replace('T', " ");
         let event = r.eventid.strip_prefix("iotpot.").unwrap_or(&r.eventid);
         println!(
             "{:<19}  {:<12}  {:<15}  {:<20}  {}",
@@ -68,7 +78,18 @@ pub fn run(a: EventsArgs, path: Option<&Path>) -> anyhow::Result<()> {
 
 /// The fields worth a glance, escaped and cut to one line.
 fn detail(v: &Value) -> String {
-    const SKIP: &[&str] = &["eventid", "timestamp", "session", "src_ip", "src_port", "dst_ip", "dst_port", "sensor", "protocol", "content"];
+    const SKIP: &[&str] = &[
+        "eventid",
+        "timestamp",
+        "session",
+        "src_ip",
+        "src_port",
+        "dst_ip",
+        "dst_port",
+        "sensor",
+        "protocol",
+        "content",
+    ];
     let mut parts = Vec::new();
     if let Value::Object(map) = v {
         for (k, val) in map {

@@ -15,13 +15,25 @@ pub enum ProfilesCmd {
 pub fn run(cmd: ProfilesCmd, _config: Option<&Path>) -> anyhow::Result<()> {
     match cmd {
         ProfilesCmd::List => {
-            println!("{:<22}  {:<10}  {:<20}  DESCRIPTION", "NAME", "ARCH", "TYPE");
+            println!(
+                "{:<22}  {:<10}  {:<20}  DESCRIPTION",
+                "NAME", "ARCH", "TYPE"
+            );
             for p in Profile::builtins() {
-                println!("{:<22}  {:<10}  {:<20}  {}", p.name, p.arch.name(), p.device_type, p.description);
+                println!(
+                    "{:<22}  {:<10}  {:<20}  {}",
+                    p.name,
+                    p.arch.name(),
+                    p.device_type,
+                    p.description
+                );
             }
         }
         ProfilesCmd::Show { name } => {
-            if let Some((_, text)) = iotpot_core::profile::BUILTIN.iter().find(|(n, _)| *n == name) {
+            if let Some((_, text)) = iotpot_core::profile::BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+            {
                 print!("{text}");
             } else {
                 let p = Profile::load(&name)?;

@@ -21,7 +21,11 @@ pub fn init_logging(level: &str) {
 }
 
 /// The profile a listener uses: its own, or the deployment's default.
-pub fn listener_profile(spec: Option<&str>, service: Service, deployment: &Deployment) -> anyhow::Result<Profile> {
+pub fn listener_profile(
+    spec: Option<&str>,
+    service: Service,
+    deployment: &Deployment,
+) -> anyhow::Result<Profile> {
     if let Some(name) = spec {
         return Ok(Profile::load(name)?);
     }
@@ -31,7 +35,10 @@ pub fn listener_profile(spec: Option<&str>, service: Service, deployment: &Deplo
             let pick = (deployment.derive("listen", "telnet-default") % all.len() as u64) as usize;
             Ok(all[pick].clone())
         }
-        other => anyhow::bail!("service {:?} has no default profile in this release", other.name()),
+        other => anyhow::bail!(
+            "service {:?} has no default profile in this release",
+            other.name()
+        ),
     }
 }
 
@@ -39,7 +46,9 @@ pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
     let config = super::load_config(path)?;
     init_logging(&config.log.level);
     super::raise_fd_limit();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(serve(config))
 }
 
@@ -58,10 +67,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if config.store.jsonl {
-        sinks.push(Box::new(JsonlSink::open(&config.data_dir.join("events.jsonl"))?));
+        sinks.push(Box::new(JsonlSink::open(
+            &config.data_dir.join("events.jsonl"),
+        )?));
     }
     if config.store.sqlite {
-        sinks.push(Box::new(SqliteSink::open(&config.data_dir.join("iotpot.db"))?));
+        sinks.push(Box::new(SqliteSink::open(
+            &config.data_dir.join("iotpot.db"),
+        )?));
     }
     let (bus, events) = Bus::start(sinks, config.store.queue, config.store.batch);
     let sensor = config.sensor_name();

@@ -36,7 +36,11 @@ pub fn run(a: SessionsArgs, path: Option<&Path>) -> anyhow::Result<()> {
             _ => "-".into(),
         };
         let login = str_for_terminal(&login);
-        let login = if login.chars().count() > 24 { login.chars().take(21).collect::<String>() + "..." } else { login };
+        let login = if login.chars().count() > 24 {
+            login.chars().take(21).collect::<String>() + "..."
+        } else {
+            login
+        };
         println!(
             "{:<19}  {:<12}  {:<21}  {:>5}  {:<20}  {:<24}  {:>4}  {:>3}  {:>8}  {}",
             r.start.get(..19).unwrap_or(&r.start).replace('T', " "),
@@ -47,7 +51,9 @@ pub fn run(a: SessionsArgs, path: Option<&Path>) -> anyhow::Result<()> {
             login,
             r.commands,
             r.downloads,
-            r.duration.map(|d| format!("{d:.1}")).unwrap_or_else(|| "open".into()),
+            r.duration
+                .map(|d| format!("{d:.1}"))
+                .unwrap_or_else(|| "open".into()),
             r.close_reason.as_deref().unwrap_or("-")
         );
     }

@@ -1,0 +1,342 @@
+//! Helpers for the end-to-end tests: run the real `iotpot` binary on a
+//! temporary data dir and talk to it over loopback.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_iotpot");
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "iotpot-e2e-{name}-{}-{}",
+            std::process::id(),
+            fastrand_u32()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn fastrand_u32() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    t.subsec_nanos()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `iotpot run`.
+pub struct Honeypot {
+    pub child: Option<Child>,
+    pub addr: SocketAddr,
+    pub dir: TempDir,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Honeypot {
+    /// Start with a telnet listener on a free loopback port; `extra` is
+    /// appended to the config (more `[limits]`, ...). `profile` may be empty.
+    pub fn start(name: &str, profile: &str, extra: &str) -> Honeypot {
+        let dir = TempDir::new(name);
+        let port = free_port();
+        let profile_line = if profile.is_empty() {
+            String::new()
+        } else {
+            format!("profile = \"{profile}\"\n")
+        };
+        let config = format!(
+            "data_dir = \"{}\"\nsensor = \"e2e\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\n{profile_line}{extra}",
+            dir.0.join("data").display()
+        );
+        let cfg = dir.0.join("iotpot.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut hp = Self::spawn(
+            Command::new(BIN)
+                .arg("run")
+                .arg("--config")
+                .arg(&cfg)
+                .current_dir(&dir.0),
+            addr,
+            dir,
+        );
+        hp.wait_ready();
+        hp
+    }
+
+    pub fn spawn(cmd: &mut Command, addr: SocketAddr, dir: TempDir) -> Honeypot {
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting iotpot");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let s = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Honeypot {
+            child: Some(child),
+            addr,
+            dir,
+            stderr,
+        }
+    }
+
+    pub fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.stderr.lock().unwrap().contains("iotpot running") {
+                return;
+            }
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!(
+                        "iotpot exited early ({status}): {}",
+                        self.stderr.lock().unwrap()
+                    );
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("iotpot did not start: {}", self.stderr.lock().unwrap());
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.0.join("data")
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) {
+        let mut child = self.child.take().expect("running");
+        unsafe_sigterm(child.id());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                assert!(
+                    status.success(),
+                    "iotpot exit status {status}: {}",
+                    self.stderr.lock().unwrap()
+                );
+                return;
+            }
+            assert!(Instant::now() < deadline, "iotpot did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Run an `iotpot` subcommand against this honeypot's config.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.0.join("iotpot.toml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "iotpot {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data().join("iotpot.db")).unwrap()
+    }
+
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.data().join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Honeypot {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn unsafe_sigterm(pid: u32) {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A raw Telnet client that answers negotiation like Mirai's scanner.
+pub struct Bot {
+    pub s: TcpStream,
+    pub seen: Vec<u8>,
+}
+
+impl Bot {
+    pub fn connect(addr: SocketAddr) -> Bot {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Bot {
+            s,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn connect_from(src: &str, addr: SocketAddr) -> std::io::Result<Bot> {
+        let s = connect_from(src, addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Bot {
+            s,
+            seen: Vec::new(),
+        })
+    }
+
+    /// Read (answering negotiation) until the data ends with a prompt as
+    /// Mirai detects it, and `must` (if any) was seen. Returns the data.
+    pub fn until_prompt(&mut self, must: Option<&str>) -> String {
+        let mut data = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = match self.s.read(&mut buf) {
+                Ok(0) => panic!("closed; got so far: {:?}", String::from_utf8_lossy(&data)),
+                Ok(n) => n,
+                Err(e) => panic!(
+                    "read: {e}; got so far: {:?}",
+                    String::from_utf8_lossy(&data)
+                ),
+            };
+            self.seen.extend_from_slice(&buf[..n]);
+            let mut i = 0;
+            let mut reply = Vec::new();
+            while i < n {
+                if buf[i] == 0xff && i + 2 < n && matches!(buf[i + 1], 0xfb..=0xfe) {
+                    let (verb, opt) = (buf[i + 1], buf[i + 2]);
+                    match verb {
+                        0xfd if opt == 31 => reply.extend_from_slice(&[
+                            0xff, 0xfb, 31, 0xff, 0xfa, 31, 0, 80, 0, 24, 0xff, 0xf0,
+                        ]),
+                        0xfd => reply.extend_from_slice(&[0xff, 0xfc, opt]),
+                        0xfb => reply.extend_from_slice(&[0xff, 0xfd, opt]),
+                        _ => {}
+                    }
+                    i += 3;
+                } else if buf[i] == 0xff && i + 1 < n && buf[i + 1] == 0xff {
+                    data.push(0xff);
+                    i += 2;
+                } else {
+                    data.push(buf[i]);
+                    i += 1;
+                }
+            }
+            if !reply.is_empty() {
+                self.s.write_all(&reply).unwrap();
+            }
+            let last = data
+                .iter()
+                .rev()
+                .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0));
+            let prompt = last.is_some_and(|b| b":>$#%".contains(b));
+            let found = must.is_none_or(|m| data.windows(m.len()).any(|w| w == m.as_bytes()));
+            if prompt && found {
+                return String::from_utf8_lossy(&data).into_owned();
+            }
+        }
+    }
+
+    pub fn send(&mut self, line: &str) {
+        self.s.write_all(line.as_bytes()).unwrap();
+        self.s.write_all(b"\r\n").unwrap();
+    }
+
+    /// Send a line and return everything up to the next prompt.
+    pub fn cmd(&mut self, line: &str) -> String {
+        self.send(line);
+        self.until_prompt(None)
+    }
+
+    pub fn login(&mut self, user: &str, pass: &str) -> String {
+        self.until_prompt(Some("ogin"));
+        self.send(user);
+        self.until_prompt(Some("assword"));
+        self.send(pass);
+        self.until_prompt(None)
+    }
+}
+
+/// Connect from a chosen loopback source address (std cannot bind before
+/// connect; tokio's socket API can).
+fn connect_from(src: &str, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let src: SocketAddr = format!("{src}:0").parse().map_err(std::io::Error::other)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let sock = tokio::net::TcpSocket::new_v4()?;
+        sock.bind(src)?;
+        let s = sock.connect(addr).await?.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok(s)
+    })
+}
+
+/// Require a tool: tests never skip silently. The README's test command
+/// installs everything.
+pub fn require(tool: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(found, "`{tool}` is not installed: run the README's test command (scripts/test), which installs it");
+}
+
+pub fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
