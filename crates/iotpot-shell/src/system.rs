@@ -293,7 +293,7 @@ fn busybox_image(arch: Arch, version: &str, applets: &BTreeSet<String>) -> Vec<u
         img.extend_from_slice(a.as_bytes());
         img.push(0);
     }
-    while img.len() % 16 != 0 {
+    while !img.len().is_multiple_of(16) {
         img.push(0);
     }
     img

@@ -155,11 +155,9 @@ impl TelnetSession {
 
     fn note_protocol_event(&mut self, ev: &telnet::Event) {
         match ev {
-            telnet::Event::Option { verb, option } => {
-                if self.options.len() < MAX_LOGGED_OPTIONS {
-                    self.options
-                        .push(format!("{} {}", verb.name(), telnet::option_name(*option)));
-                }
+            telnet::Event::Option { verb, option } if self.options.len() < MAX_LOGGED_OPTIONS => {
+                self.options
+                    .push(format!("{} {}", verb.name(), telnet::option_name(*option)));
             }
             telnet::Event::WindowSize { cols, rows } => self.size = Some((*cols, *rows)),
             telnet::Event::TerminalType(t) => self.ttype = Some(t.clone()),
