@@ -600,10 +600,7 @@ impl Shell {
         let path = if name.contains('/') {
             Some(self.abs(name.as_bytes()))
         } else {
-            ["/bin", "/sbin", "/usr/bin", "/usr/sbin"]
-                .iter()
-                .map(|d| vfs::join(d, &name))
-                .find(|p| self.vfs.lstat(p).is_some())
+            self.which(&name)
         };
         let Some(path) = path else {
             return self.not_found(&name, argv, io);
@@ -630,6 +627,14 @@ impl Shell {
                 self.execute_file(&real, bytes.clone(), argv, io)
             }
         }
+    }
+
+    /// Where `$PATH` finds a command name.
+    pub(crate) fn which(&self, name: &str) -> Option<String> {
+        ["/bin", "/sbin", "/usr/bin", "/usr/sbin"]
+            .iter()
+            .map(|d| vfs::join(d, name))
+            .find(|p| self.vfs.lstat(p).is_some())
     }
 
     fn not_found(&mut self, name: &str, argv: &[Vec<u8>], io: &mut Io) -> i32 {

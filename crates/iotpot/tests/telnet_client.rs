@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,22 +49,8 @@ fn debian_telnet_client_session() {
         .spawn()
         .unwrap();
     let screen = Arc::new(Mutex::new(String::new()));
-    let stdout: Box<dyn Read + Send> = Box::new(child.stdout.take().unwrap());
-    let stderr: Box<dyn Read + Send> = Box::new(child.stderr.take().unwrap());
-    for mut pipe in [stdout, stderr] {
-        let s = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-    }
+    capture(child.stdout.take().unwrap(), screen.clone());
+    capture(child.stderr.take().unwrap(), screen.clone());
     let mut t = Terminal { child, screen };
     t.expect("(none) login: ");
     t.type_line("admin");

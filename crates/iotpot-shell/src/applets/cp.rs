@@ -3,7 +3,7 @@
 
 use super::{flags, lossy};
 use crate::exec::Io;
-use crate::{vfs, Shell};
+use crate::Shell;
 
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (_, ops) = flags(&argv[1..], "rRfpadv");
@@ -14,16 +14,9 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         );
         return 1;
     }
-    let (srcs, dest) = ops.split_at(ops.len() - 1);
-    let dest_path = sh.abs(dest[0]);
-    let dest_is_dir = sh
-        .vfs
-        .stat(&dest_path)
-        .map(|(_, e)| e.is_dir())
-        .unwrap_or(false);
+    let dest = ops[ops.len() - 1];
     let mut status = 0;
-    for src in srcs {
-        let src_path = sh.abs(src);
+    for (src, src_path, target) in super::copy_targets(sh, &ops) {
         let (data, mode) = match sh.vfs.stat(&src_path) {
             Ok((_, e)) if e.is_dir() => {
                 let msg = format!("cp: omitting directory '{}'\n", lossy(src));
@@ -39,15 +32,10 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
                 continue;
             }
         };
-        let target = if dest_is_dir {
-            vfs::join(&dest_path, vfs::basename(&src_path))
-        } else {
-            dest_path.clone()
-        };
         match sh.vfs.put_file(&target, data, mode, sh.now()) {
             Ok(real) => sh.mark_dirty(real),
             Err(e) => {
-                let msg = format!("cp: can't create '{}': {}\n", lossy(dest[0]), e.text());
+                let msg = format!("cp: can't create '{}': {}\n", lossy(dest), e.text());
                 sh.err(io, msg.as_bytes());
                 status = 1;
             }

@@ -142,3 +142,26 @@ pub(crate) fn flags<'a>(args: &'a [Vec<u8>], known: &str) -> (String, Vec<&'a [u
 pub(crate) fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
 }
+
+/// `SRC... DEST` operands of `cp`/`mv`: each source's absolute path and its
+/// target (inside DEST when DEST is a directory).
+pub(crate) fn copy_targets<'a>(sh: &Shell, ops: &[&'a [u8]]) -> Vec<(&'a [u8], String, String)> {
+    let (srcs, dest) = ops.split_at(ops.len() - 1);
+    let dest_path = sh.abs(dest[0]);
+    let dest_is_dir = sh
+        .vfs
+        .stat(&dest_path)
+        .map(|(_, e)| e.is_dir())
+        .unwrap_or(false);
+    srcs.iter()
+        .map(|src| {
+            let src_path = sh.abs(src);
+            let target = if dest_is_dir {
+                crate::vfs::join(&dest_path, crate::vfs::basename(&src_path))
+            } else {
+                dest_path.clone()
+            };
+            (*src, src_path, target)
+        })
+        .collect()
+}

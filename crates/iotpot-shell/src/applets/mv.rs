@@ -2,7 +2,7 @@
 
 use super::{flags, lossy};
 use crate::exec::Io;
-use crate::{vfs, Shell};
+use crate::Shell;
 
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (_, ops) = flags(&argv[1..], "fin");
@@ -13,21 +13,8 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         );
         return 1;
     }
-    let (srcs, dest) = ops.split_at(ops.len() - 1);
-    let dest_path = sh.abs(dest[0]);
-    let dest_is_dir = sh
-        .vfs
-        .stat(&dest_path)
-        .map(|(_, e)| e.is_dir())
-        .unwrap_or(false);
     let mut status = 0;
-    for src in srcs {
-        let src_path = sh.abs(src);
-        let target = if dest_is_dir {
-            vfs::join(&dest_path, vfs::basename(&src_path))
-        } else {
-            dest_path.clone()
-        };
+    for (src, src_path, target) in super::copy_targets(sh, &ops) {
         match sh.vfs.rename(&src_path, &target) {
             Ok(()) => {
                 if sh.dirty.remove(&src_path) {

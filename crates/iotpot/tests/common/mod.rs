@@ -48,6 +48,21 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Append everything read from `pipe` to `into`, on a background thread.
+pub fn capture(mut pipe: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+}
+
 /// A running `iotpot run`.
 pub struct Honeypot {
     pub child: Option<Child>,
