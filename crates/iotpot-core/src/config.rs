@@ -211,6 +211,9 @@ batch = 4096
 level = "info"
 "#;
 
+/// Longest timeout accepted, in seconds.
+pub const MAX_TIMEOUT: u64 = 365 * 86_400;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
@@ -261,6 +264,17 @@ impl Config {
                 return Err(format!("{name} must be greater than 0"));
             }
         }
+        for (name, v) in [
+            ("limits.login_timeout", l.login_timeout),
+            ("limits.idle_timeout", l.idle_timeout),
+            ("limits.session_timeout", l.session_timeout),
+        ] {
+            if v > MAX_TIMEOUT {
+                return Err(format!(
+                    "{name} must be at most {MAX_TIMEOUT} seconds (one year)"
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -302,5 +316,6 @@ mod tests {
             .unwrap_err()
             .contains("dta_dir"));
         assert!(Config::from_toml("[limits]\nmax_line = 0").is_err());
+        assert!(Config::from_toml("[limits]\nidle_timeout = 18446744073709551615").is_err());
     }
 }

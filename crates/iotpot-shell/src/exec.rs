@@ -11,6 +11,10 @@ use std::sync::Arc;
 
 /// Deepest `sh script` / `$(...)` nesting at run time.
 const MAX_RUN_DEPTH: usize = 8;
+/// Longest value one shell variable holds.
+pub(crate) const MAX_VAR: usize = 64 << 10;
+/// Bytes all shell variables of a session hold.
+pub(crate) const MAX_VARS_BYTES: usize = 256 << 10;
 
 /// Per-line bookkeeping.
 #[derive(Debug, Default)]
@@ -222,7 +226,7 @@ impl Shell {
                 let argv = self.expand_words(words, io);
                 for (name, value) in assigns {
                     let v = self.expand_single(value, io);
-                    self.vars.insert(name.clone(), v);
+                    self.set_var(name, v);
                 }
                 if argv.is_empty() {
                     return self.with_redirects(redirects, io, |_, _| 0);
@@ -273,7 +277,7 @@ impl Shell {
                         break;
                     }
                     self.run.steps += 1;
-                    self.vars.insert(var.clone(), v);
+                    self.set_var(var, v);
                     status = self.exec_list(body, io);
                 }
                 status
@@ -627,6 +631,32 @@ impl Shell {
                 self.execute_file(&real, bytes.clone(), argv, io)
             }
         }
+    }
+
+    /// Set a variable within the shell's memory bounds: values are cut at
+    /// [`MAX_VAR`] bytes, and past [`MAX_VARS_BYTES`] in all new values are
+    /// refused (`X=$X$X` doubling cannot exhaust memory).
+    pub(crate) fn set_var(&mut self, name: &str, mut value: Vec<u8>) {
+        value.truncate(MAX_VAR);
+        let old = self
+            .vars
+            .get(name)
+            .map(|v| v.len() + name.len())
+            .unwrap_or(0);
+        let total: usize = self
+            .vars
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
+            - old;
+        if total + name.len() + value.len() > MAX_VARS_BYTES {
+            self.limit_hit(
+                "variables",
+                format!("shell variables over {MAX_VARS_BYTES} bytes"),
+            );
+            return;
+        }
+        self.vars.insert(name.to_string(), value);
     }
 
     /// Where `$PATH` finds a command name.

@@ -254,3 +254,20 @@ fn files_left_behind_are_reported_at_the_end() {
     assert_eq!(fin.len(), 2);
     assert!(sh.finish().is_empty(), "reported once");
 }
+
+#[test]
+fn variables_are_bounded() {
+    let mut sh = shell("router-tplink");
+    let doubling = "X=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_string() + &"; X=$X$X".repeat(24);
+    run(&mut sh, &doubling);
+    let len = out(&mut sh, "echo $X | wc -c");
+    assert!(
+        len.trim().parse::<usize>().unwrap() <= crate::exec::MAX_VAR + 1,
+        "{len}"
+    );
+    for i in 0..10 {
+        run(&mut sh, &format!("Y{i}=$X"));
+    }
+    let total: usize = sh.vars.values().map(|v| v.len()).sum();
+    assert!(total <= crate::exec::MAX_VARS_BYTES);
+}

@@ -99,6 +99,8 @@ pub enum FsError {
     NoSpace,
     /// Too many levels of symbolic links.
     Loop,
+    NameTooLong,
+    Invalid,
 }
 
 impl FsError {
@@ -111,6 +113,8 @@ impl FsError {
             FsError::Exists => "File exists",
             FsError::NoSpace => "No space left on device",
             FsError::Loop => "Too many levels of symbolic links",
+            FsError::NameTooLong => "File name too long",
+            FsError::Invalid => "Invalid argument",
         }
     }
 }
@@ -232,6 +236,7 @@ impl Vfs {
     }
 
     fn check_parent(&self, path: &str) -> Result<(), FsError> {
+        check_name(path)?;
         match self.stat(&parent(path)) {
             Ok((_, e)) if e.is_dir() => Ok(()),
             Ok(_) => Err(FsError::NotDir),
@@ -347,6 +352,7 @@ impl Vfs {
     }
 
     pub fn mkdir(&mut self, path: &str, now: i64) -> Result<(), FsError> {
+        check_name(path)?;
         if self.lstat(path).is_some() {
             return Err(FsError::Exists);
         }
@@ -376,7 +382,30 @@ impl Vfs {
         )
     }
 
-    /// Remove a file, link or (with `recursive`) a directory tree.
+    /// Every existing path below directory `dir`, deepest first.
+    fn descendants(&self, dir: &str) -> Vec<String> {
+        let prefix = if dir == "/" {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        };
+        let mut all: Vec<String> = self
+            .base
+            .entries
+            .keys()
+            .chain(self.overlay.keys())
+            .filter(|p| p.starts_with(&prefix) && p.len() > prefix.len())
+            .filter(|p| self.lstat(p).is_some())
+            .cloned()
+            .collect();
+        all.sort();
+        all.dedup();
+        all.reverse();
+        all
+    }
+
+    /// Remove a file, link or (with `recursive`) a directory tree. Iterative:
+    /// a tree as deep as the attacker likes cannot exhaust the stack.
     pub fn remove(&mut self, path: &str, recursive: bool) -> Result<(), FsError> {
         let Some(e) = self.lstat(path) else {
             return Err(FsError::NotFound);
@@ -385,8 +414,8 @@ impl Vfs {
             if !recursive {
                 return Err(FsError::IsDir);
             }
-            for name in self.list(path)? {
-                self.remove(&join(path, &name), true)?;
+            for p in self.descendants(path) {
+                self.put(p, None)?;
             }
         }
         self.put(path.to_string(), None)
@@ -405,12 +434,22 @@ impl Vfs {
         let Some(e) = self.lstat(from).cloned() else {
             return Err(FsError::NotFound);
         };
+        check_name(to)?;
         self.check_parent(to)?;
         if e.is_dir() {
-            let names = self.list(from)?;
+            if to.starts_with(&format!("{from}/")) {
+                return Err(FsError::Invalid);
+            }
+            let mut moved = self.descendants(from);
+            moved.reverse();
             self.put(to.to_string(), Some(e))?;
-            for n in names {
-                self.rename(&join(from, &n), &join(to, &n))?;
+            for p in moved {
+                let entry = self.lstat(&p).cloned();
+                let dest = format!("{to}{}", &p[from.len()..]);
+                self.put(dest, entry)?;
+            }
+            for p in self.descendants(from) {
+                self.put(p, None)?;
             }
             return self.put(from.to_string(), None);
         }
@@ -424,6 +463,16 @@ impl Vfs {
         e.mtime = now;
         self.put(real, Some(e))
     }
+}
+
+/// Linux's PATH_MAX: longer paths are refused, as the kernel would.
+pub const PATH_MAX: usize = 4096;
+
+fn check_name(path: &str) -> Result<(), FsError> {
+    if path.len() >= PATH_MAX || path.split('/').any(|c| c.len() > 255) {
+        return Err(FsError::NameTooLong);
+    }
+    Ok(())
 }
 
 /// Bytes an overlay entry is charged: its data plus bookkeeping.
@@ -567,6 +616,30 @@ mod tests {
             .count();
         assert!(made < 200, "empty files must cost memory too: {made}");
         assert_eq!(v.write("/nodir/x", b"1", false, 0), Err(FsError::NotFound));
+    }
+
+    #[test]
+    fn deep_trees_are_safe() {
+        let mut v = Vfs::new(base(), 64 << 20);
+        let mut p = String::from("/tmp");
+        let mut depth = 0;
+        loop {
+            p.push_str("/aaaaaaaaaaaaaaa");
+            if v.mkdir(&p, 0).is_err() {
+                break;
+            }
+            depth += 1;
+        }
+        assert!(depth > 200, "{depth}");
+        assert_eq!(v.mkdir(&format!("{p}/b"), 0), Err(FsError::NameTooLong));
+        v.rename("/tmp/aaaaaaaaaaaaaaa", "/tmp/z").unwrap();
+        assert!(v.lstat("/tmp/z/aaaaaaaaaaaaaaa/aaaaaaaaaaaaaaa").is_some());
+        assert_eq!(
+            v.rename("/tmp/z", "/tmp/z/aaaaaaaaaaaaaaa/q"),
+            Err(FsError::Invalid)
+        );
+        v.remove("/tmp/z", true).unwrap();
+        assert_eq!(v.list("/tmp").unwrap(), Vec::<String>::new());
     }
 
     #[test]

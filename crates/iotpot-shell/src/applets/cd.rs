@@ -23,7 +23,7 @@ pub(crate) fn cd(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     match sh.vfs.stat(&target) {
         Ok((_, e)) if e.is_dir() => {
             let old = std::mem::replace(&mut sh.cwd, vfs::normalize("/", &target));
-            sh.vars.insert("OLDPWD".into(), old.into_bytes());
+            sh.set_var("OLDPWD", old.into_bytes());
             0
         }
         Ok(_) => {

@@ -52,7 +52,7 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             rest = &rest[end..];
             v
         };
-        sh.vars.insert(name.clone(), value);
+        sh.set_var(name, value);
     }
     0
 }

@@ -13,8 +13,7 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], _io: &mut Io) -> i32 {
         if unset {
             sh.vars.remove(lossy(a).as_ref());
         } else if let Some(eq) = a.iter().position(|c| *c == b'=') {
-            sh.vars
-                .insert(lossy(&a[..eq]).into_owned(), a[eq + 1..].to_vec());
+            sh.set_var(&lossy(&a[..eq]), a[eq + 1..].to_vec());
         }
     }
     0
