@@ -7,9 +7,13 @@
 //!   link-local, multicast, broadcast, unspecified, IPv4-mapped/compatible
 //!   IPv6 and NAT64 of forbidden addresses are refused unless the operator
 //!   allows them (`[downloader] allow`).
+//! - [`store`]: `samples/<sha256>`, read-only, deduplicated.
+//! - [`triage`]: offline ELF triage (architecture, linking, UPX, indicators).
 //!
 //! Not for: deciding *what* to fetch (the shell emulation does) or running
 //! anything it fetched (nothing ever runs).
 
 pub mod guard;
+pub mod store;
+pub mod triage;
 pub mod url;

@@ -84,7 +84,13 @@ impl Url {
 
 impl std::fmt::Display for Url {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}{}", self.scheme.name(), self.host_header(), self.path)
+        write!(
+            f,
+            "{}://{}{}",
+            self.scheme.name(),
+            self.host_header(),
+            self.path
+        )
     }
 }
 
@@ -128,7 +134,11 @@ pub fn parse(input: &str) -> Result<Url, UrlError> {
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
-    let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
     let path: String = path.split('#').next().unwrap_or("/").to_string();
     let (userinfo, hostport) = match authority.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
@@ -152,10 +162,21 @@ pub fn parse(input: &str) -> Result<Url, UrlError> {
     };
     let port = match port_text.as_deref() {
         None | Some("") => scheme.default_port(),
-        Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| UrlError::Port(p.to_string()))?,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| UrlError::Port(p.to_string()))?,
     };
     let host = parse_host(&host_text).ok_or(UrlError::NoHost)?;
-    Ok(Url { scheme, user, password, host, port, path })
+    Ok(Url {
+        scheme,
+        user,
+        password,
+        host,
+        port,
+        path,
+    })
 }
 
 /// A host as the C library would read it.
@@ -173,7 +194,10 @@ pub fn parse_host(text: &str) -> Option<Host> {
     if let Some(v4) = inet_aton(&h) {
         return Some(Host::Ip(IpAddr::V4(v4)));
     }
-    if h.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_') && h.len() <= 253 {
+    if h.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_')
+        && h.len() <= 253
+    {
         return Some(Host::Name(h));
     }
     None
@@ -252,14 +276,28 @@ mod tests {
     fn every_spelling_of_loopback() {
         let lo = Host::Ip("127.0.0.1".parse().unwrap());
         for u in [
-            "http://127.0.0.1/", "http://2130706433/", "http://0x7f.1/", "http://017700000001/",
-            "http://127.1/", "http://127.0.1/", "http://0x7F000001/", "http://0177.0.0.01/",
-            "http://%31%32%37.0.0.1/", "http://127.0.0.1./", "HTTP://user:pw@127.0.0.1:80/x",
+            "http://127.0.0.1/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://017700000001/",
+            "http://127.1/",
+            "http://127.0.1/",
+            "http://0x7F000001/",
+            "http://0177.0.0.01/",
+            "http://%31%32%37.0.0.1/",
+            "http://127.0.0.1./",
+            "HTTP://user:pw@127.0.0.1:80/x",
         ] {
             assert_eq!(host(u), lo, "{u}");
         }
-        assert_eq!(host("http://[::ffff:127.0.0.1]/"), Host::Ip("::ffff:127.0.0.1".parse().unwrap()));
-        assert_eq!(host("http://[fe80::1%25eth0]:8080/"), Host::Ip("fe80::1".parse().unwrap()));
+        assert_eq!(
+            host("http://[::ffff:127.0.0.1]/"),
+            Host::Ip("::ffff:127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            host("http://[fe80::1%25eth0]:8080/"),
+            Host::Ip("fe80::1".parse().unwrap())
+        );
     }
 
     #[test]
@@ -271,7 +309,14 @@ mod tests {
         assert_eq!(u.path, "/bins/x.sh");
         assert_eq!(u.file_name(), "x.sh");
         let u = parse("evil.example.COM./a?b=1#frag").unwrap();
-        assert_eq!((u.scheme, u.host.clone(), u.path.as_str()), (Scheme::Http, Host::Name("evil.example.com".into()), "/a?b=1"));
+        assert_eq!(
+            (u.scheme, u.host.clone(), u.path.as_str()),
+            (
+                Scheme::Http,
+                Host::Name("evil.example.com".into()),
+                "/a?b=1"
+            )
+        );
         assert_eq!(u.to_string(), "http://evil.example.com/a?b=1");
         assert!(matches!(parse("gopher://x/"), Err(UrlError::Scheme(_))));
         assert!(matches!(parse("http://x:99999/"), Err(UrlError::Port(_))));
@@ -279,7 +324,13 @@ mod tests {
         assert_eq!(inet_aton("256.1.1.1"), None);
         assert_eq!(inet_aton("1.2.3.4.5"), None);
         assert_eq!(inet_aton("4294967296"), None);
-        assert_eq!(inet_aton("1.16777215"), Some("1.255.255.255".parse().unwrap()));
-        assert!(parse("http://%é1/").is_err(), "multi-byte after % must not panic");
+        assert_eq!(
+            inet_aton("1.16777215"),
+            Some("1.255.255.255".parse().unwrap())
+        );
+        assert!(
+            parse("http://%é1/").is_err(),
+            "multi-byte after % must not panic"
+        );
     }
 }
