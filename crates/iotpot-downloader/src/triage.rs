@@ -169,7 +169,7 @@ fn find(hay: &[u8], needle: &[u8]) -> bool {
 
 /// IPs, URLs and domain names among the printable strings.
 fn indicators(bytes: &[u8], t: &mut Triage) {
-    let mut push = |v: &mut Vec<String>, s: String| {
+    let push = |v: &mut Vec<String>, s: String| {
         if v.len() < MAX_INDICATORS && !v.contains(&s) {
             v.push(s);
         }
