@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 /// Deepest `sh script` / `$(...)` nesting at run time.
 const MAX_RUN_DEPTH: usize = 8;
+/// Downloads one line may really fetch; later ones time out.
+pub(crate) const MAX_FETCHES_PER_LINE: usize = 32;
 /// Longest value one shell variable holds.
 pub(crate) const MAX_VAR: usize = 64 << 10;
 /// Bytes all shell variables of a session hold.
@@ -30,6 +32,10 @@ pub(crate) struct RunState {
     /// `exit` inside a script: unwind to the script's caller.
     pub leave_script: bool,
     pub depth: usize,
+    /// A download the line must wait for (see `Outcome::pending`).
+    pub pending: Option<crate::FetchRequest>,
+    /// Downloads asked for in this line.
+    pub downloads: usize,
 }
 
 impl RunState {
@@ -774,6 +780,25 @@ impl Shell {
 
     pub(crate) fn mark_dirty(&mut self, real: String) {
         self.dirty.insert(real);
+    }
+
+    /// The result of fetching `url` for this line: `Some` when known (or
+    /// when fetching is off: then an offline failure), `None` when the line
+    /// must stop and wait for it.
+    pub(crate) fn fetch(&mut self, url: &str, tool: &'static str) -> Option<crate::FetchResult> {
+        if let Some(r) = self.fetched.get(url) {
+            return Some(r.clone());
+        }
+        self.run.downloads += 1;
+        if !self.fetching || self.run.downloads > MAX_FETCHES_PER_LINE {
+            return Some(crate::FetchResult::Failed(crate::FetchFailure::Timeout));
+        }
+        self.run.pending = Some(crate::FetchRequest {
+            url: url.to_string(),
+            tool,
+        });
+        self.run.abort = true;
+        None
     }
 
     pub(crate) fn effect(&mut self, e: Effect) {

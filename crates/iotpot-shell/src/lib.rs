@@ -58,6 +58,45 @@ pub struct Outcome {
     /// What the terminal shows (LF line ends; the caller converts).
     pub output: Vec<u8>,
     pub effects: Vec<Effect>,
+    /// The line needs this download before it can finish. Nothing of the
+    /// line happened: fetch it, [`Shell::provide`] the result, and run the
+    /// same line again (it replays from the same state).
+    pub pending: Option<FetchRequest>,
+}
+
+/// A download the shell is waiting for (see [`Outcome::pending`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchRequest {
+    pub url: String,
+    /// `wget`, `curl`, `tftp`, `ftpget`.
+    pub tool: &'static str,
+}
+
+/// What fetching a URL gave: the truth the attacker's session will see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchResult {
+    Fetched {
+        bytes: Arc<Vec<u8>>,
+        /// The address the bytes came from (`ip:port`).
+        remote: String,
+    },
+    Failed(FetchFailure),
+}
+
+/// Why a fetch failed, in the terms the tools print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// The name did not resolve.
+    BadAddress,
+    /// Refused, unreachable, or forbidden by the guard (the device would
+    /// see its connection fail).
+    ConnectionRefused,
+    Timeout,
+    /// An HTTP error status, e.g. `404 Not Found`.
+    HttpStatus(u16, String),
+    /// A TFTP/FTP server error, or a broken transfer.
+    Server(String),
+    TooLarge,
 }
 
 impl Outcome {
@@ -112,6 +151,11 @@ pub struct Shell {
     run: exec::RunState,
     /// `$0`, `$1`... of the running script.
     args: Vec<Vec<u8>>,
+    /// Whether downloads are really fetched (by the caller, through
+    /// [`Outcome::pending`]); when off, tools answer as if offline.
+    fetching: bool,
+    /// Results provided for the line being run, by URL.
+    fetched: HashMap<String, FetchResult>,
 }
 
 impl Shell {
@@ -129,11 +173,52 @@ impl Shell {
             now: 0,
             run: exec::RunState::default(),
             args: Vec::new(),
+            fetching: false,
+            fetched: HashMap::new(),
         }
+    }
+
+    /// Ask for real downloads: lines that download return
+    /// [`Outcome::pending`] until every URL has been [`Shell::provide`]d.
+    pub fn enable_fetching(&mut self) {
+        self.fetching = true;
+    }
+
+    /// The result of a pending fetch, for the next run of the same line.
+    pub fn provide(&mut self, url: &str, result: FetchResult) {
+        self.fetched.insert(url.to_string(), result);
     }
 
     /// Run one line typed at the prompt; `now` is the Unix time.
     pub fn run_line(&mut self, line: &[u8], now: i64) -> Outcome {
+        // A line that turns out to need a download is replayed from here.
+        let snapshot = self.fetching.then(|| Snapshot {
+            vfs: self.vfs.clone(),
+            cwd: self.cwd.clone(),
+            vars: self.vars.clone(),
+            status: self.status,
+            dirty: self.dirty.clone(),
+        });
+        let mut outcome = self.run_line_once(line, now);
+        if let Some(req) = self.run.pending.take() {
+            if let Some(s) = snapshot {
+                self.vfs = s.vfs;
+                self.cwd = s.cwd;
+                self.vars = s.vars;
+                self.status = s.status;
+                self.dirty = s.dirty;
+            }
+            return Outcome {
+                pending: Some(req),
+                ..Outcome::default()
+            };
+        }
+        self.fetched.clear();
+        outcome.pending = None;
+        outcome
+    }
+
+    fn run_line_once(&mut self, line: &[u8], now: i64) -> Outcome {
         self.now = now;
         self.run = exec::RunState::new(self.limits);
         let mut outcome = Outcome::default();
@@ -191,6 +276,15 @@ impl Shell {
     fn shell_name(&self) -> &str {
         &self.sys.persona.profile.system.shell_name
     }
+}
+
+/// The state a replayed line starts from again.
+struct Snapshot {
+    vfs: Vfs,
+    cwd: String,
+    vars: HashMap<String, Vec<u8>>,
+    status: i32,
+    dirty: BTreeSet<String>,
 }
 
 #[cfg(test)]

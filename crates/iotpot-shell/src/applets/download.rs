@@ -7,7 +7,8 @@
 
 use super::lossy;
 use crate::exec::Io;
-use crate::{Effect, Shell};
+use crate::{Effect, FetchFailure, FetchResult, Shell};
+use std::sync::Arc;
 
 /// A parsed download command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -354,25 +355,94 @@ pub(crate) fn record_intent(sh: &mut Shell, name: &str, argv: &[Vec<u8>]) {
     }
 }
 
+/// Ask the shell for this download's result. `None`: the line stops here
+/// and is replayed once the caller has fetched it.
+fn fetch(sh: &mut Shell, r: &Request) -> Option<FetchResult> {
+    record(sh, r);
+    sh.fetch(&r.url, r.tool)
+}
+
+/// Put fetched bytes where the tool puts them: a file, or standard output.
+fn deliver(sh: &mut Shell, io: &mut Io, r: &Request, bytes: &Arc<Vec<u8>>) -> Result<(), String> {
+    if r.dest == "-" {
+        sh.out(io, bytes);
+        return Ok(());
+    }
+    let path = sh.abs(r.dest.as_bytes());
+    sh.vfs
+        .put_file(&path, bytes.clone(), 0o644, sh.now())
+        .map(|_| ())
+        .map_err(|e| format!("can't open '{}': {}", r.dest, e.text()))
+}
+
+/// BusyBox's progress line at 100%.
+fn progress(name: &str, size: usize) -> String {
+    let shown = if size < 100_000 {
+        size.to_string()
+    } else {
+        format!("{}k", size / 1024)
+    };
+    let name: String = name.chars().take(20).collect();
+    format!(
+        "{name:<20} 100% |{}| {shown:>7}  0:00:00 ETA\n",
+        "*".repeat(31)
+    )
+}
+
 pub(crate) fn wget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let Some(r) = parse_wget(argv) else {
         sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: wget [-c|--continue] [-s|--spider] [-q|--quiet] [-O|--output-document FILE]\n\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n\t[--no-check-certificate] [-U|--user-agent AGENT] [-T SEC] URL...\n");
         return 1;
     };
-    record(sh, &r);
-    if !r.quiet {
-        let line = format!(
-            "Connecting to {}:{} ({}:{})\n",
-            r.host, r.port, r.host, r.port
-        );
-        sh.err(io, line.as_bytes());
+    let Some(result) = fetch(sh, &r) else {
+        return 1;
+    };
+    let target = if r.url.contains(&format!(":{}", r.port)) {
+        format!("{}:{}", r.host, r.port)
+    } else {
+        r.host.clone()
+    };
+    match result {
+        FetchResult::Fetched { bytes, remote } => {
+            if !r.quiet {
+                let msg = format!("Connecting to {target} ({remote})\n");
+                sh.err(io, msg.as_bytes());
+            }
+            if let Err(e) = deliver(sh, io, &r, &bytes) {
+                sh.err(io, format!("wget: {e}\n").as_bytes());
+                return 1;
+            }
+            if !r.quiet {
+                let name = if r.dest == "-" {
+                    "-".to_string()
+                } else {
+                    crate::vfs::basename(&r.dest).to_string()
+                };
+                let line = progress(&name, bytes.len());
+                sh.err(io, line.as_bytes());
+            }
+            0
+        }
+        FetchResult::Failed(f) => {
+            let msg = match f {
+                FetchFailure::BadAddress => format!("wget: bad address '{}'\n", r.host),
+                FetchFailure::ConnectionRefused => format!("Connecting to {target} ({}:{})\nwget: can't connect to remote host ({}): Connection refused\n", r.host, r.port, r.host),
+                FetchFailure::Timeout => format!("Connecting to {target} ({}:{})\nwget: can't connect to remote host ({}): Connection timed out\n", r.host, r.port, r.host),
+                FetchFailure::HttpStatus(code, reason) => format!("Connecting to {target} ({}:{})\nwget: server returned error: HTTP/1.1 {code} {reason}\n", r.host, r.port),
+                FetchFailure::Server(_) | FetchFailure::TooLarge => format!("Connecting to {target} ({}:{})\nwget: error getting response: Connection reset by peer\n", r.host, r.port),
+            };
+            let msg = if r.quiet {
+                msg.lines()
+                    .filter(|l| l.starts_with("wget:"))
+                    .map(|l| format!("{l}\n"))
+                    .collect()
+            } else {
+                msg
+            };
+            sh.err(io, msg.as_bytes());
+            1
+        }
     }
-    let msg = format!(
-        "wget: can't connect to remote host ({}): Connection timed out\n",
-        r.host
-    );
-    sh.err(io, msg.as_bytes());
-    1
 }
 
 pub(crate) fn curl(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
@@ -383,15 +453,55 @@ pub(crate) fn curl(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         );
         return 2;
     };
-    record(sh, &r);
-    if !r.quiet {
-        let msg = format!(
-            "curl: (7) Failed to connect to {} port {}: Connection timed out\n",
-            r.host, r.port
-        );
-        sh.err(io, msg.as_bytes());
+    let Some(result) = fetch(sh, &r) else {
+        return 1;
+    };
+    match result {
+        FetchResult::Fetched { bytes, .. } => {
+            if let Err(e) = deliver(sh, io, &r, &bytes) {
+                sh.err(
+                    io,
+                    format!("curl: (23) Failed writing body: {e}\n").as_bytes(),
+                );
+                return 23;
+            }
+            if !r.quiet && r.dest != "-" {
+                let n = bytes.len();
+                let meter = format!(
+                    "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n                                 Dload  Upload   Total   Spent    Left  Speed\n100 {n:>5}  100 {n:>5}    0     0  {n:>5}      0 --:--:-- --:--:-- --:--:-- {n:>5}\n"
+                );
+                sh.err(io, meter.as_bytes());
+            }
+            0
+        }
+        FetchResult::Failed(f) => {
+            let (code, msg) = match f {
+                FetchFailure::BadAddress => (6, format!("Could not resolve host: {}", r.host)),
+                FetchFailure::ConnectionRefused => (
+                    7,
+                    format!(
+                        "Failed to connect to {} port {}: Connection refused",
+                        r.host, r.port
+                    ),
+                ),
+                FetchFailure::Timeout => (
+                    28,
+                    format!(
+                        "Failed to connect to {} port {}: Connection timed out",
+                        r.host, r.port
+                    ),
+                ),
+                FetchFailure::HttpStatus(..) => return 0,
+                FetchFailure::Server(_) | FetchFailure::TooLarge => {
+                    (56, "Recv failure: Connection reset by peer".to_string())
+                }
+            };
+            if !r.quiet {
+                sh.err(io, format!("curl: ({code}) {msg}\n").as_bytes());
+            }
+            code
+        }
     }
-    7
 }
 
 pub(crate) fn tftp(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
@@ -399,9 +509,31 @@ pub(crate) fn tftp(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks of SIZE octets\n");
         return 1;
     };
-    record(sh, &r);
-    sh.err(io, b"tftp: timeout\n");
-    1
+    let Some(result) = fetch(sh, &r) else {
+        return 1;
+    };
+    match result {
+        FetchResult::Fetched { bytes, .. } => match deliver(sh, io, &r, &bytes) {
+            Ok(()) => 0,
+            Err(e) => {
+                sh.err(io, format!("tftp: {e}\n").as_bytes());
+                1
+            }
+        },
+        FetchResult::Failed(f) => {
+            let msg = match f {
+                FetchFailure::BadAddress => format!("tftp: bad address '{}'\n", r.host),
+                FetchFailure::Server(m) => format!(
+                    "tftp: server error: (1) {}\n",
+                    m.trim_start_matches("protocol: ")
+                        .trim_start_matches("server error: ")
+                ),
+                _ => "tftp: timeout\n".to_string(),
+            };
+            sh.err(io, msg.as_bytes());
+            1
+        }
+    }
 }
 
 pub(crate) fn ftpget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
@@ -409,13 +541,36 @@ pub(crate) fn ftpget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n");
         return 1;
     };
-    record(sh, &r);
-    let msg = format!(
-        "ftpget: can't connect to remote host ({}): Connection timed out\n",
-        r.host
-    );
-    sh.err(io, msg.as_bytes());
-    1
+    let Some(result) = fetch(sh, &r) else {
+        return 1;
+    };
+    match result {
+        FetchResult::Fetched { bytes, .. } => match deliver(sh, io, &r, &bytes) {
+            Ok(()) => 0,
+            Err(e) => {
+                sh.err(io, format!("ftpget: {e}\n").as_bytes());
+                1
+            }
+        },
+        FetchResult::Failed(f) => {
+            let msg = match f {
+                FetchFailure::BadAddress => format!("ftpget: bad address '{}'\n", r.host),
+                FetchFailure::ConnectionRefused => format!(
+                    "ftpget: can't connect to remote host ({}): Connection refused\n",
+                    r.host
+                ),
+                FetchFailure::Server(m) => {
+                    format!("ftpget: unexpected server response to RETR: {m}\n")
+                }
+                _ => format!(
+                    "ftpget: can't connect to remote host ({}): Connection timed out\n",
+                    r.host
+                ),
+            };
+            sh.err(io, msg.as_bytes());
+            1
+        }
+    }
 }
 
 pub(crate) fn nc(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
