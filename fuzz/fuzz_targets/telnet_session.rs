@@ -22,12 +22,16 @@ fuzz_target!(|data: &[u8]| {
         max_input_bytes: 1 << 16,
         shell: iotpot_shell::Limits { vfs_bytes: 1 << 16, steps_per_line: 2000, output_per_line: 1 << 16 },
     };
-    let mut s = TelnetSession::new(system(), limits);
+    let mut s = TelnetSession::new(system(), limits, true);
     let mut out = Output::default();
     s.open(&mut out);
     for chunk in data.chunks(97) {
         let mut o = Output::default();
         s.receive(chunk, 1_700_000_000, &mut o);
+        // Every download fails, as from a dead server.
+        while let Some(req) = o.fetch.take() {
+            s.resume(&req.url, iotpot_shell::FetchResult::Failed(iotpot_shell::FetchFailure::Timeout), 1_700_000_000, &mut o);
+        }
         if o.close.is_some() {
             break;
         }

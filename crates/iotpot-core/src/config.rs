@@ -20,6 +20,7 @@ pub struct Config {
     pub listen: Vec<Listen>,
     pub limits: Limits,
     pub store: StoreConfig,
+    pub downloader: DownloaderConfig,
     pub log: LogConfig,
 }
 
@@ -88,6 +89,42 @@ pub struct StoreConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct DownloaderConfig {
+    /// Fetch what attackers download (off: tools answer as if offline).
+    pub enabled: bool,
+    /// CIDRs the downloader may reach although they are loopback, private,
+    /// link-local... (labs and tests: `["127.0.0.0/8"]`).
+    pub allow: Vec<String>,
+    /// CIDRs it must never reach (wins over `allow`).
+    pub deny: Vec<String>,
+    /// Largest file fetched, in bytes.
+    pub max_bytes: u64,
+    /// Seconds one fetch may take.
+    pub timeout: u64,
+    pub max_redirects: u32,
+    /// Fetches one session may cause.
+    pub max_per_session: u32,
+    /// Fetches running at once, in all.
+    pub max_concurrent: usize,
+}
+
+impl Default for DownloaderConfig {
+    fn default() -> Self {
+        DownloaderConfig {
+            enabled: true,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            max_bytes: 16 << 20,
+            timeout: 60,
+            max_redirects: 5,
+            max_per_session: 64,
+            max_concurrent: 16,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `error`, `warn`, `info`, `debug` or `trace`, or a tracing filter
     /// (`iotpot_frontend=debug`). The `RUST_LOG` variable overrides it.
@@ -113,6 +150,7 @@ impl Default for Config {
             ],
             limits: Limits::default(),
             store: StoreConfig::default(),
+            downloader: DownloaderConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -206,6 +244,25 @@ queue = 65536
 # Most events written in one transaction.
 batch = 4096
 
+[downloader]
+# Fetch what attackers download (wget, curl, tftp, ftpget) into
+# data_dir/samples/<sha256> (mode 0400, never executable). Off: the tools
+# answer as if the device were offline.
+enabled = true
+# Loopback, private (RFC 1918, RFC 6598), link-local, multicast, broadcast,
+# unspecified, IPv4-mapped IPv6 and NAT64 of those are never fetched, in any
+# spelling, after redirects too, unless listed here (for labs and tests):
+allow = []
+# Never fetched, even if in `allow`:
+deny = []
+# Largest file (bytes), seconds per fetch, redirects followed.
+max_bytes = 16777216
+timeout = 60
+max_redirects = 5
+# Fetches one session may cause, and fetches running at once in all.
+max_per_session = 64
+max_concurrent = 16
+
 [log]
 # error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.
 level = "info"
@@ -259,6 +316,12 @@ impl Config {
             ("limits.max_input_bytes", l.max_input_bytes),
             ("store.queue", self.store.queue as u64),
             ("store.batch", self.store.batch as u64),
+            ("downloader.max_bytes", self.downloader.max_bytes),
+            ("downloader.timeout", self.downloader.timeout),
+            (
+                "downloader.max_concurrent",
+                self.downloader.max_concurrent as u64,
+            ),
         ] {
             if v == 0 {
                 return Err(format!("{name} must be greater than 0"));
@@ -268,6 +331,7 @@ impl Config {
             ("limits.login_timeout", l.login_timeout),
             ("limits.idle_timeout", l.idle_timeout),
             ("limits.session_timeout", l.session_timeout),
+            ("downloader.timeout", self.downloader.timeout),
         ] {
             if v > MAX_TIMEOUT {
                 return Err(format!(

@@ -119,6 +119,45 @@ pub enum EventKind {
         outfile: String,
     },
 
+    /// A download was fetched and stored as a sample.
+    #[serde(rename = "iotpot.download.success")]
+    #[strum(serialize = "iotpot.download.success")]
+    DownloadSuccess {
+        url: String,
+        /// The URL the bytes came from, after redirects.
+        final_url: String,
+        outfile: String,
+        shasum: String,
+        size: u64,
+        /// The sample store already had this content.
+        duplicate: bool,
+        /// The address the bytes came from (`ip:port`).
+        remote: String,
+    },
+
+    /// A download could not be fetched (or was refused by the guard).
+    #[serde(rename = "iotpot.download.failed")]
+    #[strum(serialize = "iotpot.download.failed")]
+    DownloadFailed { url: String, reason: String },
+
+    /// A new sample was triaged.
+    #[serde(rename = "iotpot.sample.triaged")]
+    #[strum(serialize = "iotpot.sample.triaged")]
+    SampleTriaged {
+        shasum: String,
+        size: u64,
+        /// `elf`, `script` or `data`.
+        kind: String,
+        /// `arm`, `arm7`, `mips`, `mipsel`, `ppc`, `sh4`, `x86`... for ELF.
+        arch: Option<String>,
+        /// Where it came from: a URL, or `echo:<path>` for files built in
+        /// the session.
+        source: String,
+        /// Everything triage learned (bits, endianness, linking, UPX,
+        /// indicators), as an object.
+        triage: serde_json::Value,
+    },
+
     /// A file the attacker built or changed in the virtual filesystem
     /// (`echo -ne` droppers, `>` redirections). Emitted once the file is done:
     /// when it is executed, made executable, moved, or the session ends.

@@ -24,3 +24,89 @@ pub mod store;
 pub mod tftp;
 pub mod triage;
 pub mod url;
+
+use fetch::{FetchError, Fetched, Fetcher, Limits, Tool};
+use std::path::Path;
+use std::sync::Arc;
+use store::{SampleStore, Stored};
+use triage::Triage;
+
+/// The downloader as the frontend uses it: fetch, store, triage, with a
+/// bound on fetches running at once.
+pub struct Downloader {
+    fetcher: Fetcher,
+    store: Arc<SampleStore>,
+    permits: tokio::sync::Semaphore,
+    /// Fetches one session may cause.
+    pub max_per_session: u32,
+}
+
+/// A fetched and stored download.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub fetched: Fetched,
+    pub stored: Stored,
+    /// For content the store did not have yet.
+    pub triage: Option<Triage>,
+}
+
+impl Downloader {
+    pub fn new(
+        cfg: &iotpot_core::config::DownloaderConfig,
+        samples: &Path,
+    ) -> anyhow::Result<Downloader> {
+        let guard = guard::Guard::new(&cfg.allow, &cfg.deny)
+            .map_err(|e| anyhow::anyhow!("[downloader] {e}"))?;
+        Ok(Downloader {
+            fetcher: Fetcher {
+                guard,
+                limits: Limits {
+                    max_bytes: cfg.max_bytes,
+                    timeout: std::time::Duration::from_secs(cfg.timeout),
+                    max_redirects: cfg.max_redirects,
+                },
+            },
+            store: Arc::new(SampleStore::open(samples)?),
+            permits: tokio::sync::Semaphore::new(cfg.max_concurrent.max(1)),
+            max_per_session: cfg.max_per_session,
+        })
+    }
+
+    pub fn store(&self) -> &SampleStore {
+        &self.store
+    }
+
+    /// Fetch `url` as `tool` would, then keep the bytes as a sample.
+    pub async fn download(&self, url: &str, tool: Tool) -> Result<Download, FetchError> {
+        let fetched = {
+            let _permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| FetchError::Timeout)?;
+            self.fetcher.fetch(url, tool).await?
+        };
+        let (stored, triage) = self
+            .keep(Arc::new(fetched.bytes.clone()))
+            .await
+            .map_err(|e| FetchError::Protocol(format!("storing the sample: {e}")))?;
+        Ok(Download {
+            fetched,
+            stored,
+            triage,
+        })
+    }
+
+    /// Keep bytes as a sample (a download, or a file built in a session);
+    /// new content is triaged.
+    pub async fn keep(&self, bytes: Arc<Vec<u8>>) -> std::io::Result<(Stored, Option<Triage>)> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let stored = store.put(&bytes)?;
+            let t = (!stored.duplicate).then(|| triage::triage(&bytes));
+            Ok((stored, t))
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+}

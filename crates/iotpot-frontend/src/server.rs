@@ -3,6 +3,7 @@
 use crate::telnet::driver::{self, Context};
 use iotpot_core::config::{Limits, Service};
 use iotpot_core::{EventKind, Persona, SessionInfo};
+use iotpot_downloader::Downloader;
 use iotpot_shell::System;
 use iotpot_store::EventTx;
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ impl Frontend {
         limits: Limits,
         events: EventTx,
         sensor: &str,
+        downloader: Option<Arc<Downloader>>,
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
         let now = std::time::SystemTime::now()
@@ -83,6 +85,7 @@ impl Frontend {
                     device,
                     limits: limits.clone(),
                     events: events.clone(),
+                    downloader: downloader.clone(),
                 }),
             });
         }

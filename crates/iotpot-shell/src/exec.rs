@@ -785,7 +785,12 @@ impl Shell {
     /// The result of fetching `url` for this line: `Some` when known (or
     /// when fetching is off: then an offline failure), `None` when the line
     /// must stop and wait for it.
-    pub(crate) fn fetch(&mut self, url: &str, tool: &'static str) -> Option<crate::FetchResult> {
+    pub(crate) fn fetch(
+        &mut self,
+        url: &str,
+        tool: &'static str,
+        dest: &str,
+    ) -> Option<crate::FetchResult> {
         if let Some(r) = self.fetched.get(url) {
             return Some(r.clone());
         }
@@ -796,6 +801,7 @@ impl Shell {
         self.run.pending = Some(crate::FetchRequest {
             url: url.to_string(),
             tool,
+            dest: dest.to_string(),
         });
         self.run.abort = true;
         None

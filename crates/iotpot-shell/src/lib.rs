@@ -70,6 +70,8 @@ pub struct FetchRequest {
     pub url: String,
     /// `wget`, `curl`, `tftp`, `ftpget`.
     pub tool: &'static str,
+    /// Where the attacker asked the file to go (`-`: standard output).
+    pub dest: String,
 }
 
 /// What fetching a URL gave: the truth the attacker's session will see.

@@ -288,7 +288,8 @@ fn downloads_wait_for_the_fetch_and_replay() {
         o.pending,
         Some(FetchRequest {
             url: "http://203.0.113.5/bins.sh".into(),
-            tool: "wget"
+            tool: "wget",
+            dest: "bins.sh".into()
         })
     );
     assert!(o.output.is_empty() && o.effects.is_empty());

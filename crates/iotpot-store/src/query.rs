@@ -138,6 +138,74 @@ pub fn sessions(
     Ok(rows)
 }
 
+/// One sample, as `iotpot samples` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SampleRow {
+    pub sha256: String,
+    pub size: i64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub kind: Option<String>,
+    pub arch: Option<String>,
+    pub tags: Value,
+    /// Distinct URLs (or `echo:<path>`) it came from.
+    pub sources: Vec<String>,
+    pub sessions: i64,
+    pub triage: Value,
+}
+
+/// Samples, most recently seen last; `sha` selects one (a prefix is enough).
+pub fn samples(
+    conn: &Connection,
+    sha: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<Vec<SampleRow>> {
+    let mut sql = String::from(
+        "SELECT s.sha256, s.size, s.first_seen, s.last_seen, s.kind, s.arch, s.tags, s.triage,
+                (SELECT group_concat(source, char(10)) FROM (SELECT DISTINCT source FROM sample_sources x WHERE x.sha256 = s.sha256)),
+                (SELECT count(DISTINCT session) FROM sample_sources x WHERE x.sha256 = s.sha256)
+         FROM samples s",
+    );
+    let mut args = Vec::new();
+    if let Some(p) = sha {
+        sql.push_str(" WHERE s.sha256 LIKE ?1");
+        args.push(format!(
+            "{}%",
+            p.to_ascii_lowercase().replace(['%', '_'], "")
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY s.last_seen DESC LIMIT {}",
+        limit.max(1)
+    ));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows: Vec<SampleRow> = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            let tags: String = r.get(6)?;
+            let triage: Option<String> = r.get(7)?;
+            let sources: Option<String> = r.get(8)?;
+            Ok(SampleRow {
+                sha256: r.get(0)?,
+                size: r.get(1)?,
+                first_seen: r.get(2)?,
+                last_seen: r.get(3)?,
+                kind: r.get(4)?,
+                arch: r.get(5)?,
+                tags: serde_json::from_str(&tags).unwrap_or(Value::Null),
+                sources: sources
+                    .map(|s| s.split('\n').map(str::to_string).collect())
+                    .unwrap_or_default(),
+                sessions: r.get(9)?,
+                triage: triage
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(Value::Null),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.reverse();
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,26 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_start ON sessions(start);
     CREATE INDEX sessions_src ON sessions(src_ip);",
+    // 2: samples and where each came from.
+    "CREATE TABLE samples (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        kind TEXT,
+        arch TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        triage TEXT
+    );
+    CREATE TABLE sample_sources (
+        sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        session TEXT NOT NULL,
+        src_ip TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        outfile TEXT
+    );
+    CREATE INDEX sample_sources_sha ON sample_sources(sha256);",
 ];
 
 /// Open (creating and migrating) the database for writing.
@@ -132,6 +152,7 @@ impl Sink for SqliteSink {
                     deltas.push(SessionDelta::default());
                     deltas.len() - 1
                 });
+                sample_rows(&tx, e, &ts)?;
                 deltas[i].add(e, ts);
             }
             for d in &deltas {
@@ -145,6 +166,56 @@ impl Sink for SqliteSink {
     fn flush(&mut self) -> anyhow::Result<()> {
         Ok(())
     }
+}
+
+/// Keep the `samples` and `sample_sources` tables current.
+fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Result<()> {
+    let upsert = |sha: &str, size: u64| -> rusqlite::Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO samples (sha256, size, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT(sha256) DO UPDATE SET last_seen = ?3",
+        )?
+        .execute(params![sha, size as i64, ts])?;
+        Ok(())
+    };
+    let source = |sha: &str, src: &str, outfile: Option<&str>| -> rusqlite::Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO sample_sources (sha256, source, session, src_ip, timestamp, outfile) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![sha, src, e.session, e.src_ip.to_string(), ts, outfile])?;
+        Ok(())
+    };
+    match &e.kind {
+        EventKind::DownloadSuccess {
+            url,
+            outfile,
+            shasum,
+            size,
+            ..
+        } => {
+            upsert(shasum, *size)?;
+            source(shasum, url, Some(outfile))?;
+        }
+        EventKind::SampleTriaged {
+            shasum,
+            size,
+            kind,
+            arch,
+            source: src,
+            triage,
+        } => {
+            upsert(shasum, *size)?;
+            tx.prepare_cached(
+                "UPDATE samples SET kind = ?2, arch = ?3, triage = ?4 WHERE sha256 = ?1",
+            )?
+            .execute(params![shasum, kind, arch, triage.to_string()])?;
+            if let Some(path) = src.strip_prefix("echo:") {
+                source(shasum, src, Some(path))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// What one batch says about one session.

@@ -32,6 +32,8 @@ enum Command {
     Events(cmd::events::EventsArgs),
     /// Recent sessions from the store.
     Sessions(cmd::sessions::SessionsArgs),
+    /// Collected malware samples (`iotpot samples show SHA` for one).
+    Samples(cmd::samples::SamplesArgs),
     /// Device profiles.
     #[command(subcommand)]
     Profiles(cmd::profiles::ProfilesCmd),
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Config(c) => cmd::config::run(c, cli.config.as_deref()),
         Command::Events(a) => cmd::events::run(a, cli.config.as_deref()),
         Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
+        Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };

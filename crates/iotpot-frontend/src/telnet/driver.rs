@@ -4,7 +4,10 @@
 use super::session::{Output, SessionLimits, TelnetSession};
 use iotpot_core::config::Limits;
 use iotpot_core::{EventKind, SessionInfo};
+use iotpot_downloader::fetch::{FetchError, Tool};
+use iotpot_downloader::Downloader;
 use iotpot_shell::System;
+use iotpot_shell::{FetchFailure, FetchRequest, FetchResult};
 use iotpot_store::EventTx;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +23,8 @@ pub struct Context {
     pub device: Arc<System>,
     pub limits: Limits,
     pub events: EventTx,
+    /// Fetches downloads; `None`: the device behaves as if offline.
+    pub downloader: Option<Arc<Downloader>>,
 }
 
 fn session_limits(l: &Limits) -> SessionLimits {
@@ -60,7 +65,12 @@ pub async fn serve(
             device_type: p.device_type.clone(),
         }))
         .await;
-    let mut session = TelnetSession::new(ctx.device.clone(), session_limits(&ctx.limits));
+    let mut session = TelnetSession::new(
+        ctx.device.clone(),
+        session_limits(&ctx.limits),
+        ctx.downloader.is_some(),
+    );
+    let mut fetches = 0u32;
     let mut out = Output::default();
     session.open(&mut out);
     let mut bytes_out = 0u64;
@@ -80,6 +90,13 @@ pub async fn serve(
         }
         for kind in out.events.drain(..) {
             ctx.events.send(info.event(kind)).await;
+        }
+        keep_files(&ctx, &info, &mut out).await;
+        if let Some(req) = out.fetch.take() {
+            fetches += 1;
+            let result = fetch(&ctx, &info, &req, fetches).await;
+            session.resume(&req.url, result, unix_now(), &mut out);
+            continue;
         }
         if let Some(reason) = out.close {
             break reason;
@@ -120,6 +137,7 @@ pub async fn serve(
     for kind in out.events.drain(..) {
         ctx.events.send(info.event(kind)).await;
     }
+    keep_files(&ctx, &info, &mut out).await;
     ctx.events
         .send(info.event(EventKind::SessionClosed {
             duration: start.elapsed().as_secs_f64(),
@@ -128,6 +146,110 @@ pub async fn serve(
             bytes_out,
         }))
         .await;
+}
+
+/// Fetch one download for the session: the events it makes, and the truth
+/// the attacker's tool will print.
+async fn fetch(ctx: &Context, info: &SessionInfo, req: &FetchRequest, count: u32) -> FetchResult {
+    let Some(dl) = &ctx.downloader else {
+        return FetchResult::Failed(FetchFailure::Timeout);
+    };
+    if count > dl.max_per_session {
+        ctx.events
+            .send(info.event(EventKind::DownloadFailed {
+                url: req.url.clone(),
+                reason: format!(
+                    "limit: more than {} fetches in this session",
+                    dl.max_per_session
+                ),
+            }))
+            .await;
+        return FetchResult::Failed(FetchFailure::Timeout);
+    }
+    let tool = Tool::from_name(req.tool).unwrap_or(Tool::Wget);
+    match dl.download(&req.url, tool).await {
+        Ok(d) => {
+            ctx.events
+                .send(info.event(EventKind::DownloadSuccess {
+                    url: req.url.clone(),
+                    final_url: d.fetched.final_url.clone(),
+                    outfile: req.dest.clone(),
+                    shasum: d.stored.sha256.clone(),
+                    size: d.stored.size,
+                    duplicate: d.stored.duplicate,
+                    remote: d.fetched.remote.to_string(),
+                }))
+                .await;
+            if let Some(t) = d.triage {
+                ctx.events
+                    .send(info.event(triaged(&d.stored.sha256, d.stored.size, &req.url, t)))
+                    .await;
+            }
+            FetchResult::Fetched {
+                bytes: Arc::new(d.fetched.bytes),
+                remote: d.fetched.remote.to_string(),
+            }
+        }
+        Err(e) => {
+            tracing::debug!(url = %req.url, error = %e.reason(), "download failed");
+            ctx.events
+                .send(info.event(EventKind::DownloadFailed {
+                    url: req.url.clone(),
+                    reason: e.reason(),
+                }))
+                .await;
+            FetchResult::Failed(failure(&e))
+        }
+    }
+}
+
+/// What the device's tool sees of a failed fetch.
+fn failure(e: &FetchError) -> FetchFailure {
+    match e {
+        FetchError::Url(_) | FetchError::Resolve(_) => FetchFailure::BadAddress,
+        FetchError::Refused { .. } | FetchError::Connect(_) | FetchError::Unsupported(_) => {
+            FetchFailure::ConnectionRefused
+        }
+        FetchError::Timeout => FetchFailure::Timeout,
+        FetchError::TooLarge(_) => FetchFailure::TooLarge,
+        FetchError::Status(code, reason) => FetchFailure::HttpStatus(*code, reason.clone()),
+        FetchError::Protocol(m) => FetchFailure::Server(m.clone()),
+    }
+}
+
+fn triaged(sha: &str, size: u64, source: &str, t: iotpot_downloader::triage::Triage) -> EventKind {
+    EventKind::SampleTriaged {
+        shasum: sha.to_string(),
+        size,
+        kind: t.kind.clone(),
+        arch: t.arch.clone(),
+        source: source.to_string(),
+        triage: serde_json::to_value(&t).unwrap_or_default(),
+    }
+}
+
+/// Store the files the session built (echo droppers) as samples.
+async fn keep_files(ctx: &Context, info: &SessionInfo, out: &mut Output) {
+    let Some(dl) = &ctx.downloader else {
+        out.keep.clear();
+        return;
+    };
+    for (path, bytes) in out.keep.drain(..) {
+        match dl.keep(bytes).await {
+            Ok((stored, Some(t))) => {
+                ctx.events
+                    .send(info.event(triaged(
+                        &stored.sha256,
+                        stored.size,
+                        &format!("echo:{path}"),
+                        t,
+                    )))
+                    .await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "storing a sample failed"),
+        }
+    }
 }
 
 enum ReadResult {

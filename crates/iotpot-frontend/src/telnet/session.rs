@@ -41,6 +41,11 @@ pub struct Output {
     pub events: Vec<EventKind>,
     /// The session must end, for this reason (`exit`, `login_failed`...).
     pub close: Option<&'static str>,
+    /// The line being run needs this download: fetch it and call
+    /// [`TelnetSession::resume`] (no input is read meanwhile).
+    pub fetch: Option<iotpot_shell::FetchRequest>,
+    /// Files built in the session worth keeping as samples (`echo:<path>`).
+    pub keep: Vec<(String, Arc<Vec<u8>>)>,
 }
 
 #[derive(Debug)]
@@ -59,10 +64,15 @@ pub struct TelnetSession {
     negotiation_reported: bool,
     truncation_reported: bool,
     codec_out: telnet::Output,
+    /// Real downloads through [`Output::fetch`].
+    fetching: bool,
+    /// The shell line waiting for a fetch.
+    pending_line: Option<Vec<u8>>,
 }
 
 impl TelnetSession {
-    pub fn new(device: Arc<System>, limits: SessionLimits) -> TelnetSession {
+    /// `fetching`: downloads are really fetched by the driver.
+    pub fn new(device: Arc<System>, limits: SessionLimits, fetching: bool) -> TelnetSession {
         let t = &device.persona.profile.telnet;
         let policy = telnet::Policy::new(&t.local_options, &t.remote_options);
         TelnetSession {
@@ -79,6 +89,8 @@ impl TelnetSession {
             negotiation_reported: false,
             truncation_reported: false,
             codec_out: telnet::Output::default(),
+            fetching,
+            pending_line: None,
         }
     }
 
@@ -143,7 +155,7 @@ impl TelnetSession {
         if let Phase::Shell(shell) = &mut self.phase {
             let effects = shell.finish();
             for e in effects {
-                effect_event(e, &mut out.events);
+                effect_event(e, out);
             }
         }
         self.phase = Phase::Closed;
@@ -240,11 +252,11 @@ impl TelnetSession {
                     } else {
                         sys_user.as_str()
                     };
-                    self.phase = Phase::Shell(Box::new(Shell::new(
-                        device.clone(),
-                        shell_user,
-                        self.limits.shell,
-                    )));
+                    let mut shell = Shell::new(device.clone(), shell_user, self.limits.shell);
+                    if self.fetching {
+                        shell.enable_fetching();
+                    }
+                    self.phase = Phase::Shell(Box::new(shell));
                     self.prompt(out);
                 } else {
                     out.events.push(EventKind::LoginFailed {
@@ -262,31 +274,64 @@ impl TelnetSession {
                     Telnet::encode_data(t.login_prompt.as_bytes(), &mut out.to_peer);
                 }
             }
-            Phase::Shell(mut shell) => {
+            Phase::Shell(shell) => {
+                self.phase = Phase::Shell(shell);
                 let line = trim(&bytes);
                 if line.is_empty() {
-                    self.phase = Phase::Shell(shell);
                     self.prompt(out);
                     return;
                 }
-                let outcome = shell.run_line(line, now);
-                out.events.push(EventKind::CommandInput {
-                    input: bytes_to_string(line),
-                    known: outcome.known(),
-                });
-                Telnet::encode_data(&outcome.output, &mut out.to_peer);
-                let exit = outcome.exit();
-                for e in outcome.effects {
-                    effect_event(e, &mut out.events);
-                }
-                self.phase = Phase::Shell(shell);
-                if exit {
-                    self.close(out, "exit");
-                } else {
-                    self.prompt(out);
-                }
+                self.run_shell_line(line.to_vec(), now, out);
             }
             Phase::Closed => {}
+        }
+    }
+
+    /// The result of the fetch asked for in [`Output::fetch`]: the waiting
+    /// line runs again with it.
+    pub fn resume(
+        &mut self,
+        url: &str,
+        result: iotpot_shell::FetchResult,
+        now: i64,
+        out: &mut Output,
+    ) {
+        let Some(line) = self.pending_line.take() else {
+            return;
+        };
+        if let Phase::Shell(shell) = &mut self.phase {
+            shell.provide(url, result);
+        }
+        self.run_shell_line(line, now, out);
+    }
+
+    pub fn waiting_for_fetch(&self) -> bool {
+        self.pending_line.is_some()
+    }
+
+    fn run_shell_line(&mut self, line: Vec<u8>, now: i64, out: &mut Output) {
+        let Phase::Shell(shell) = &mut self.phase else {
+            return;
+        };
+        let outcome = shell.run_line(&line, now);
+        if let Some(req) = outcome.pending {
+            out.fetch = Some(req);
+            self.pending_line = Some(line);
+            return;
+        }
+        out.events.push(EventKind::CommandInput {
+            input: bytes_to_string(&line),
+            known: outcome.known(),
+        });
+        Telnet::encode_data(&outcome.output, &mut out.to_peer);
+        let exit = outcome.exit();
+        for e in outcome.effects {
+            effect_event(e, out);
+        }
+        if exit {
+            self.close(out, "exit");
+        } else {
+            self.prompt(out);
         }
     }
 
@@ -324,20 +369,28 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// The event an effect of the shell becomes.
-fn effect_event(e: Effect, events: &mut Vec<EventKind>) {
+fn effect_event(e: Effect, out: &mut Output) {
+    let events = &mut out.events;
     match e {
         Effect::Download { url, tool, dest } => events.push(EventKind::DownloadRequested {
             url,
             tool: tool.to_string(),
             outfile: dest,
         }),
-        Effect::FileWritten { path, bytes } => events.push(EventKind::FileWritten {
-            outfile: path,
-            shasum: sha256_hex(&bytes),
-            size: bytes.len() as u64,
-            kind: file_kind(&bytes).to_string(),
-            content: (bytes.len() <= MAX_INLINE_FILE).then(|| hex_encode(&bytes)),
-        }),
+        Effect::FileWritten { path, bytes } => {
+            let kind = iotpot_downloader::triage::kind(&bytes);
+            events.push(EventKind::FileWritten {
+                outfile: path.clone(),
+                shasum: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+                kind: kind.to_string(),
+                content: (bytes.len() <= MAX_INLINE_FILE).then(|| hex_encode(&bytes)),
+            });
+            // Droppers built with echo/printf are samples too.
+            if kind != "data" {
+                out.keep.push((path, bytes));
+            }
+        }
         Effect::Executed { path, args, bytes } => events.push(EventKind::FileExecuted {
             outfile: path,
             shasum: bytes.map(|b| sha256_hex(&b)),
@@ -366,21 +419,6 @@ fn hex_encode(bytes: &[u8]) -> String {
     s
 }
 
-fn file_kind(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(b"\x7fELF") {
-        "elf"
-    } else if bytes.starts_with(b"#!")
-        || bytes
-            .iter()
-            .take(256)
-            .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
-    {
-        "script"
-    } else {
-        "data"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +437,7 @@ mod tests {
                 max_input_bytes: 1 << 20,
                 shell: iotpot_shell::Limits::default(),
             },
+            false,
         )
     }
 

@@ -359,7 +359,7 @@ pub(crate) fn record_intent(sh: &mut Shell, name: &str, argv: &[Vec<u8>]) {
 /// and is replayed once the caller has fetched it.
 fn fetch(sh: &mut Shell, r: &Request) -> Option<FetchResult> {
     record(sh, r);
-    sh.fetch(&r.url, r.tool)
+    sh.fetch(&r.url, r.tool, &r.dest)
 }
 
 /// Put fetched bytes where the tool puts them: a file, or standard output.

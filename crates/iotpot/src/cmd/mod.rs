@@ -5,6 +5,7 @@ pub mod config;
 pub mod events;
 pub mod profiles;
 pub mod run;
+pub mod samples;
 pub mod sessions;
 
 use iotpot_core::Config;

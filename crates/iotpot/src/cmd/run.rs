@@ -3,9 +3,11 @@
 use iotpot_core::config::Service;
 use iotpot_core::deployment::Deployment;
 use iotpot_core::{Config, Profile};
+use iotpot_downloader::Downloader;
 use iotpot_frontend::{Frontend, ListenerSpec};
 use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, Sink};
 use std::path::Path;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub fn init_logging(level: &str) {
@@ -78,7 +80,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let (bus, events) = Bus::start(sinks, config.store.queue, config.store.batch);
     let sensor = config.sensor_name();
-    let frontend = Frontend::bind(specs, config.limits.clone(), events.clone(), &sensor).await?;
+    let downloader = if config.downloader.enabled {
+        Some(Arc::new(Downloader::new(
+            &config.downloader,
+            &config.data_dir.join("samples"),
+        )?))
+    } else {
+        None
+    };
+    let frontend = Frontend::bind(
+        specs,
+        config.limits.clone(),
+        events.clone(),
+        &sensor,
+        downloader,
+    )
+    .await?;
     drop(events);
     tracing::info!(data_dir = %config.data_dir.display(), sensor, "iotpot running; Ctrl-C or SIGTERM to stop");
     let shutdown = CancellationToken::new();

@@ -82,6 +82,13 @@ impl Honeypot {
         } else {
             format!("profile = \"{profile}\"\n")
         };
+        // Tests never send traffic beyond loopback: the downloader is off
+        // unless the test configures it (and then allows only loopback).
+        let extra = if extra.contains("[downloader]") {
+            extra.to_string()
+        } else {
+            format!("{extra}\n[downloader]\nenabled = false\n")
+        };
         let config = format!(
             "data_dir = \"{}\"\nsensor = \"e2e\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\n{profile_line}{extra}",
             dir.0.join("data").display()
