@@ -106,6 +106,9 @@ pub struct DownloaderConfig {
     pub max_per_session: u32,
     /// Fetches running at once, in all.
     pub max_concurrent: usize,
+    /// A directory of YARA rules (`*.yar`) used with the built-in ones to tag
+    /// samples with their family. Empty: the built-in rules only.
+    pub rules: String,
 }
 
 impl Default for DownloaderConfig {
@@ -119,6 +122,7 @@ impl Default for DownloaderConfig {
             max_redirects: 5,
             max_per_session: 64,
             max_concurrent: 16,
+            rules: String::new(),
         }
     }
 }
@@ -262,6 +266,9 @@ max_redirects = 5
 # Fetches one session may cause, and fetches running at once in all.
 max_per_session = 64
 max_concurrent = 16
+# A directory of your own YARA rules (*.yar), used with the built-in ones
+# (Mirai, Gafgyt, Tsunami, Hajime, Wifatch, dropper scripts) to tag samples.
+rules = ""
 
 [log]
 # error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.

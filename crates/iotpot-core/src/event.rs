@@ -150,6 +150,8 @@ pub enum EventKind {
         kind: String,
         /// `arm`, `arm7`, `mips`, `mipsel`, `ppc`, `sh4`, `x86`... for ELF.
         arch: Option<String>,
+        /// Families from the YARA rules (`mirai`, `gafgyt`...).
+        tags: Vec<String>,
         /// Where it came from: a URL, or `echo:<path>` for files built in
         /// the session.
         source: String,

@@ -12,6 +12,7 @@
 //!   the imitated tool sends.
 //! - [`store`]: `samples/<sha256>`, read-only, deduplicated.
 //! - [`triage`]: offline ELF triage (architecture, linking, UPX, indicators).
+//! - [`yara`]: family tags from YARA rules (boreal): built-in and the operator's.
 //!
 //! Not for: deciding *what* to fetch (the shell emulation does) or running
 //! anything it fetched (nothing ever runs).
@@ -24,6 +25,7 @@ pub mod store;
 pub mod tftp;
 pub mod triage;
 pub mod url;
+pub mod yara;
 
 use fetch::{FetchError, Fetched, Fetcher, Limits, Tool};
 use std::path::Path;
@@ -36,6 +38,7 @@ use triage::Triage;
 pub struct Downloader {
     fetcher: Fetcher,
     store: Arc<SampleStore>,
+    rules: Arc<yara::Rules>,
     permits: tokio::sync::Semaphore,
     /// Fetches one session may cause.
     pub max_per_session: u32,
@@ -67,6 +70,9 @@ impl Downloader {
                 },
             },
             store: Arc::new(SampleStore::open(samples)?),
+            rules: Arc::new(yara::Rules::load(
+                (!cfg.rules.is_empty()).then(|| Path::new(&cfg.rules)),
+            )?),
             permits: tokio::sync::Semaphore::new(cfg.max_concurrent.max(1)),
             max_per_session: cfg.max_per_session,
         })
@@ -101,9 +107,14 @@ impl Downloader {
     /// new content is triaged.
     pub async fn keep(&self, bytes: Arc<Vec<u8>>) -> std::io::Result<(Stored, Option<Triage>)> {
         let store = self.store.clone();
+        let rules = self.rules.clone();
         tokio::task::spawn_blocking(move || {
             let stored = store.put(&bytes)?;
-            let t = (!stored.duplicate).then(|| triage::triage(&bytes));
+            let t = (!stored.duplicate).then(|| {
+                let mut t = triage::triage(&bytes);
+                t.tags = rules.tags(&bytes);
+                t
+            });
             Ok((stored, t))
         })
         .await

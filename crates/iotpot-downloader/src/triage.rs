@@ -23,6 +23,8 @@ pub struct Triage {
     pub interpreter: Option<String>,
     pub entry: Option<u64>,
     pub upx: bool,
+    /// Families and kinds from the YARA rules (filled by the downloader).
+    pub tags: Vec<String>,
     /// Printable strings that look like IPv4 addresses (with ports).
     pub ips: Vec<String>,
     pub urls: Vec<String>,

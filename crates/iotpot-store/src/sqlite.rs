@@ -201,14 +201,16 @@ fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Res
             size,
             kind,
             arch,
+            tags,
             source: src,
             triage,
         } => {
             upsert(shasum, *size)?;
+            let tags = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
             tx.prepare_cached(
-                "UPDATE samples SET kind = ?2, arch = ?3, triage = ?4 WHERE sha256 = ?1",
+                "UPDATE samples SET kind = ?2, arch = ?3, triage = ?4, tags = ?5 WHERE sha256 = ?1",
             )?
-            .execute(params![shasum, kind, arch, triage.to_string()])?;
+            .execute(params![shasum, kind, arch, triage.to_string(), tags])?;
             if let Some(path) = src.strip_prefix("echo:") {
                 source(shasum, src, Some(path))?;
             }

@@ -51,7 +51,11 @@ fn downloads_become_triaged_samples() {
     let (hp_port, tftp_port, ftp_port) = (free_port(), free_port(), free_port());
     let arm7 = elf(Arch::Armhf, "arm7");
     let mips = elf(Arch::Mips, "mips");
-    let x86 = elf(Arch::I686, "x86");
+    // Mirai's strings: the YARA rules must tag it.
+    let x86 = elf(
+        Arch::I686,
+        "x86\0/dev/watchdog\0TSource Engine Query\0/proc/net/tcp",
+    );
     let sh4 = elf(Arch::Sh4, "sh4");
     let ppc = elf(Arch::Ppc, "ppc");
     std::fs::create_dir_all(www.0.join("bins")).unwrap();
@@ -212,6 +216,10 @@ fn downloads_become_triaged_samples() {
         .find(|r| r["sha256"] == sha(script.as_bytes()).as_str())
         .expect("the script is a sample");
     assert_eq!(script_row["kind"], "script");
+    assert_eq!(
+        script_row["tags"],
+        serde_json::json!(["multiarch_dropper_script"])
+    );
     let x86_row = rows
         .iter()
         .find(|r| r["sha256"] == sha(&x86).as_str())
@@ -221,6 +229,7 @@ fn downloads_become_triaged_samples() {
         format!("http://127.0.0.1:{hp_port}/bins/mirai.x86")
     );
     assert_eq!(x86_row["triage"]["ips"][0], "203.0.113.77:23");
+    assert_eq!(x86_row["tags"], serde_json::json!(["mirai"]));
     let human = hp.cli(&["samples"]);
     assert!(human.contains("arm7") && human.contains("sh4"), "{human}");
     let show = hp.cli(&["samples", "show", &sha(&x86)[..12]]);

@@ -223,6 +223,7 @@ fn triaged(sha: &str, size: u64, source: &str, t: iotpot_downloader::triage::Tri
         size,
         kind: t.kind.clone(),
         arch: t.arch.clone(),
+        tags: t.tags.clone(),
         source: source.to_string(),
         triage: serde_json::to_value(&t).unwrap_or_default(),
     }
