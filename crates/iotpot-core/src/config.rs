@@ -106,6 +106,8 @@ pub struct DownloaderConfig {
     pub max_per_session: u32,
     /// Fetches running at once, in all.
     pub max_concurrent: usize,
+    /// Fetches from one remote host per minute, in all sessions.
+    pub per_host_per_minute: u32,
     /// A directory of YARA rules (`*.yar`) used with the built-in ones to tag
     /// samples with their family. Empty: the built-in rules only.
     pub rules: String,
@@ -122,6 +124,7 @@ impl Default for DownloaderConfig {
             max_redirects: 5,
             max_per_session: 64,
             max_concurrent: 16,
+            per_host_per_minute: 60,
             rules: String::new(),
         }
     }
@@ -263,9 +266,11 @@ deny = []
 max_bytes = 16777216
 timeout = 60
 max_redirects = 5
-# Fetches one session may cause, and fetches running at once in all.
+# Fetches one session may cause, fetches running at once in all, and
+# fetches from one remote host per minute.
 max_per_session = 64
 max_concurrent = 16
+per_host_per_minute = 60
 # A directory of your own YARA rules (*.yar), used with the built-in ones
 # (Mirai, Gafgyt, Tsunami, Hajime, Wifatch, dropper scripts) to tag samples.
 rules = ""

@@ -75,6 +75,8 @@ pub enum FetchError {
     /// The server broke the protocol, or said no (TFTP/FTP error).
     Protocol(String),
     Unsupported(String),
+    /// More fetches from this host in the last minute than allowed.
+    RateLimited(u32),
 }
 
 impl FetchError {
@@ -92,6 +94,9 @@ impl FetchError {
             FetchError::Status(s, r) => format!("http status {s} {r}"),
             FetchError::Protocol(e) => format!("protocol: {e}"),
             FetchError::Unsupported(e) => format!("unsupported: {e}"),
+            FetchError::RateLimited(n) => {
+                format!("limit: more than {n} fetches from this host per minute")
+            }
         }
     }
 }

@@ -40,6 +40,11 @@ pub struct Downloader {
     store: Arc<SampleStore>,
     rules: Arc<yara::Rules>,
     permits: tokio::sync::Semaphore,
+    /// Recent fetch times per remote host (rate limit).
+    recent: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
+    >,
+    per_host_per_minute: u32,
     /// Fetches one session may cause.
     pub max_per_session: u32,
 }
@@ -74,6 +79,8 @@ impl Downloader {
                 (!cfg.rules.is_empty()).then(|| Path::new(&cfg.rules)),
             )?),
             permits: tokio::sync::Semaphore::new(cfg.max_concurrent.max(1)),
+            recent: Default::default(),
+            per_host_per_minute: cfg.per_host_per_minute,
             max_per_session: cfg.max_per_session,
         })
     }
@@ -82,8 +89,33 @@ impl Downloader {
         &self.store
     }
 
+    /// Whether one more fetch from `host` fits in the per-host rate limit.
+    fn rate_ok(&self, host: &str) -> bool {
+        let now = std::time::Instant::now();
+        let minute = std::time::Duration::from_secs(60);
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() > 10_000 {
+            recent.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < minute));
+        }
+        let q = recent.entry(host.to_string()).or_default();
+        while q.front().is_some_and(|t| now.duration_since(*t) >= minute) {
+            q.pop_front();
+        }
+        if q.len() as u32 >= self.per_host_per_minute {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
+
     /// Fetch `url` as `tool` would, then keep the bytes as a sample.
     pub async fn download(&self, url: &str, tool: Tool) -> Result<Download, FetchError> {
+        let host = url::parse(url)
+            .map(|u| u.host.to_string())
+            .map_err(|e| FetchError::Url(e.to_string()))?;
+        if !self.rate_ok(&host) {
+            return Err(FetchError::RateLimited(self.per_host_per_minute));
+        }
         let fetched = {
             let _permit = self
                 .permits
@@ -119,5 +151,36 @@ impl Downloader {
         })
         .await
         .map_err(std::io::Error::other)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_host_rate_limit() {
+        let dir = std::env::temp_dir().join(format!("iotpot-dl-{}", std::process::id()));
+        let cfg = iotpot_core::config::DownloaderConfig {
+            per_host_per_minute: 2,
+            ..Default::default()
+        };
+        let d = Downloader::new(&cfg, &dir).unwrap();
+        assert!(d.rate_ok("198.51.100.1"));
+        assert!(d.rate_ok("198.51.100.1"));
+        assert!(
+            !d.rate_ok("198.51.100.1"),
+            "third fetch in a minute from one host"
+        );
+        assert!(d.rate_ok("198.51.100.2"), "other hosts are not slowed");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(d.download("http://198.51.100.1/x", Tool::Wget))
+            .unwrap_err();
+        assert_eq!(err, FetchError::RateLimited(2), "refused before any packet");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -29,10 +29,16 @@ pub struct Triage {
     pub ips: Vec<String>,
     pub urls: Vec<String>,
     pub domains: Vec<String>,
+    /// For small ELF stubs: `sockaddr_in` structures holding a public
+    /// address and port (`1.2.3.4:5555`), the address a tiny loader connects
+    /// to for the real binary.
+    pub stub_addresses: Vec<String>,
 }
 
 /// Most indicators of each kind kept.
 const MAX_INDICATORS: usize = 64;
+/// ELF files up to this size are scanned for hard-coded `sockaddr_in`s.
+const MAX_STUB: usize = 16 << 10;
 
 pub fn triage(bytes: &[u8]) -> Triage {
     let mut t = Triage {
@@ -58,6 +64,9 @@ pub fn triage(bytes: &[u8]) -> Triage {
             t.interpreter = interp;
             t.static_linked = Some(!dynamic && t.interpreter.is_none());
             t.stripped = Some(no_syms);
+        }
+        if bytes.len() <= MAX_STUB {
+            t.stub_addresses = sockaddrs(bytes, t.endian.as_deref() == Some("le"));
         }
     }
     indicators(bytes, &mut t);
@@ -165,6 +174,33 @@ fn elf_header(b: &[u8], t: &mut Triage) {
     );
 }
 
+/// `sockaddr_in { sin_family = AF_INET (host order), sin_port, sin_addr }`
+/// with a public address and a non-zero port.
+fn sockaddrs(b: &[u8], le: bool) -> Vec<String> {
+    let family: [u8; 2] = if le { [2, 0] } else { [0, 2] };
+    let guard = crate::guard::Guard::default();
+    let mut out = Vec::new();
+    for i in 0..b.len().saturating_sub(7) {
+        if b[i..i + 2] != family {
+            continue;
+        }
+        let port = u16::from_be_bytes([b[i + 2], b[i + 3]]);
+        let ip = std::net::Ipv4Addr::new(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
+        let o = ip.octets();
+        if port == 0 || o[3] == 0 || o[3] == 255 || guard.check(ip.into()).is_err() {
+            continue;
+        }
+        let s = format!("{ip}:{port}");
+        if !out.contains(&s) {
+            out.push(s);
+            if out.len() == 8 {
+                break;
+            }
+        }
+    }
+    out
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -255,6 +291,22 @@ mod tests {
             assert_eq!(t.urls, ["http://198.51.100.4/x.sh"]);
             assert_eq!(t.domains, ["cnc.evil-domain.xyz"]);
         }
+    }
+
+    #[test]
+    fn loader_stub_addresses() {
+        use iotpot_core::Arch;
+        // A tiny MIPS (big-endian) stub holding sockaddr_in{AF_INET, 6667, 203.0.113.9}.
+        let mut stub = Arch::Mips.elf_header();
+        stub.extend_from_slice(&[0, 0, 0, 0, 0, 2, 0x1a, 0x0b, 203, 0, 113, 9, 0, 0]);
+        let t = triage(&stub);
+        assert_eq!(t.stub_addresses, ["203.0.113.9:6667"]);
+        // Little-endian ARM stub; private addresses are not candidates.
+        let mut stub = Arch::Armel.elf_header();
+        stub.extend_from_slice(&[
+            2, 0, 0x00, 0x50, 198, 51, 100, 4, 2, 0, 0x00, 0x50, 192, 168, 1, 5,
+        ]);
+        assert_eq!(triage(&stub).stub_addresses, ["198.51.100.4:80"]);
     }
 
     #[test]

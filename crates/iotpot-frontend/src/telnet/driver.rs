@@ -210,7 +210,7 @@ fn failure(e: &FetchError) -> FetchFailure {
         FetchError::Refused { .. } | FetchError::Connect(_) | FetchError::Unsupported(_) => {
             FetchFailure::ConnectionRefused
         }
-        FetchError::Timeout => FetchFailure::Timeout,
+        FetchError::Timeout | FetchError::RateLimited(_) => FetchFailure::Timeout,
         FetchError::TooLarge(_) => FetchFailure::TooLarge,
         FetchError::Status(code, reason) => FetchFailure::HttpStatus(*code, reason.clone()),
         FetchError::Protocol(m) => FetchFailure::Server(m.clone()),
