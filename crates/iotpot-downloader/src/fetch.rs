@@ -114,8 +114,7 @@ impl Fetcher {
         let parsed = url::parse(url).map_err(|e| FetchError::Url(e.to_string()))?;
         let work = async {
             match parsed.scheme {
-                Scheme::Http => crate::http::get(self, parsed, tool).await,
-                Scheme::Https => Err(FetchError::Unsupported("https".into())),
+                Scheme::Http | Scheme::Https => crate::http::get(self, parsed, tool).await,
                 Scheme::Tftp => crate::tftp::get(self, &parsed).await,
                 Scheme::Ftp => crate::ftp::get(self, &parsed).await,
             }

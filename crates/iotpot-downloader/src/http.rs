@@ -1,11 +1,11 @@
-//! A small HTTP/1.1 GET client that sends what the imitated tool sends
-//! (BusyBox wget or curl), follows redirects through the guard, and stops at
-//! the size limit. Written on tokio + httparse: a general client would
+//! A small HTTP/1.1 GET client (HTTP and HTTPS) that sends what the
+//! imitated tool sends (BusyBox wget or curl), follows redirects through the
+//! guard, and stops at the size limit. Written on tokio + httparse: a general client would
 //! resolve names itself and could be pointed anywhere by a redirect.
 
 use crate::fetch::{FetchError, Fetched, Fetcher, Tool};
-use crate::url::{self, Url};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use crate::url::{self, Scheme, Url};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Longest response head accepted.
@@ -15,15 +15,18 @@ pub async fn get(f: &Fetcher, mut url: Url, tool: Tool) -> Result<Fetched, Fetch
     let mut redirects = 0;
     loop {
         let addr = f.resolve(&url).await?;
-        let mut s = TcpStream::connect(addr)
+        let tcp = TcpStream::connect(addr)
             .await
             .map_err(|e| FetchError::Connect(e.to_string()))?;
-        s.write_all(request(&url, tool).as_bytes())
-            .await
-            .map_err(|e| FetchError::Connect(e.to_string()))?;
-        let (status, reason, headers, mut body) = read_head(&mut s).await?;
-        if (300..400).contains(&status) {
-            if let Some(loc) = header(&headers, "location") {
+        let step = if url.scheme == Scheme::Https {
+            let mut tls = crate::tls::connect(tcp, &url).await?;
+            exchange(&mut tls, f, &url, tool).await?
+        } else {
+            let mut tcp = tcp;
+            exchange(&mut tcp, f, &url, tool).await?
+        };
+        match step {
+            Step::Redirect(next) => {
                 redirects += 1;
                 if redirects > f.limits.max_redirects {
                     return Err(FetchError::Protocol(format!(
@@ -31,60 +34,87 @@ pub async fn get(f: &Fetcher, mut url: Url, tool: Tool) -> Result<Fetched, Fetch
                         f.limits.max_redirects
                     )));
                 }
-                url = resolve_location(&url, &loc)?;
-                continue;
+                url = next;
+            }
+            Step::Done(bytes, status) => {
+                return Ok(Fetched {
+                    bytes,
+                    final_url: url.to_string(),
+                    remote: addr,
+                    status: Some(status),
+                })
             }
         }
-        if status != 200 {
-            return Err(FetchError::Status(status, reason));
+    }
+}
+
+enum Step {
+    Redirect(Url),
+    Done(Vec<u8>, u16),
+}
+
+/// One request and its response, over plain TCP or TLS.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    f: &Fetcher,
+    url: &Url,
+    tool: Tool,
+) -> Result<Step, FetchError> {
+    s.write_all(request(url, tool).as_bytes())
+        .await
+        .map_err(|e| FetchError::Connect(e.to_string()))?;
+    let (status, reason, headers, mut body) = read_head(s).await?;
+    if (300..400).contains(&status) {
+        if let Some(loc) = header(&headers, "location") {
+            return Ok(Step::Redirect(resolve_location(url, &loc)?));
         }
-        let max = f.limits.max_bytes;
-        let chunked = header(&headers, "transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        let length: Option<u64> =
-            header(&headers, "content-length").and_then(|v| v.trim().parse().ok());
-        if length.is_some_and(|l| l > max) {
-            return Err(FetchError::TooLarge(max));
-        }
-        let mut buf = [0u8; 16 << 10];
-        loop {
-            if let Some(l) = length {
-                if body.len() as u64 >= l {
-                    body.truncate(l as usize);
-                    break;
-                }
-            }
-            if body.len() as u64 > max + 64 {
-                return Err(FetchError::TooLarge(max));
-            }
-            let n = s
-                .read(&mut buf)
-                .await
-                .map_err(|e| FetchError::Protocol(e.to_string()))?;
-            if n == 0 {
+    }
+    if status != 200 {
+        return Err(FetchError::Status(status, reason));
+    }
+    let max = f.limits.max_bytes;
+    let chunked = header(&headers, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length: Option<u64> =
+        header(&headers, "content-length").and_then(|v| v.trim().parse().ok());
+    if length.is_some_and(|l| l > max) {
+        return Err(FetchError::TooLarge(max));
+    }
+    let mut buf = [0u8; 16 << 10];
+    loop {
+        if let Some(l) = length {
+            if body.len() as u64 >= l {
+                body.truncate(l as usize);
                 break;
             }
-            body.extend_from_slice(&buf[..n]);
         }
-        let bytes = if chunked { dechunk(&body)? } else { body };
-        if bytes.len() as u64 > max {
+        if body.len() as u64 > max + 64 {
             return Err(FetchError::TooLarge(max));
         }
-        if let Some(l) = length {
-            if (bytes.len() as u64) < l {
-                return Err(FetchError::Protocol(format!(
-                    "connection closed after {} of {l} bytes",
-                    bytes.len()
-                )));
-            }
+        let n = match s.read(&mut buf).await {
+            Ok(n) => n,
+            // Servers that close without close_notify: the body is what came.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(FetchError::Protocol(e.to_string())),
+        };
+        if n == 0 {
+            break;
         }
-        return Ok(Fetched {
-            bytes,
-            final_url: url.to_string(),
-            remote: addr,
-            status: Some(status),
-        });
+        body.extend_from_slice(&buf[..n]);
     }
+    let bytes = if chunked { dechunk(&body)? } else { body };
+    if bytes.len() as u64 > max {
+        return Err(FetchError::TooLarge(max));
+    }
+    if let Some(l) = length {
+        if (bytes.len() as u64) < l {
+            return Err(FetchError::Protocol(format!(
+                "connection closed after {} of {l} bytes",
+                bytes.len()
+            )));
+        }
+    }
+    Ok(Step::Done(bytes, status))
 }
 
 /// The request line and headers, in the imitated tool's order and spelling.
@@ -103,7 +133,7 @@ pub fn request(url: &Url, tool: Tool) -> String {
 
 type Head = (u16, String, Vec<(String, String)>, Vec<u8>);
 
-async fn read_head(s: &mut TcpStream) -> Result<Head, FetchError> {
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> Result<Head, FetchError> {
     let mut data = Vec::with_capacity(4096);
     let mut buf = [0u8; 4096];
     loop {

@@ -23,6 +23,7 @@ pub mod guard;
 pub mod http;
 pub mod store;
 pub mod tftp;
+pub mod tls;
 pub mod triage;
 pub mod url;
 pub mod yara;

@@ -276,3 +276,58 @@ fn every_spelling_of_a_forbidden_address_is_refused_without_a_packet() {
         "the forbidden listener saw a connection"
     );
 }
+
+#[test]
+fn https_from_python_with_a_self_signed_certificate() {
+    require("/usr/bin/python3");
+    require("/usr/bin/openssl");
+    let d = dir("https");
+    let ok = Command::new("/usr/bin/openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=evil.example",
+            "-keyout",
+        ])
+        .arg(d.join("key.pem"))
+        .arg("-out")
+        .arg(d.join("cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl could not make a test certificate");
+    let body = payload(50_000, 5);
+    std::fs::write(d.join("x.arm"), &body).unwrap();
+    let port = free_port();
+    let server = format!(
+        "import http.server, ssl\n\
+         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+         ctx.load_cert_chain('cert.pem', 'key.pem')\n\
+         httpd = http.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)\n\
+         httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)\n\
+         httpd.serve_forever()\n"
+    );
+    let _srv = Server(
+        Command::new("/usr/bin/python3")
+            .args(["-c", &server])
+            .current_dir(&d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_tcp(port);
+    let got = rt()
+        .block_on(loopback_fetcher().fetch(&format!("https://127.0.0.1:{port}/x.arm"), Tool::Wget))
+        .unwrap();
+    assert_eq!(got.bytes, body);
+    let _ = std::fs::remove_dir_all(&d);
+}
