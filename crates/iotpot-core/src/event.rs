@@ -133,6 +133,9 @@ pub enum EventKind {
         duplicate: bool,
         /// The address the bytes came from (`ip:port`).
         remote: String,
+        /// When the downloader followed a script on its own: the script's
+        /// SHA-256 (the URL was found in it, not typed by the attacker).
+        parent: Option<String>,
     },
 
     /// A download could not be fetched (or was refused by the guard).

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct SampleStore {
     dir: PathBuf,
@@ -38,17 +39,21 @@ impl SampleStore {
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<Stored> {
         let sha256 = hex::encode(Sha256::digest(bytes));
         let path = self.dir.join(&sha256);
+        let stored = |duplicate: bool, path: PathBuf, sha256: String| Stored {
+            sha256,
+            size: bytes.len() as u64,
+            duplicate,
+            path,
+        };
         if path.exists() {
-            return Ok(Stored {
-                sha256,
-                size: bytes.len() as u64,
-                duplicate: true,
-                path,
-            });
+            return Ok(stored(true, path, sha256));
         }
+        // A unique temporary name: the same content may arrive twice at once.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .dir
-            .join(format!(".{sha256}.{}.tmp", std::process::id()));
+            .join(format!(".{sha256}.{}.{n}.tmp", std::process::id()));
         {
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
@@ -60,13 +65,13 @@ impl SampleStore {
             f.sync_all()?;
         }
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o400))?;
+        // Another writer may have stored the same content meanwhile.
+        if path.exists() {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(stored(true, path, sha256));
+        }
         std::fs::rename(&tmp, &path)?;
-        Ok(Stored {
-            sha256,
-            size: bytes.len() as u64,
-            duplicate: false,
-            path,
-        })
+        Ok(stored(false, path, sha256))
     }
 
     pub fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
@@ -97,6 +102,15 @@ mod tests {
         assert!(b.duplicate);
         assert_eq!(s.get(&a.sha256).unwrap(), b"\x7fELF sample");
         assert!(s.get("../../etc/passwd").is_err());
+        // Many writers of the same new content at once: one stores it.
+        let fresh: Vec<Stored> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| sc.spawn(|| s.put(b"concurrent").unwrap()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(fresh.iter().filter(|x| !x.duplicate).count() >= 1);
+        assert_eq!(s.get(&fresh[0].sha256).unwrap(), b"concurrent");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -280,6 +280,29 @@ impl Shell {
     }
 }
 
+/// The downloads a script would make, found by running it in a scratch
+/// shell of the same device with fetching off (so loops and variables are
+/// expanded; nothing is fetched). Used to follow droppers the attacker
+/// fetched but did not run.
+pub fn script_downloads(sys: Arc<System>, script: &[u8], now: i64) -> Vec<(String, &'static str)> {
+    let limits = Limits {
+        vfs_bytes: 1 << 20,
+        steps_per_line: 5_000,
+        output_per_line: 1 << 20,
+    };
+    let mut sh = Shell::new(sys, "root", limits);
+    let outcome = sh.run_line(script, now);
+    let mut urls: Vec<(String, &'static str)> = Vec::new();
+    for e in outcome.effects {
+        if let Effect::Download { url, tool, .. } = e {
+            if tool != "nc" && !urls.iter().any(|(u, _)| *u == url) {
+                urls.push((url, tool));
+            }
+        }
+    }
+    urls
+}
+
 /// The state a replayed line starts from again.
 struct Snapshot {
     vfs: Vfs,

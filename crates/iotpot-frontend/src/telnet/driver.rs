@@ -148,9 +148,19 @@ pub async fn serve(
         .await;
 }
 
+/// How deep the downloader follows scripts found in scripts, and how many
+/// URLs it takes from one script.
+const FOLLOW_DEPTH: u32 = 2;
+const FOLLOW_URLS: usize = 32;
+
 /// Fetch one download for the session: the events it makes, and the truth
 /// the attacker's tool will print.
-async fn fetch(ctx: &Context, info: &SessionInfo, req: &FetchRequest, count: u32) -> FetchResult {
+async fn fetch(
+    ctx: &Arc<Context>,
+    info: &SessionInfo,
+    req: &FetchRequest,
+    count: u32,
+) -> FetchResult {
     let Some(dl) = &ctx.downloader else {
         return FetchResult::Failed(FetchFailure::Timeout);
     };
@@ -167,40 +177,90 @@ async fn fetch(ctx: &Context, info: &SessionInfo, req: &FetchRequest, count: u32
         return FetchResult::Failed(FetchFailure::Timeout);
     }
     let tool = Tool::from_name(req.tool).unwrap_or(Tool::Wget);
-    match dl.download(&req.url, tool).await {
+    match download(ctx, info, &req.url, tool, &req.dest, None).await {
+        Ok(d) => FetchResult::Fetched {
+            remote: d.fetched.remote.to_string(),
+            bytes: Arc::new(d.fetched.bytes),
+        },
+        Err(e) => FetchResult::Failed(failure(&e)),
+    }
+}
+
+/// Download, store, triage, and say so in events. A new script is followed
+/// in the background: the URLs it would fetch are fetched too.
+async fn download(
+    ctx: &Arc<Context>,
+    info: &SessionInfo,
+    url: &str,
+    tool: Tool,
+    outfile: &str,
+    parent: Option<(&str, u32)>,
+) -> Result<iotpot_downloader::Download, FetchError> {
+    let Some(dl) = &ctx.downloader else {
+        return Err(FetchError::Timeout);
+    };
+    match dl.download(url, tool).await {
         Ok(d) => {
             ctx.events
                 .send(info.event(EventKind::DownloadSuccess {
-                    url: req.url.clone(),
+                    url: url.to_string(),
                     final_url: d.fetched.final_url.clone(),
-                    outfile: req.dest.clone(),
+                    outfile: outfile.to_string(),
                     shasum: d.stored.sha256.clone(),
                     size: d.stored.size,
                     duplicate: d.stored.duplicate,
                     remote: d.fetched.remote.to_string(),
+                    parent: parent.map(|p| p.0.to_string()),
                 }))
                 .await;
-            if let Some(t) = d.triage {
+            if let Some(t) = d.triage.clone() {
+                let is_script = t.kind == "script";
                 ctx.events
-                    .send(info.event(triaged(&d.stored.sha256, d.stored.size, &req.url, t)))
+                    .send(info.event(triaged(&d.stored.sha256, d.stored.size, url, t)))
                     .await;
+                let depth = parent.map(|p| p.1).unwrap_or(0) + 1;
+                if is_script && depth <= FOLLOW_DEPTH {
+                    tokio::spawn(follow(
+                        ctx.clone(),
+                        info.clone(),
+                        d.fetched.bytes.clone(),
+                        d.stored.sha256.clone(),
+                        depth,
+                    ));
+                }
             }
-            FetchResult::Fetched {
-                bytes: Arc::new(d.fetched.bytes),
-                remote: d.fetched.remote.to_string(),
-            }
+            Ok(d)
         }
         Err(e) => {
-            tracing::debug!(url = %req.url, error = %e.reason(), "download failed");
+            tracing::debug!(url, error = %e.reason(), "download failed");
             ctx.events
                 .send(info.event(EventKind::DownloadFailed {
-                    url: req.url.clone(),
+                    url: url.to_string(),
                     reason: e.reason(),
                 }))
                 .await;
-            FetchResult::Failed(failure(&e))
+            Err(e)
         }
     }
+}
+
+/// Fetch what a downloaded script would fetch, whether or not the attacker
+/// runs it (nested droppers), recording the script as the parent.
+/// (Boxed as `dyn Send`: it and `download` call each other.)
+fn follow(
+    ctx: Arc<Context>,
+    info: SessionInfo,
+    script: Vec<u8>,
+    sha: String,
+    depth: u32,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        let urls = iotpot_shell::script_downloads(ctx.device.clone(), &script, unix_now());
+        for (url, tool) in urls.into_iter().take(FOLLOW_URLS) {
+            let tool = Tool::from_name(tool).unwrap_or(Tool::Wget);
+            let _ = download(&ctx, &info, &url, tool, "", Some((&sha, depth))).await;
+        }
+    })
 }
 
 /// What the device's tool sees of a failed fetch.
