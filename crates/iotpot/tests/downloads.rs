@@ -238,6 +238,12 @@ fn downloads_become_triaged_samples() {
     assert_eq!(x86_row["tags"], serde_json::json!(["mirai"]));
     let human = hp.cli(&["samples"]);
     assert!(human.contains("arm7") && human.contains("sh4"), "{human}");
+    assert!(
+        human
+            .lines()
+            .any(|l| l.contains(&sha(&x86)) && l.contains("mirai")),
+        "families are shown: {human}"
+    );
     let show = hp.cli(&["samples", "show", &sha(&x86)[..12]]);
     assert!(show.contains("x86") && show.contains("mirai.x86"), "{show}");
     // Events.

@@ -69,11 +69,19 @@ pub fn run(a: SamplesArgs, path: Option<&Path>) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<64}  {:>8}  {:<19}  {:<19}  {:<8}  {:<6}  {:>4}  SOURCES",
-        "SHA256", "SIZE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)", "ARCH", "KIND", "SESS"
+        "{:<64}  {:>8}  {:<19}  {:<19}  {:<8}  {:<6}  {:<16}  {:>4}  SOURCES",
+        "SHA256", "SIZE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)", "ARCH", "KIND", "TAGS", "SESS"
     );
     for r in rows {
         let short = |t: &str| t.get(..19).unwrap_or(t).replace('T', " ");
+        let tags = match &r.tags {
+            serde_json::Value::Array(a) if !a.is_empty() => a
+                .iter()
+                .filter_map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => "-".into(),
+        };
         let sources = str_for_terminal(&r.sources.join(" "));
         let sources = if sources.chars().count() > 80 {
             sources.chars().take(77).collect::<String>() + "..."
@@ -81,13 +89,14 @@ pub fn run(a: SamplesArgs, path: Option<&Path>) -> anyhow::Result<()> {
             sources
         };
         println!(
-            "{:<64}  {:>8}  {:<19}  {:<19}  {:<8}  {:<6}  {:>4}  {}",
+            "{:<64}  {:>8}  {:<19}  {:<19}  {:<8}  {:<6}  {:<16}  {:>4}  {}",
             r.sha256,
             r.size,
             short(&r.first_seen),
             short(&r.last_seen),
             r.arch.as_deref().unwrap_or("-"),
             r.kind.as_deref().unwrap_or("-"),
+            str_for_terminal(&tags),
             r.sessions,
             sources
         );
