@@ -91,10 +91,14 @@ pub async fn serve(
         for kind in out.events.drain(..) {
             ctx.events.send(info.event(kind)).await;
         }
-        keep_files(&ctx, &info, &mut out).await;
+        if !out.keep.is_empty() {
+            Box::pin(keep_files(&ctx, &info, &mut out)).await;
+        }
         if let Some(req) = out.fetch.take() {
             fetches += 1;
-            let result = fetch(&ctx, &info, &req, fetches).await;
+            // Boxed: the fetch's buffers must not live in every idle
+            // session's future (they would cost ~20 KiB per session).
+            let result = Box::pin(fetch(&ctx, &info, &req, fetches)).await;
             session.resume(&req.url, result, unix_now(), &mut out);
             continue;
         }
@@ -137,7 +141,9 @@ pub async fn serve(
     for kind in out.events.drain(..) {
         ctx.events.send(info.event(kind)).await;
     }
-    keep_files(&ctx, &info, &mut out).await;
+    if !out.keep.is_empty() {
+        Box::pin(keep_files(&ctx, &info, &mut out)).await;
+    }
     ctx.events
         .send(info.event(EventKind::SessionClosed {
             duration: start.elapsed().as_secs_f64(),
