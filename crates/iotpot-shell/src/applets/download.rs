@@ -355,11 +355,54 @@ pub(crate) fn record_intent(sh: &mut Shell, name: &str, argv: &[Vec<u8>]) {
     }
 }
 
-/// Ask the shell for this download's result. `None`: the line stops here
-/// and is replayed once the caller has fetched it.
-fn fetch(sh: &mut Shell, r: &Request) -> Option<FetchResult> {
-    record(sh, r);
-    sh.fetch(&r.url, r.tool, &r.dest)
+/// How one download tool behaves around the shared fetch.
+struct ToolSpec {
+    parse: fn(&[Vec<u8>]) -> Option<Request>,
+    /// Printed (to stderr) when the arguments make no sense.
+    usage: &'static [u8],
+    /// Printed before anything else once the fetch is known (`wget`'s
+    /// "Connecting to" line): `None` when the tool says nothing.
+    connecting: fn(&Request, &FetchResult) -> Option<String>,
+    /// Printed after a successful fetch was delivered.
+    done: fn(&Request, usize) -> Option<String>,
+    /// Exit status and message of a failed fetch (message may be empty).
+    failed: fn(&Request, FetchFailure) -> (i32, String),
+    /// Prefix of "can't write the file" errors.
+    name: &'static str,
+}
+
+/// The common life of a download command: parse, record, wait for (or get)
+/// the fetch result, deliver the bytes or print the tool's error.
+fn run_tool(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io, t: &ToolSpec) -> i32 {
+    let Some(r) = (t.parse)(argv) else {
+        sh.err(io, t.usage);
+        return 1;
+    };
+    record(sh, &r);
+    let Some(result) = sh.fetch(&r.url, r.tool, &r.dest) else {
+        // The line stops here and is replayed once the caller has fetched.
+        return 1;
+    };
+    if let Some(line) = (t.connecting)(&r, &result) {
+        sh.err(io, line.as_bytes());
+    }
+    match result {
+        FetchResult::Fetched { bytes, .. } => {
+            if let Err(e) = deliver(sh, io, &r, &bytes) {
+                sh.err(io, format!("{}: {e}\n", t.name).as_bytes());
+                return 1;
+            }
+            if let Some(line) = (t.done)(&r, bytes.len()) {
+                sh.err(io, line.as_bytes());
+            }
+            0
+        }
+        FetchResult::Failed(f) => {
+            let (status, msg) = (t.failed)(&r, f);
+            sh.err(io, msg.as_bytes());
+            status
+        }
+    }
 }
 
 /// Put fetched bytes where the tool puts them: a file, or standard output.
@@ -389,188 +432,141 @@ fn progress(name: &str, size: usize) -> String {
     )
 }
 
-pub(crate) fn wget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
-    let Some(r) = parse_wget(argv) else {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: wget [-c|--continue] [-s|--spider] [-q|--quiet] [-O|--output-document FILE]\n\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n\t[--no-check-certificate] [-U|--user-agent AGENT] [-T SEC] URL...\n");
-        return 1;
-    };
-    let Some(result) = fetch(sh, &r) else {
-        return 1;
-    };
-    let target = if r.url.contains(&format!(":{}", r.port)) {
+/// `host` or `host:port` as BusyBox wget names its target.
+fn wget_target(r: &Request) -> String {
+    if r.url.contains(&format!(":{}", r.port)) {
         format!("{}:{}", r.host, r.port)
     } else {
         r.host.clone()
-    };
-    match result {
-        FetchResult::Fetched { bytes, remote } => {
-            if !r.quiet {
-                let msg = format!("Connecting to {target} ({remote})\n");
-                sh.err(io, msg.as_bytes());
-            }
-            if let Err(e) = deliver(sh, io, &r, &bytes) {
-                sh.err(io, format!("wget: {e}\n").as_bytes());
-                return 1;
-            }
-            if !r.quiet {
-                let name = if r.dest == "-" {
-                    "-".to_string()
-                } else {
-                    crate::vfs::basename(&r.dest).to_string()
-                };
-                let line = progress(&name, bytes.len());
-                sh.err(io, line.as_bytes());
-            }
-            0
-        }
-        FetchResult::Failed(f) => {
-            let msg = match f {
-                FetchFailure::BadAddress => format!("wget: bad address '{}'\n", r.host),
-                FetchFailure::ConnectionRefused => format!("Connecting to {target} ({}:{})\nwget: can't connect to remote host ({}): Connection refused\n", r.host, r.port, r.host),
-                FetchFailure::Timeout => format!("Connecting to {target} ({}:{})\nwget: can't connect to remote host ({}): Connection timed out\n", r.host, r.port, r.host),
-                FetchFailure::HttpStatus(code, reason) => format!("Connecting to {target} ({}:{})\nwget: server returned error: HTTP/1.1 {code} {reason}\n", r.host, r.port),
-                FetchFailure::Server(_) | FetchFailure::TooLarge => format!("Connecting to {target} ({}:{})\nwget: error getting response: Connection reset by peer\n", r.host, r.port),
-            };
-            let msg = if r.quiet {
-                msg.lines()
-                    .filter(|l| l.starts_with("wget:"))
-                    .map(|l| format!("{l}\n"))
-                    .collect()
-            } else {
-                msg
-            };
-            sh.err(io, msg.as_bytes());
-            1
-        }
     }
+}
+
+const WGET: ToolSpec = ToolSpec {
+    parse: parse_wget,
+    usage: b"BusyBox v1.19.4 multi-call binary.\n\nUsage: wget [-c|--continue] [-s|--spider] [-q|--quiet] [-O|--output-document FILE]\n\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n\t[--no-check-certificate] [-U|--user-agent AGENT] [-T SEC] URL...\n",
+    connecting: |r, result| {
+        if r.quiet || matches!(result, FetchResult::Failed(FetchFailure::BadAddress)) {
+            return None;
+        }
+        let remote = match result {
+            FetchResult::Fetched { remote, .. } => remote.clone(),
+            FetchResult::Failed(_) => format!("{}:{}", r.host, r.port),
+        };
+        Some(format!("Connecting to {} ({remote})\n", wget_target(r)))
+    },
+    done: |r, size| {
+        let name = if r.dest == "-" { "-" } else { crate::vfs::basename(&r.dest) };
+        (!r.quiet).then(|| progress(name, size))
+    },
+    failed: |r, f| {
+        let msg = match f {
+            FetchFailure::BadAddress => format!("wget: bad address '{}'\n", r.host),
+            FetchFailure::ConnectionRefused => format!("wget: can't connect to remote host ({}): Connection refused\n", r.host),
+            FetchFailure::Timeout => format!("wget: can't connect to remote host ({}): Connection timed out\n", r.host),
+            FetchFailure::HttpStatus(code, reason) => format!("wget: server returned error: HTTP/1.1 {code} {reason}\n"),
+            FetchFailure::Server(_) | FetchFailure::TooLarge => "wget: error getting response: Connection reset by peer\n".to_string(),
+        };
+        (1, msg)
+    },
+    name: "wget",
+};
+
+const CURL: ToolSpec = ToolSpec {
+    parse: parse_curl,
+    usage: b"curl: try 'curl --help' or 'curl --manual' for more information\n",
+    connecting: |_, _| None,
+    done: |r, n| {
+        (!r.quiet && r.dest != "-").then(|| {
+            format!(
+                "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n                                 Dload  Upload   Total   Spent    Left  Speed\n100 {n:>5}  100 {n:>5}    0     0  {n:>5}      0 --:--:-- --:--:-- --:--:-- {n:>5}\n"
+            )
+        })
+    },
+    failed: |r, f| {
+        let (code, msg) = match f {
+            FetchFailure::BadAddress => (6, format!("Could not resolve host: {}", r.host)),
+            FetchFailure::ConnectionRefused => (
+                7,
+                format!(
+                    "Failed to connect to {} port {}: Connection refused",
+                    r.host, r.port
+                ),
+            ),
+            FetchFailure::Timeout => (
+                28,
+                format!(
+                    "Failed to connect to {} port {}: Connection timed out",
+                    r.host, r.port
+                ),
+            ),
+            // Without -f, curl prints the error page and succeeds.
+            FetchFailure::HttpStatus(..) => return (0, String::new()),
+            FetchFailure::Server(_) | FetchFailure::TooLarge => {
+                (56, "Recv failure: Connection reset by peer".to_string())
+            }
+        };
+        (
+            code,
+            if r.quiet {
+                String::new()
+            } else {
+                format!("curl: ({code}) {msg}\n")
+            },
+        )
+    },
+    name: "curl: (23) Failed writing body",
+};
+
+const TFTP: ToolSpec = ToolSpec {
+    parse: parse_tftp,
+    usage: b"BusyBox v1.19.4 multi-call binary.\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks of SIZE octets\n",
+    connecting: |_, _| None,
+    done: |_, _| None,
+    failed: |r, f| {
+        let msg = match f {
+            FetchFailure::BadAddress => format!("tftp: bad address '{}'\n", r.host),
+            FetchFailure::Server(m) => format!(
+                "tftp: server error: (1) {}\n",
+                m.trim_start_matches("protocol: ").trim_start_matches("server error: ")
+            ),
+            _ => "tftp: timeout\n".to_string(),
+        };
+        (1, msg)
+    },
+    name: "tftp",
+};
+
+const FTPGET: ToolSpec = ToolSpec {
+    parse: parse_ftpget,
+    usage: b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n",
+    connecting: |_, _| None,
+    done: |_, _| None,
+    failed: |r, f| {
+        let msg = match f {
+            FetchFailure::BadAddress => format!("ftpget: bad address '{}'\n", r.host),
+            FetchFailure::ConnectionRefused => format!("ftpget: can't connect to remote host ({}): Connection refused\n", r.host),
+            FetchFailure::Server(m) => format!("ftpget: unexpected server response to RETR: {m}\n"),
+            _ => format!("ftpget: can't connect to remote host ({}): Connection timed out\n", r.host),
+        };
+        (1, msg)
+    },
+    name: "ftpget",
+};
+
+pub(crate) fn wget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+    run_tool(sh, argv, io, &WGET)
 }
 
 pub(crate) fn curl(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
-    let Some(r) = parse_curl(argv) else {
-        sh.err(
-            io,
-            b"curl: try 'curl --help' or 'curl --manual' for more information\n",
-        );
-        return 2;
-    };
-    let Some(result) = fetch(sh, &r) else {
-        return 1;
-    };
-    match result {
-        FetchResult::Fetched { bytes, .. } => {
-            if let Err(e) = deliver(sh, io, &r, &bytes) {
-                sh.err(
-                    io,
-                    format!("curl: (23) Failed writing body: {e}\n").as_bytes(),
-                );
-                return 23;
-            }
-            if !r.quiet && r.dest != "-" {
-                let n = bytes.len();
-                let meter = format!(
-                    "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n                                 Dload  Upload   Total   Spent    Left  Speed\n100 {n:>5}  100 {n:>5}    0     0  {n:>5}      0 --:--:-- --:--:-- --:--:-- {n:>5}\n"
-                );
-                sh.err(io, meter.as_bytes());
-            }
-            0
-        }
-        FetchResult::Failed(f) => {
-            let (code, msg) = match f {
-                FetchFailure::BadAddress => (6, format!("Could not resolve host: {}", r.host)),
-                FetchFailure::ConnectionRefused => (
-                    7,
-                    format!(
-                        "Failed to connect to {} port {}: Connection refused",
-                        r.host, r.port
-                    ),
-                ),
-                FetchFailure::Timeout => (
-                    28,
-                    format!(
-                        "Failed to connect to {} port {}: Connection timed out",
-                        r.host, r.port
-                    ),
-                ),
-                FetchFailure::HttpStatus(..) => return 0,
-                FetchFailure::Server(_) | FetchFailure::TooLarge => {
-                    (56, "Recv failure: Connection reset by peer".to_string())
-                }
-            };
-            if !r.quiet {
-                sh.err(io, format!("curl: ({code}) {msg}\n").as_bytes());
-            }
-            code
-        }
-    }
+    run_tool(sh, argv, io, &CURL)
 }
 
 pub(crate) fn tftp(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
-    let Some(r) = parse_tftp(argv) else {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks of SIZE octets\n");
-        return 1;
-    };
-    let Some(result) = fetch(sh, &r) else {
-        return 1;
-    };
-    match result {
-        FetchResult::Fetched { bytes, .. } => match deliver(sh, io, &r, &bytes) {
-            Ok(()) => 0,
-            Err(e) => {
-                sh.err(io, format!("tftp: {e}\n").as_bytes());
-                1
-            }
-        },
-        FetchResult::Failed(f) => {
-            let msg = match f {
-                FetchFailure::BadAddress => format!("tftp: bad address '{}'\n", r.host),
-                FetchFailure::Server(m) => format!(
-                    "tftp: server error: (1) {}\n",
-                    m.trim_start_matches("protocol: ")
-                        .trim_start_matches("server error: ")
-                ),
-                _ => "tftp: timeout\n".to_string(),
-            };
-            sh.err(io, msg.as_bytes());
-            1
-        }
-    }
+    run_tool(sh, argv, io, &TFTP)
 }
 
 pub(crate) fn ftpget(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
-    let Some(r) = parse_ftpget(argv) else {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n");
-        return 1;
-    };
-    let Some(result) = fetch(sh, &r) else {
-        return 1;
-    };
-    match result {
-        FetchResult::Fetched { bytes, .. } => match deliver(sh, io, &r, &bytes) {
-            Ok(()) => 0,
-            Err(e) => {
-                sh.err(io, format!("ftpget: {e}\n").as_bytes());
-                1
-            }
-        },
-        FetchResult::Failed(f) => {
-            let msg = match f {
-                FetchFailure::BadAddress => format!("ftpget: bad address '{}'\n", r.host),
-                FetchFailure::ConnectionRefused => format!(
-                    "ftpget: can't connect to remote host ({}): Connection refused\n",
-                    r.host
-                ),
-                FetchFailure::Server(m) => {
-                    format!("ftpget: unexpected server response to RETR: {m}\n")
-                }
-                _ => format!(
-                    "ftpget: can't connect to remote host ({}): Connection timed out\n",
-                    r.host
-                ),
-            };
-            sh.err(io, msg.as_bytes());
-            1
-        }
-    }
+    run_tool(sh, argv, io, &FTPGET)
 }
 
 pub(crate) fn nc(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
