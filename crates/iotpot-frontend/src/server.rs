@@ -30,6 +30,8 @@ struct Bound {
 /// Every listener of the honeypot and their shared limits.
 pub struct Frontend {
     bound: Vec<Bound>,
+    /// Cancelled with the shutdown token: stops background work.
+    stop: CancellationToken,
     limits: Limits,
     events: EventTx,
     sensor: Arc<str>,
@@ -47,6 +49,7 @@ impl Frontend {
         downloader: Option<Arc<Downloader>>,
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
+        let stop = CancellationToken::new();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -86,6 +89,7 @@ impl Frontend {
                     limits: limits.clone(),
                     events: events.clone(),
                     downloader: downloader.clone(),
+                    stop: stop.clone(),
                 }),
             });
         }
@@ -94,6 +98,7 @@ impl Frontend {
         }
         Ok(Frontend {
             bound,
+            stop,
             limits,
             events,
             sensor: sensor.into(),
@@ -107,6 +112,12 @@ impl Frontend {
     /// Accept and serve until `shutdown`, then wait for every session to
     /// finish writing its events.
     pub async fn run(self, shutdown: CancellationToken) {
+        let stop = self.stop.clone();
+        let watch = shutdown.clone();
+        tokio::spawn(async move {
+            watch.cancelled().await;
+            stop.cancel();
+        });
         let tracker = TaskTracker::new();
         let conns = Arc::new(Connections::default());
         let mut accept_loops = Vec::new();

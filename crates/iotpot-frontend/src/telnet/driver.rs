@@ -25,6 +25,8 @@ pub struct Context {
     pub events: EventTx,
     /// Fetches downloads; `None`: the device behaves as if offline.
     pub downloader: Option<Arc<Downloader>>,
+    /// Cancelled at shutdown: background work (following scripts) stops.
+    pub stop: CancellationToken,
 }
 
 fn session_limits(l: &Limits) -> SessionLimits {
@@ -98,7 +100,10 @@ pub async fn serve(
             fetches += 1;
             // Boxed: the fetch's buffers must not live in every idle
             // session's future (they would cost ~20 KiB per session).
-            let result = Box::pin(fetch(&ctx, &info, &req, fetches)).await;
+            let result = tokio::select! {
+                _ = shutdown.cancelled() => break "shutdown",
+                r = Box::pin(fetch(&ctx, &info, &req, fetches)) => r,
+            };
             session.resume(&req.url, result, unix_now(), &mut out);
             continue;
         }
@@ -264,7 +269,10 @@ fn follow(
         let urls = iotpot_shell::script_downloads(ctx.device.clone(), &script, unix_now());
         for (url, tool) in urls.into_iter().take(FOLLOW_URLS) {
             let tool = Tool::from_name(tool).unwrap_or(Tool::Wget);
-            let _ = download(&ctx, &info, &url, tool, "", Some((&sha, depth))).await;
+            tokio::select! {
+                _ = ctx.stop.cancelled() => return,
+                _ = download(&ctx, &info, &url, tool, "", Some((&sha, depth))) => {}
+            }
         }
     })
 }
