@@ -209,7 +209,8 @@ data_dir = "./iotpot-data"
 sensor = ""
 
 # One [[listen]] table per listener.
-#   service: "telnet" (more services come in later releases)
+#   service: "telnet", or "netis" (the Netis/Netcore router backdoor,
+#            UDP; its usual port is 53413; default profile router-netis)
 #   address: "IP:PORT". Ports below 1024 need CAP_NET_BIND_SERVICE (see the
 #            README); when that is missing iotpot warns and runs on the others.
 #   profile: a built-in profile (`iotpot profiles list`) or a path to a

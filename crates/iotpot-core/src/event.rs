@@ -89,6 +89,20 @@ pub enum EventKind {
         ttype: Option<String>,
     },
 
+    /// A datagram to the 53413/UDP router backdoor (protocol `netis`).
+    #[serde(rename = "iotpot.netis.datagram")]
+    #[strum(serialize = "iotpot.netis.datagram")]
+    NetisDatagram {
+        /// Bytes received.
+        length: u64,
+        /// `probe`, `login`, `command`, `scan-18` or `other`.
+        kind: String,
+        /// Hex of the first 256 bytes.
+        payload: String,
+        /// Bytes sent back (at most 3x the datagram's size, or 16 bytes).
+        reply_length: u64,
+    },
+
     #[serde(rename = "iotpot.login.success")]
     #[strum(serialize = "iotpot.login.success")]
     LoginSuccess { username: String, password: String },

@@ -8,7 +8,9 @@
 //! - [`server`]: binding listeners, accepting, per-source and global limits,
 //!   clean shutdown.
 //! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
+//! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
 
+pub mod netis;
 pub mod server;
 pub mod telnet;
 

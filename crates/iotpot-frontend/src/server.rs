@@ -1,5 +1,6 @@
 //! Listeners: bind, accept, enforce the connection limits, shut down cleanly.
 
+use crate::netis::NetisContext;
 use crate::telnet::driver::{self, Context};
 use iotpot_core::config::{Limits, Service};
 use iotpot_core::{EventKind, Persona, SessionInfo};
@@ -30,6 +31,8 @@ struct Bound {
 /// Every listener of the honeypot and their shared limits.
 pub struct Frontend {
     bound: Vec<Bound>,
+    /// 53413/UDP backdoor listeners.
+    udp: Vec<(tokio::net::UdpSocket, Arc<NetisContext>)>,
     /// Cancelled with the shutdown token: stops background work.
     stop: CancellationToken,
     limits: Limits,
@@ -49,12 +52,37 @@ impl Frontend {
         downloader: Option<Arc<Downloader>>,
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
+        let mut udp = Vec::new();
         let stop = CancellationToken::new();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         for spec in specs {
+            if spec.service == Service::Netis {
+                let sock = match tokio::net::UdpSocket::bind(spec.address).await {
+                    Ok(s) => s,
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::PermissionDenied
+                            && spec.address.port() < 1024 =>
+                    {
+                        tracing::warn!(address = %spec.address, "cannot bind privileged port (permission denied): skipping");
+                        continue;
+                    }
+                    Err(e) => anyhow::bail!("binding {} (netis): {e}", spec.address),
+                };
+                tracing::info!(address = %sock.local_addr()?, service = "netis", profile = %spec.persona.profile.name, "listening");
+                let ctx = Arc::new(NetisContext {
+                    device: System::new(spec.persona, now),
+                    events: events.clone(),
+                    shell_limits: iotpot_shell::Limits {
+                        vfs_bytes: limits.max_vfs_bytes,
+                        ..iotpot_shell::Limits::default()
+                    },
+                });
+                udp.push((sock, ctx));
+                continue;
+            }
             if spec.service != Service::Telnet {
                 anyhow::bail!(
                     "[[listen]] {}: service {:?} is not available in this release",
@@ -93,11 +121,12 @@ impl Frontend {
                 }),
             });
         }
-        if bound.is_empty() {
+        if bound.is_empty() && udp.is_empty() {
             anyhow::bail!("no listener could be started");
         }
         Ok(Frontend {
             bound,
+            udp,
             stop,
             limits,
             events,
@@ -106,7 +135,8 @@ impl Frontend {
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.bound.iter().map(|b| b.local).collect()
+        let udp = self.udp.iter().filter_map(|(s, _)| s.local_addr().ok());
+        self.bound.iter().map(|b| b.local).chain(udp).collect()
     }
 
     /// Accept and serve until `shutdown`, then wait for every session to
@@ -121,6 +151,14 @@ impl Frontend {
         let tracker = TaskTracker::new();
         let conns = Arc::new(Connections::default());
         let mut accept_loops = Vec::new();
+        for (sock, ctx) in self.udp {
+            accept_loops.push(tokio::spawn(crate::netis::serve(
+                sock,
+                ctx,
+                self.sensor.clone(),
+                shutdown.clone(),
+            )));
+        }
         for b in self.bound {
             accept_loops.push(tokio::spawn(accept_loop(
                 b,

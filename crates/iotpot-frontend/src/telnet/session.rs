@@ -369,7 +369,7 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// The event an effect of the shell becomes.
-fn effect_event(e: Effect, out: &mut Output) {
+pub(crate) fn effect_event(e: Effect, out: &mut Output) {
     let events = &mut out.events;
     match e {
         Effect::Download { url, tool, dest } => events.push(EventKind::DownloadRequested {

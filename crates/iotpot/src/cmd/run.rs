@@ -37,6 +37,7 @@ pub fn listener_profile(
             let pick = (deployment.derive("listen", "telnet-default") % all.len() as u64) as usize;
             Ok(all[pick].clone())
         }
+        Service::Netis => Ok(Profile::load("router-netis")?),
         other => anyhow::bail!(
             "service {:?} has no default profile in this release",
             other.name()
