@@ -10,11 +10,13 @@
 //! - [`telnet`]: RFC 854/855 command parsing, RFC 1143 ("Q method") option
 //!   negotiation, NAWS (RFC 1073) and TTYPE (RFC 1091) sub-negotiation, IAC
 //!   escaping in both directions.
+//! - [`ipcheck`]: IPv4/UDP length fields against the real packet length.
 //! - [`netis`]: the Netis/Netcore 53413/UDP backdoor: datagram kinds and replies.
 //! - [`line`]: the line discipline of a device's login and shell: CR/LF/NUL
 //!   terminators as real clients and bots send them, echo, backspace, ^C, ^D,
 //!   a bounded line length.
 
+pub mod ipcheck;
 pub mod line;
 pub mod netis;
 pub mod telnet;
