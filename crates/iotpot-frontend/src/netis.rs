@@ -28,7 +28,9 @@ const AMPLIFICATION: usize = 3;
 const PER_SOURCE_RATE: f64 = 20.0;
 const GLOBAL_RATE: f64 = 2000.0;
 /// Sources remembered at once, and how long a silent one is kept.
-const MAX_PEERS: usize = 4096;
+const MAX_PEERS: usize = 1024;
+/// Bytes of files one source's shell may create.
+pub const MAX_VFS_PER_SOURCE: usize = 256 << 10;
 const PEER_IDLE: Duration = Duration::from_secs(600);
 
 struct Peer {

@@ -75,8 +75,10 @@ impl Frontend {
                 let ctx = Arc::new(NetisContext {
                     device: System::new(spec.persona, now),
                     events: events.clone(),
+                    // Many sources share one socket: each gets a small
+                    // filesystem (1024 sources x 256 KiB at most).
                     shell_limits: iotpot_shell::Limits {
-                        vfs_bytes: limits.max_vfs_bytes,
+                        vfs_bytes: limits.max_vfs_bytes.min(crate::netis::MAX_VFS_PER_SOURCE),
                         ..iotpot_shell::Limits::default()
                     },
                 });
