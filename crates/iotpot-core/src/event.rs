@@ -25,7 +25,7 @@ pub struct Event {
     pub dst_port: u16,
     /// Name of the sensor (the machine or site) that saw it.
     pub sensor: String,
-    /// `telnet`, `http`, `netis`...
+    /// `telnet` or `netis` (more services later).
     pub protocol: String,
     #[serde(flatten)]
     pub kind: EventKind,
