@@ -51,6 +51,23 @@ fn split_url(url: &str, default_port: u16) -> (String, u16, String) {
     (host, port.unwrap_or(default_port), path.to_string())
 }
 
+/// A wget/curl URL argument: `http://` when no scheme is given, the
+/// scheme's port when none is. Returns (url, host, port, path).
+fn web_url(arg: String) -> (String, String, u16, String) {
+    let url = if arg.contains("://") {
+        arg
+    } else {
+        format!("http://{arg}")
+    };
+    let default_port = match url.split("://").next() {
+        Some("https") => 443,
+        Some("ftp") => 21,
+        _ => 80,
+    };
+    let (host, port, path) = split_url(&url, default_port);
+    (url, host, port, path)
+}
+
 fn file_name(path: &str) -> String {
     let p = path.split(['?', '#']).next().unwrap_or(path);
     match p.rsplit('/').next() {
@@ -93,20 +110,7 @@ fn parse_wget(argv: &[Vec<u8>]) -> Option<Request> {
         }
         i += 1;
     }
-    let url = url?;
-    let url = if url.contains("://") {
-        url
-    } else {
-        format!("http://{url}")
-    };
-    let default_port = if url.starts_with("https://") {
-        443
-    } else if url.starts_with("ftp://") {
-        21
-    } else {
-        80
-    };
-    let (host, port, path) = split_url(&url, default_port);
+    let (url, host, port, path) = web_url(url?);
     let dest = dest.unwrap_or_else(|| file_name(&path));
     let dest = match prefix {
         Some(p) if dest != "-" => format!("{}/{}", p.trim_end_matches('/'), dest),
@@ -151,14 +155,7 @@ fn parse_curl(argv: &[Vec<u8>]) -> Option<Request> {
         }
         i += 1;
     }
-    let url = url?;
-    let url = if url.contains("://") {
-        url
-    } else {
-        format!("http://{url}")
-    };
-    let default_port = if url.starts_with("https://") { 443 } else { 80 };
-    let (host, port, path) = split_url(&url, default_port);
+    let (url, host, port, path) = web_url(url?);
     if remote_name {
         dest = file_name(&path);
     }
