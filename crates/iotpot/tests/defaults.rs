@@ -67,6 +67,10 @@ fn config_default_is_complete_and_loadable() {
         "max_sessions_per_ip",
         "idle_timeout",
         "max_vfs_bytes",
+        "[downloader]",
+        "allow",
+        "max_per_session",
+        "rules",
         "[store]",
     ] {
         assert!(
