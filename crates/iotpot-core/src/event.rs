@@ -31,6 +31,19 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// The fields every event carries (the rest are its kind's own).
+pub const COMMON_FIELDS: &[&str] = &[
+    "eventid",
+    "timestamp",
+    "session",
+    "src_ip",
+    "src_port",
+    "dst_ip",
+    "dst_port",
+    "sensor",
+    "protocol",
+];
+
 /// What happened. Serialized with its id in `eventid`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, EnumIter, IntoStaticStr)]
 #[serde(tag = "eventid")]

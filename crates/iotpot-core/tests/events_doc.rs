@@ -1,21 +1,10 @@
 //! `docs/events.md` documents every event of the catalogue, with exactly
 //! its fields.
 
+use iotpot_core::event::COMMON_FIELDS;
 use iotpot_core::{EventKind, SessionInfo};
 use std::collections::{BTreeMap, BTreeSet};
 use strum::IntoEnumIterator;
-
-const COMMON: &[&str] = &[
-    "eventid",
-    "timestamp",
-    "session",
-    "src_ip",
-    "src_port",
-    "dst_ip",
-    "dst_port",
-    "sensor",
-    "protocol",
-];
 
 fn documented() -> BTreeMap<String, BTreeSet<String>> {
     let text =
@@ -53,7 +42,7 @@ fn every_event_is_documented_with_its_fields() {
             .as_object()
             .unwrap()
             .keys()
-            .filter(|k| !COMMON.contains(&k.as_str()))
+            .filter(|k| !COMMON_FIELDS.contains(&k.as_str()))
             .cloned()
             .collect();
         let doc = docs

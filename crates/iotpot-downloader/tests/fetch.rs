@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 
 struct Server(Child);
 
+/// Start a server quietly; it is killed when dropped.
+fn quiet(cmd: &mut Command) -> Server {
+    Server(
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}")),
+    )
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -79,7 +89,7 @@ fn http_from_python_http_server() {
     std::fs::create_dir_all(d.join("bins")).unwrap();
     std::fs::write(d.join("bins/mirai.arm"), &body).unwrap();
     let port = free_port();
-    let _srv = Server(
+    let _srv = quiet(
         Command::new("/usr/bin/python3")
             .args([
                 "-m",
@@ -88,11 +98,7 @@ fn http_from_python_http_server() {
                 "127.0.0.1",
                 &port.to_string(),
             ])
-            .current_dir(&d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .current_dir(&d),
     );
     wait_tcp(port);
     let f = loopback_fetcher();
@@ -150,14 +156,10 @@ fn tftp_from_tftpd_hpa() {
         .status()
         .unwrap();
     let port = free_port();
-    let _srv = Server(
+    let _srv = quiet(
         Command::new("/usr/sbin/in.tftpd")
             .args(["-L", "-a", &format!("127.0.0.1:{port}"), "-s"])
-            .arg(&d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(&d),
     );
     std::thread::sleep(Duration::from_millis(300));
     let f = loopback_fetcher();
@@ -187,7 +189,7 @@ fn ftp_from_pyftpdlib() {
     let body = payload(40_000, 4);
     std::fs::write(d.join("ftp1.sh"), &body).unwrap();
     let port = free_port();
-    let _srv = Server(
+    let _srv = quiet(
         Command::new("/usr/bin/python3")
             .args([
                 "-m",
@@ -198,11 +200,7 @@ fn ftp_from_pyftpdlib() {
                 &port.to_string(),
                 "-d",
             ])
-            .arg(&d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(&d),
     );
     wait_tcp(port);
     let f = loopback_fetcher();
@@ -315,14 +313,10 @@ fn https_from_python_with_a_self_signed_certificate() {
          httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)\n\
          httpd.serve_forever()\n"
     );
-    let _srv = Server(
+    let _srv = quiet(
         Command::new("/usr/bin/python3")
             .args(["-c", &server])
-            .current_dir(&d)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .current_dir(&d),
     );
     wait_tcp(port);
     let got = rt()

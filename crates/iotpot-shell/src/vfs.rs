@@ -352,6 +352,15 @@ impl Vfs {
     }
 
     pub fn mkdir(&mut self, path: &str, now: i64) -> Result<(), FsError> {
+        self.create(path, Node::Dir, 0o755, now)
+    }
+
+    pub fn symlink(&mut self, target: &str, path: &str, now: i64) -> Result<(), FsError> {
+        self.create(path, Node::Link(target.to_string()), 0o777, now)
+    }
+
+    /// A new entry where there is none.
+    fn create(&mut self, path: &str, node: Node, mode: u32, now: i64) -> Result<(), FsError> {
         check_name(path)?;
         if self.lstat(path).is_some() {
             return Err(FsError::Exists);
@@ -360,23 +369,8 @@ impl Vfs {
         self.put(
             path.to_string(),
             Some(Entry {
-                node: Node::Dir,
-                mode: 0o755,
-                mtime: now,
-            }),
-        )
-    }
-
-    pub fn symlink(&mut self, target: &str, path: &str, now: i64) -> Result<(), FsError> {
-        if self.lstat(path).is_some() {
-            return Err(FsError::Exists);
-        }
-        self.check_parent(path)?;
-        self.put(
-            path.to_string(),
-            Some(Entry {
-                node: Node::Link(target.to_string()),
-                mode: 0o777,
+                node,
+                mode,
                 mtime: now,
             }),
         )

@@ -13,6 +13,16 @@ use std::process::{Child, Command, Stdio};
 
 struct Server(Child);
 
+/// Start a server quietly; it is killed when dropped.
+fn quiet(cmd: &mut Command) -> Server {
+    Server(
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}")),
+    )
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -82,7 +92,7 @@ fn downloads_become_triaged_samples() {
         .arg(&www.0)
         .status()
         .unwrap();
-    let _http = Server(
+    let _http = quiet(
         Command::new("/usr/bin/python3")
             .args([
                 "-m",
@@ -91,22 +101,14 @@ fn downloads_become_triaged_samples() {
                 "127.0.0.1",
                 &hp_port.to_string(),
             ])
-            .current_dir(&www.0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .current_dir(&www.0),
     );
-    let _tftp = Server(
+    let _tftp = quiet(
         Command::new("/usr/sbin/in.tftpd")
             .args(["-L", "-a", &format!("127.0.0.1:{tftp_port}"), "-s"])
-            .arg(www.0.join("bins"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(www.0.join("bins")),
     );
-    let _ftp = Server(
+    let _ftp = quiet(
         Command::new("/usr/bin/python3")
             .args([
                 "-m",
@@ -117,11 +119,7 @@ fn downloads_become_triaged_samples() {
                 &ftp_port.to_string(),
                 "-d",
             ])
-            .arg(www.0.join("bins"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(www.0.join("bins")),
     );
     wait_port(hp_port);
     wait_port(ftp_port);
@@ -251,20 +249,16 @@ fn downloads_become_triaged_samples() {
     let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
     // Every URL was fetched (some twice: the downloader follows bins.sh on
     // its own while the attacker runs it).
-    let fetched: std::collections::BTreeSet<String> = db
-        .prepare("SELECT json_extract(data, '$.url') FROM events WHERE eventid = 'iotpot.download.success'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let failed: Vec<String> = db
-        .prepare("SELECT data FROM events WHERE eventid = 'iotpot.download.failed'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let fetched: std::collections::BTreeSet<String> = column(
+        &db,
+        "SELECT json_extract(data, '$.url') FROM events WHERE eventid = 'iotpot.download.success'",
+    )
+    .into_iter()
+    .collect();
+    let failed = column(
+        &db,
+        "SELECT data FROM events WHERE eventid = 'iotpot.download.failed'",
+    );
     for u in [
         "bins.sh",
         "bins/mirai.arm7",

@@ -61,13 +61,7 @@ fn mirai_scanner_and_loader_are_recorded() {
     assert_eq!(count("SELECT count(*) FROM events WHERE eventid = 'iotpot.login.success' AND data LIKE '%xc3511%'"), 1);
     assert!(count("SELECT count(*) FROM events WHERE eventid = 'iotpot.command.input'") >= 18);
     assert_eq!(count("SELECT count(*) FROM events WHERE eventid = 'iotpot.command.input' AND data GLOB '*busybox MIRAI*'"), 1);
-    let urls: Vec<String> = db
-        .prepare("SELECT json_extract(data, '$.url') FROM events WHERE eventid = 'iotpot.download.requested' ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let urls: Vec<String> = column(&db, "SELECT json_extract(data, '$.url') FROM events WHERE eventid = 'iotpot.download.requested' ORDER BY id");
     assert_eq!(
         urls,
         [

@@ -66,13 +66,7 @@ fn netis_backdoor_over_udp() {
     hp.stop();
 
     let db = hp.db();
-    let kinds: Vec<String> = db
-        .prepare("SELECT json_extract(data, '$.kind') FROM events WHERE eventid = 'iotpot.netis.datagram' ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let kinds: Vec<String> = column(&db, "SELECT json_extract(data, '$.kind') FROM events WHERE eventid = 'iotpot.netis.datagram' ORDER BY id");
     assert_eq!(
         kinds,
         ["probe", "probe", "command", "login", "command", "command", "command", "scan-18"]

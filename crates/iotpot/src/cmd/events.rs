@@ -1,6 +1,7 @@
 //! `iotpot events`: recent events from the store.
 
 use iotpot_core::escape::str_for_terminal;
+use iotpot_core::event::COMMON_FIELDS;
 use iotpot_store::query::{self, EventFilter};
 use serde_json::Value;
 use std::path::Path;
@@ -78,22 +79,10 @@ pub fn run(a: EventsArgs, path: Option<&Path>) -> anyhow::Result<()> {
 
 /// The fields worth a glance, escaped and cut to one line.
 fn detail(v: &Value) -> String {
-    const SKIP: &[&str] = &[
-        "eventid",
-        "timestamp",
-        "session",
-        "src_ip",
-        "src_port",
-        "dst_ip",
-        "dst_port",
-        "sensor",
-        "protocol",
-        "content",
-    ];
     let mut parts = Vec::new();
     if let Value::Object(map) = v {
         for (k, val) in map {
-            if SKIP.contains(&k.as_str()) || val.is_null() {
+            if COMMON_FIELDS.contains(&k.as_str()) || k == "content" || val.is_null() {
                 continue;
             }
             let text = match val {

@@ -362,3 +362,13 @@ pub fn wait_for(path: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The values of a one-column query, in order.
+pub fn column(db: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    db.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
