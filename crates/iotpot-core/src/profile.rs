@@ -50,6 +50,27 @@ pub struct Profile {
     /// Fixed answers: an exact command line -> its output.
     #[serde(default)]
     pub commands: BTreeMap<String, String>,
+    /// How the 53413/UDP backdoor answers (service `netis`).
+    #[serde(default)]
+    pub netis: NetisProfile,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetisProfile {
+    /// What the reply to the 8-byte zero probe ends with.
+    pub probe_reply: ProbeReply,
+}
+
+/// The two known answers to the backdoor's probe (scanners accept either).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeReply {
+    /// `...\xD0\xA5Login:`
+    #[default]
+    Login,
+    /// `... 00 00 00 05 00 01 00 00 00 00 01 00 00`
+    Status,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

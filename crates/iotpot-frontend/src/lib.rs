@@ -8,8 +8,11 @@
 //! - [`server`]: binding listeners, accepting, per-source and global limits,
 //!   clean shutdown.
 //! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
+//! - [`downloads`]: fetching, storing and following downloads for any
+//!   service's sessions.
 //! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
 
+pub mod downloads;
 pub mod netis;
 pub mod server;
 pub mod telnet;

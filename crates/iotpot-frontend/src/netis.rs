@@ -6,11 +6,19 @@
 //! remembered sources, and every reply is at most 3x the datagram it answers
 //! or 16 bytes (the source of a UDP datagram is unverified: the honeypot must
 //! not be an amplifier).
+//!
+//! A command that downloads waits for the real fetch (the attacker's reply
+//! carries the tool's true output) without holding up the socket: the fetch
+//! runs in its own task and the command is run again when it is done, as on
+//! Telnet. Meanwhile that source's datagrams are recorded, not answered
+//! (the device is busy).
 
+use crate::downloads::{unix_now, Downloads};
 use crate::telnet::session::{effect_event, Output};
 use iotpot_core::escape::bytes_to_string;
+use iotpot_core::profile::ProbeReply;
 use iotpot_core::{EventKind, SessionInfo};
-use iotpot_shell::{Shell, System};
+use iotpot_shell::{FetchRequest, FetchResult, Shell, System};
 use iotpot_store::EventTx;
 use iotpot_wire::netis::{self, Kind};
 use std::collections::HashMap;
@@ -38,6 +46,23 @@ struct Peer {
     shell: Option<Box<Shell>>,
     tokens: f64,
     last: Instant,
+    /// The command waiting for a fetch, if any.
+    busy: Option<Busy>,
+    fetches: u32,
+}
+
+/// A command run again when its download is done.
+struct Busy {
+    line: Vec<u8>,
+    /// The size of the datagram that carried it (bounds the reply).
+    request_len: usize,
+}
+
+/// A finished fetch, back to the socket's loop.
+struct Fetched {
+    from: SocketAddr,
+    url: String,
+    result: FetchResult,
 }
 
 struct Bucket {
@@ -63,6 +88,7 @@ pub struct NetisContext {
     pub device: Arc<System>,
     pub events: EventTx,
     pub shell_limits: iotpot_shell::Limits,
+    pub downloads: Arc<Downloads>,
 }
 
 /// Serve the backdoor on `sock` until `shutdown`.
@@ -82,9 +108,21 @@ pub async fn serve(
     };
     let mut dropped: u64 = 0;
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    // At most one fetch per source is under way: MAX_PEERS is room enough.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<Fetched>(MAX_PEERS);
     loop {
         let (n, from) = tokio::select! {
             _ = shutdown.cancelled() => return,
+            Some(done) = done_rx.recv() => {
+                let Some(peer) = peers.get_mut(&done.from) else { continue };
+                let Some(busy) = peer.busy.take() else { continue };
+                if let Some(shell) = peer.shell.as_mut() {
+                    shell.provide(&done.url, done.result);
+                }
+                let reply = run_command(&ctx, peer, busy.line, busy.request_len, &done_tx);
+                finish(&sock, &ctx, peer, done.from, reply).await;
+                continue;
+            }
             r = sock.recv_from(&mut buf) => match r {
                 Ok(x) => x,
                 Err(e) => {
@@ -105,7 +143,7 @@ pub async fn serve(
             continue;
         }
         if !peers.contains_key(&from) && peers.len() >= MAX_PEERS {
-            peers.retain(|_, p| now.duration_since(p.last) < PEER_IDLE);
+            peers.retain(|_, p| p.busy.is_some() || now.duration_since(p.last) < PEER_IDLE);
             if peers.len() >= MAX_PEERS {
                 dropped += 1;
                 continue;
@@ -116,6 +154,8 @@ pub async fn serve(
             shell: None,
             tokens: PER_SOURCE_RATE * 2.0,
             last: now,
+            busy: None,
+            fetches: 0,
         });
         let mut bucket = Bucket {
             tokens: peer.tokens,
@@ -129,13 +169,11 @@ pub async fn serve(
             continue;
         }
         let data = &buf[..n];
-        let (reply, events) = answer(&ctx, peer, data);
-        let mut reply_length = 0;
-        if let Some(r) = reply {
-            reply_length = r.len() as u64;
-            let _ = sock.send_to(&r, from).await;
-        }
-        let kind = netis::classify(data).name().to_string();
+        let reply = if peer.busy.is_some() {
+            Reply::default()
+        } else {
+            answer(&ctx, peer, data, &done_tx)
+        };
         let payload = data[..n.min(256)]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -143,67 +181,148 @@ pub async fn serve(
         ctx.events
             .send(peer.info.event(EventKind::NetisDatagram {
                 length: n as u64,
-                kind,
+                kind: netis::classify(data).name().to_string(),
                 payload,
-                reply_length,
+                reply_length: reply.bytes.as_ref().map_or(0, |r| r.len() as u64),
             }))
             .await;
-        for e in events {
-            ctx.events.send(peer.info.event(e)).await;
-        }
+        finish(&sock, &ctx, peer, from, reply).await;
     }
 }
 
-/// The backdoor's answer to one datagram, and the events it makes.
-fn answer(ctx: &NetisContext, peer: &mut Peer, data: &[u8]) -> (Option<Vec<u8>>, Vec<EventKind>) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let prompt = ctx.device.persona.profile.telnet.prompt.as_bytes();
+/// What one datagram (or a command's second run) makes.
+#[derive(Default)]
+struct Reply {
+    bytes: Option<Vec<u8>>,
+    events: Vec<EventKind>,
+    /// Files the command built that are worth keeping as samples.
+    keep: Vec<(String, Arc<Vec<u8>>)>,
+}
+
+/// Send the reply, write the events, keep the files.
+async fn finish(sock: &UdpSocket, ctx: &NetisContext, peer: &Peer, to: SocketAddr, r: Reply) {
+    if let Some(bytes) = &r.bytes {
+        let _ = sock.send_to(bytes, to).await;
+    }
+    for e in r.events {
+        ctx.events.send(peer.info.event(e)).await;
+    }
+    if !r.keep.is_empty() {
+        let downloads = ctx.downloads.clone();
+        let info = peer.info.clone();
+        tokio::spawn(async move { downloads.keep(&info, r.keep).await });
+    }
+}
+
+/// The backdoor's answer to one datagram.
+fn answer(
+    ctx: &NetisContext,
+    peer: &mut Peer,
+    data: &[u8],
+    done: &tokio::sync::mpsc::Sender<Fetched>,
+) -> Reply {
+    let p = &ctx.device.persona.profile;
+    let prompt = p.telnet.prompt.as_bytes();
+    let reply = |body: &[u8]| Some(netis::reply(body, data.len(), AMPLIFICATION));
     match netis::classify(data) {
-        Kind::Probe | Kind::CarriageReturn => (
-            Some(netis::reply(netis::LOGIN_TAIL, data.len(), AMPLIFICATION)),
-            vec![],
-        ),
+        Kind::Probe => Reply {
+            bytes: reply(match p.netis.probe_reply {
+                ProbeReply::Login => netis::LOGIN_TAIL,
+                ProbeReply::Status => netis::STATUS_TAIL,
+            }),
+            ..Reply::default()
+        },
+        Kind::CarriageReturn => Reply {
+            bytes: reply(netis::LOGIN_TAIL),
+            ..Reply::default()
+        },
         Kind::Login => {
-            peer.shell = Some(Box::new(Shell::new(
-                ctx.device.clone(),
-                "root",
-                ctx.shell_limits,
-            )));
-            let events = vec![EventKind::LoginSuccess {
-                username: String::new(),
-                password: bytes_to_string(netis::PASSWORD),
-            }];
-            (
-                Some(netis::reply(prompt, data.len(), AMPLIFICATION)),
-                events,
-            )
+            let mut shell = Box::new(Shell::new(ctx.device.clone(), "root", ctx.shell_limits));
+            if ctx.downloads.enabled() {
+                shell.enable_fetching();
+            }
+            peer.shell = Some(shell);
+            let mut body = netis::LOGIN_OK.to_vec();
+            body.extend_from_slice(prompt);
+            Reply {
+                bytes: reply(&body),
+                events: vec![EventKind::LoginSuccess {
+                    username: String::new(),
+                    password: bytes_to_string(netis::PASSWORD),
+                }],
+                keep: Vec::new(),
+            }
         }
         Kind::Command(cmd) => {
-            let Some(shell) = peer.shell.as_mut() else {
-                return (
-                    Some(netis::reply(netis::LOGIN_TAIL, data.len(), AMPLIFICATION)),
-                    vec![],
-                );
-            };
-            let outcome = shell.run_line(&cmd, now);
-            let mut out = Output::default();
-            out.events.push(EventKind::CommandInput {
-                input: bytes_to_string(&cmd),
-                known: outcome.known(),
-            });
-            for e in outcome.effects {
-                effect_event(e, &mut out);
+            if peer.shell.is_none() {
+                return Reply {
+                    bytes: reply(netis::LOGIN_TAIL),
+                    ..Reply::default()
+                };
             }
-            let mut body = outcome.output;
-            body.extend_from_slice(prompt);
-            (
-                Some(netis::reply(&body, data.len(), AMPLIFICATION)),
-                out.events,
-            )
+            run_command(ctx, peer, cmd, data.len(), done)
         }
-        Kind::Scan18 | Kind::Other => (None, vec![]),
+        Kind::Scan18 | Kind::Other => Reply::default(),
     }
+}
+
+/// Run a command line in the source's shell. When it must wait for a
+/// download, start the fetch and answer nothing yet.
+fn run_command(
+    ctx: &NetisContext,
+    peer: &mut Peer,
+    line: Vec<u8>,
+    request_len: usize,
+    done: &tokio::sync::mpsc::Sender<Fetched>,
+) -> Reply {
+    let Some(shell) = peer.shell.as_mut() else {
+        return Reply::default();
+    };
+    let outcome = shell.run_line(&line, unix_now());
+    if let Some(req) = outcome.pending {
+        peer.fetches += 1;
+        start_fetch(ctx, peer, req, done.clone());
+        peer.busy = Some(Busy { line, request_len });
+        return Reply::default();
+    }
+    let mut out = Output::default();
+    out.events.push(EventKind::CommandInput {
+        input: bytes_to_string(&line),
+        known: outcome.known(),
+    });
+    for e in outcome.effects {
+        effect_event(e, &mut out);
+    }
+    let mut body = outcome.output;
+    body.extend_from_slice(ctx.device.persona.profile.telnet.prompt.as_bytes());
+    Reply {
+        bytes: Some(netis::reply(&body, request_len, AMPLIFICATION)),
+        events: out.events,
+        keep: out.keep,
+    }
+}
+
+fn start_fetch(
+    ctx: &NetisContext,
+    peer: &Peer,
+    req: FetchRequest,
+    done: tokio::sync::mpsc::Sender<Fetched>,
+) {
+    let downloads = ctx.downloads.clone();
+    let info = peer.info.clone();
+    let from = info.src;
+    let count = peer.fetches;
+    tokio::spawn(async move {
+        let result = tokio::select! {
+            _ = downloads.stop.cancelled() => return,
+            r = downloads.fetch(&info, &req, count) => r,
+        };
+        let _ = done
+            .send(Fetched {
+                from,
+                url: req.url,
+                result,
+            })
+            .await;
+    });
 }

@@ -1,5 +1,6 @@
 //! Listeners: bind, accept, enforce the connection limits, shut down cleanly.
 
+use crate::downloads::Downloads;
 use crate::netis::NetisContext;
 use crate::telnet::driver::{self, Context};
 use iotpot_core::config::{Limits, Service};
@@ -59,6 +60,13 @@ impl Frontend {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         for spec in specs {
+            let device = System::new(spec.persona, now);
+            let downloads = Arc::new(Downloads {
+                device: device.clone(),
+                events: events.clone(),
+                downloader: downloader.clone(),
+                stop: stop.clone(),
+            });
             if spec.service == Service::Netis {
                 let sock = match tokio::net::UdpSocket::bind(spec.address).await {
                     Ok(s) => s,
@@ -71,9 +79,10 @@ impl Frontend {
                     }
                     Err(e) => anyhow::bail!("binding {} (netis): {e}", spec.address),
                 };
-                tracing::info!(address = %sock.local_addr()?, service = "netis", profile = %spec.persona.profile.name, "listening");
+                tracing::info!(address = %sock.local_addr()?, service = "netis", profile = %device.persona.profile.name, "listening");
                 let ctx = Arc::new(NetisContext {
-                    device: System::new(spec.persona, now),
+                    device,
+                    downloads,
                     events: events.clone(),
                     // Many sources share one socket: each gets a small
                     // filesystem (1024 sources x 256 KiB at most).
@@ -109,8 +118,7 @@ impl Frontend {
                 Err(e) => anyhow::bail!("binding {} ({}): {e}", spec.address, spec.service.name()),
             };
             let local = listener.local_addr()?;
-            tracing::info!(address = %local, service = spec.service.name(), profile = %spec.persona.profile.name, "listening");
-            let device = System::new(spec.persona, now);
+            tracing::info!(address = %local, service = spec.service.name(), profile = %device.persona.profile.name, "listening");
             bound.push(Bound {
                 listener,
                 local,
@@ -118,8 +126,7 @@ impl Frontend {
                     device,
                     limits: limits.clone(),
                     events: events.clone(),
-                    downloader: downloader.clone(),
-                    stop: stop.clone(),
+                    downloads,
                 }),
             });
         }

@@ -14,15 +14,22 @@ pub const COMMAND_PREFIX: &[u8] = b"AA\0\0AAAA";
 pub const PASSWORD: &[u8] = b"netcore";
 /// What the probe reply ends with.
 pub const LOGIN_TAIL: &[u8] = b"\xD0\xA5Login:";
+/// What the probe reply of other firmware versions ends with (scanners
+/// accept either).
+pub const STATUS_TAIL: &[u8] = b"\x00\x00\x00\x05\x00\x01\x00\x00\x00\x00\x01\x00\x00";
+/// What the backdoor says to the password (vulnerability scanners look
+/// for `Login successed`).
+pub const LOGIN_OK: &[u8] = b"Login successed!\n";
 
 /// What a datagram is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     /// The 8-byte all-zero probe.
     Probe,
-    /// A bare carriage return (scan projects' probe).
+    /// A bare carriage return (scan projects' probe) or an empty datagram
+    /// (vulnerability scanners' probe).
     CarriageReturn,
-    /// `AA\0\0AAAA` + password.
+    /// Any 8-byte header + password.
     Login,
     /// `AA\0\0AAAA` + a command (without its trailing NUL).
     Command(Vec<u8>),
@@ -48,25 +55,29 @@ pub fn classify(d: &[u8]) -> Kind {
     if d.len() == 8 && d.iter().all(|b| *b == 0) {
         return Kind::Probe;
     }
-    if d == b"\r" || d == b"\r\n" || d == b"\n" {
+    if d.is_empty() || d == b"\r" || d == b"\r\n" || d == b"\n" {
         return Kind::CarriageReturn;
     }
+    // The backdoor reads the password after any 8-byte header.
+    if d.len() > 8 && body(&d[8..]) == PASSWORD {
+        return Kind::Login;
+    }
     if let Some(rest) = d.strip_prefix(COMMAND_PREFIX) {
-        let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
-        let cmd = &rest[..end];
-        let trimmed = cmd
-            .strip_suffix(b"\r\n")
-            .or_else(|| cmd.strip_suffix(b"\n"))
-            .unwrap_or(cmd);
-        if trimmed == PASSWORD {
-            return Kind::Login;
-        }
-        return Kind::Command(trimmed.to_vec());
+        return Kind::Command(body(rest).to_vec());
     }
     if d.len() == 18 {
         return Kind::Scan18;
     }
     Kind::Other
+}
+
+/// A datagram's text: up to the first NUL, without a line ending.
+fn body(rest: &[u8]) -> &[u8] {
+    let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+    let cmd = &rest[..end];
+    cmd.strip_suffix(b"\r\n")
+        .or_else(|| cmd.strip_suffix(b"\n"))
+        .unwrap_or(cmd)
 }
 
 /// The smallest reply cap: the header and the login banner (a 1-byte CR
@@ -99,7 +110,8 @@ mod tests {
         );
         assert_eq!(classify(&[7; 18]), Kind::Scan18);
         assert_eq!(classify(b"hello"), Kind::Other);
-        assert_eq!(classify(b""), Kind::Other);
+        assert_eq!(classify(b""), Kind::CarriageReturn);
+        assert_eq!(classify(b"XXXXXXXXnetcore"), Kind::Login);
     }
 
     #[test]

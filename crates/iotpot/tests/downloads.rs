@@ -9,26 +9,7 @@ use common::*;
 use iotpot_core::Arch;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Command, Stdio};
-
-struct Server(Child);
-
-/// Start a server quietly; it is killed when dropped.
-fn quiet(cmd: &mut Command) -> Server {
-    Server(
-        cmd.stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}")),
-    )
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::Command;
 
 fn elf(arch: Arch, tag: &str) -> Vec<u8> {
     let mut b = arch.elf_header();
@@ -40,17 +21,6 @@ fn elf(arch: Arch, tag: &str) -> Vec<u8> {
 fn sha(b: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(b))
-}
-
-fn wait_port(port: u16) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server on {port} did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -92,17 +62,7 @@ fn downloads_become_triaged_samples() {
         .arg(&www.0)
         .status()
         .unwrap();
-    let _http = quiet(
-        Command::new("/usr/bin/python3")
-            .args([
-                "-m",
-                "http.server",
-                "--bind",
-                "127.0.0.1",
-                &hp_port.to_string(),
-            ])
-            .current_dir(&www.0),
-    );
+    let _http = http_server(&www.0, hp_port);
     let _tftp = quiet(
         Command::new("/usr/sbin/in.tftpd")
             .args(["-L", "-a", &format!("127.0.0.1:{tftp_port}"), "-s"])
@@ -121,7 +81,6 @@ fn downloads_become_triaged_samples() {
             ])
             .arg(www.0.join("bins")),
     );
-    wait_port(hp_port);
     wait_port(ftp_port);
     // 127.0.0.2 stays forbidden: a listener there must see no connection.
     let forbidden = TcpListener::bind("127.0.0.2:0").unwrap();

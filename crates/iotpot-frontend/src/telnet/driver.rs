@@ -2,12 +2,10 @@
 //! a [`TelnetSession`].
 
 use super::session::{Output, SessionLimits, TelnetSession};
+use crate::downloads::{unix_now, Downloads};
 use iotpot_core::config::Limits;
 use iotpot_core::{EventKind, SessionInfo};
-use iotpot_downloader::fetch::{FetchError, Tool};
-use iotpot_downloader::Downloader;
 use iotpot_shell::System;
-use iotpot_shell::{FetchFailure, FetchRequest, FetchResult};
 use iotpot_store::EventTx;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,10 +21,7 @@ pub struct Context {
     pub device: Arc<System>,
     pub limits: Limits,
     pub events: EventTx,
-    /// Fetches downloads; `None`: the device behaves as if offline.
-    pub downloader: Option<Arc<Downloader>>,
-    /// Cancelled at shutdown: background work (following scripts) stops.
-    pub stop: CancellationToken,
+    pub downloads: Arc<Downloads>,
 }
 
 fn session_limits(l: &Limits) -> SessionLimits {
@@ -38,13 +33,6 @@ fn session_limits(l: &Limits) -> SessionLimits {
             ..iotpot_shell::Limits::default()
         },
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Serve one connection until it ends; every event goes to the bus.
@@ -70,7 +58,7 @@ pub async fn serve(
     let mut session = TelnetSession::new(
         ctx.device.clone(),
         session_limits(&ctx.limits),
-        ctx.downloader.is_some(),
+        ctx.downloads.enabled(),
     );
     let mut fetches = 0u32;
     let mut out = Output::default();
@@ -94,7 +82,8 @@ pub async fn serve(
             ctx.events.send(info.event(kind)).await;
         }
         if !out.keep.is_empty() {
-            Box::pin(keep_files(&ctx, &info, &mut out)).await;
+            let files = std::mem::take(&mut out.keep);
+            Box::pin(ctx.downloads.keep(&info, files)).await;
         }
         if let Some(req) = out.fetch.take() {
             fetches += 1;
@@ -102,7 +91,7 @@ pub async fn serve(
             // session's future (they would cost ~20 KiB per session).
             let result = tokio::select! {
                 _ = shutdown.cancelled() => break "shutdown",
-                r = Box::pin(fetch(&ctx, &info, &req, fetches)) => r,
+                r = Box::pin(ctx.downloads.fetch(&info, &req, fetches)) => r,
             };
             session.resume(&req.url, result, unix_now(), &mut out);
             continue;
@@ -147,7 +136,8 @@ pub async fn serve(
         ctx.events.send(info.event(kind)).await;
     }
     if !out.keep.is_empty() {
-        Box::pin(keep_files(&ctx, &info, &mut out)).await;
+        let files = std::mem::take(&mut out.keep);
+        Box::pin(ctx.downloads.keep(&info, files)).await;
     }
     ctx.events
         .send(info.event(EventKind::SessionClosed {
@@ -157,174 +147,6 @@ pub async fn serve(
             bytes_out,
         }))
         .await;
-}
-
-/// How deep the downloader follows scripts found in scripts, and how many
-/// URLs it takes from one script.
-const FOLLOW_DEPTH: u32 = 2;
-const FOLLOW_URLS: usize = 32;
-
-/// Fetch one download for the session: the events it makes, and the truth
-/// the attacker's tool will print.
-async fn fetch(
-    ctx: &Arc<Context>,
-    info: &SessionInfo,
-    req: &FetchRequest,
-    count: u32,
-) -> FetchResult {
-    let Some(dl) = &ctx.downloader else {
-        return FetchResult::Failed(FetchFailure::Timeout);
-    };
-    if count > dl.max_per_session {
-        ctx.events
-            .send(info.event(EventKind::DownloadFailed {
-                url: req.url.clone(),
-                reason: format!(
-                    "limit: more than {} fetches in this session",
-                    dl.max_per_session
-                ),
-            }))
-            .await;
-        return FetchResult::Failed(FetchFailure::Timeout);
-    }
-    let tool = Tool::from_name(req.tool).unwrap_or(Tool::Wget);
-    match download(ctx, info, &req.url, tool, &req.dest, None).await {
-        Ok(d) => FetchResult::Fetched {
-            remote: d.fetched.remote.to_string(),
-            bytes: Arc::new(d.fetched.bytes),
-        },
-        Err(e) => FetchResult::Failed(failure(&e)),
-    }
-}
-
-/// Download, store, triage, and say so in events. A new script is followed
-/// in the background: the URLs it would fetch are fetched too.
-async fn download(
-    ctx: &Arc<Context>,
-    info: &SessionInfo,
-    url: &str,
-    tool: Tool,
-    outfile: &str,
-    parent: Option<(&str, u32)>,
-) -> Result<iotpot_downloader::Download, FetchError> {
-    let Some(dl) = &ctx.downloader else {
-        return Err(FetchError::Timeout);
-    };
-    match dl.download(url, tool).await {
-        Ok(d) => {
-            ctx.events
-                .send(info.event(EventKind::DownloadSuccess {
-                    url: url.to_string(),
-                    final_url: d.fetched.final_url.clone(),
-                    outfile: outfile.to_string(),
-                    shasum: d.stored.sha256.clone(),
-                    size: d.stored.size,
-                    duplicate: d.stored.duplicate,
-                    remote: d.fetched.remote.to_string(),
-                    parent: parent.map(|p| p.0.to_string()),
-                }))
-                .await;
-            if let Some(t) = d.triage.clone() {
-                let is_script = t.kind == "script";
-                ctx.events
-                    .send(info.event(triaged(&d.stored.sha256, d.stored.size, url, t)))
-                    .await;
-                let depth = parent.map(|p| p.1).unwrap_or(0) + 1;
-                if is_script && depth <= FOLLOW_DEPTH {
-                    tokio::spawn(follow(
-                        ctx.clone(),
-                        info.clone(),
-                        d.fetched.bytes.clone(),
-                        d.stored.sha256.clone(),
-                        depth,
-                    ));
-                }
-            }
-            Ok(d)
-        }
-        Err(e) => {
-            tracing::debug!(url, error = %e.reason(), "download failed");
-            ctx.events
-                .send(info.event(EventKind::DownloadFailed {
-                    url: url.to_string(),
-                    reason: e.reason(),
-                }))
-                .await;
-            Err(e)
-        }
-    }
-}
-
-/// Fetch what a downloaded script would fetch, whether or not the attacker
-/// runs it (nested droppers), recording the script as the parent.
-/// (Boxed as `dyn Send`: it and `download` call each other.)
-fn follow(
-    ctx: Arc<Context>,
-    info: SessionInfo,
-    script: Vec<u8>,
-    sha: String,
-    depth: u32,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    Box::pin(async move {
-        let urls = iotpot_shell::script_downloads(ctx.device.clone(), &script, unix_now());
-        for (url, tool) in urls.into_iter().take(FOLLOW_URLS) {
-            let tool = Tool::from_name(tool).unwrap_or(Tool::Wget);
-            tokio::select! {
-                _ = ctx.stop.cancelled() => return,
-                _ = download(&ctx, &info, &url, tool, "", Some((&sha, depth))) => {}
-            }
-        }
-    })
-}
-
-/// What the device's tool sees of a failed fetch.
-fn failure(e: &FetchError) -> FetchFailure {
-    match e {
-        FetchError::Url(_) | FetchError::Resolve(_) => FetchFailure::BadAddress,
-        FetchError::Refused { .. } | FetchError::Connect(_) | FetchError::Unsupported(_) => {
-            FetchFailure::ConnectionRefused
-        }
-        FetchError::Timeout | FetchError::RateLimited(_) => FetchFailure::Timeout,
-        FetchError::TooLarge(_) => FetchFailure::TooLarge,
-        FetchError::Status(code, reason) => FetchFailure::HttpStatus(*code, reason.clone()),
-        FetchError::Protocol(m) => FetchFailure::Server(m.clone()),
-    }
-}
-
-fn triaged(sha: &str, size: u64, source: &str, t: iotpot_downloader::triage::Triage) -> EventKind {
-    EventKind::SampleTriaged {
-        shasum: sha.to_string(),
-        size,
-        kind: t.kind.clone(),
-        arch: t.arch.clone(),
-        tags: t.tags.clone(),
-        source: source.to_string(),
-        triage: serde_json::to_value(&t).unwrap_or_default(),
-    }
-}
-
-/// Store the files the session built (echo droppers) as samples.
-async fn keep_files(ctx: &Context, info: &SessionInfo, out: &mut Output) {
-    let Some(dl) = &ctx.downloader else {
-        out.keep.clear();
-        return;
-    };
-    for (path, bytes) in out.keep.drain(..) {
-        match dl.keep(bytes).await {
-            Ok((stored, Some(t))) => {
-                ctx.events
-                    .send(info.event(triaged(
-                        &stored.sha256,
-                        stored.size,
-                        &format!("echo:{path}"),
-                        t,
-                    )))
-                    .await;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "storing a sample failed"),
-        }
-    }
 }
 
 enum ReadResult {

@@ -372,3 +372,53 @@ pub fn column(db: &rusqlite::Connection, sql: &str) -> Vec<String> {
         .map(Result::unwrap)
         .collect()
 }
+
+/// A helper server process (HTTP, TFTP, FTP...); killed when dropped.
+pub struct Server(pub std::process::Child);
+
+/// Start a server quietly.
+pub fn quiet(cmd: &mut Command) -> Server {
+    Server(
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}")),
+    )
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Wait until something listens on 127.0.0.1:`port`.
+pub fn wait_port(port: u16) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server on {port} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Serve `dir` over HTTP on 127.0.0.1:`port` (Python's http.server).
+pub fn http_server(dir: &Path, port: u16) -> Server {
+    require("python3");
+    let s = quiet(
+        Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .current_dir(dir),
+    );
+    wait_port(port);
+    s
+}
