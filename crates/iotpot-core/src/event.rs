@@ -206,6 +206,82 @@ pub enum EventKind {
         content: Option<String>,
     },
 
+    /// One HTTP request to a device web service (protocol `http`).
+    #[serde(rename = "iotpot.http.request")]
+    #[strum(serialize = "iotpot.http.request")]
+    HttpRequest {
+        method: String,
+        /// The path, without the query.
+        path: String,
+        query: String,
+        /// `HTTP/1.0` or `HTTP/1.1`.
+        version: String,
+        /// Header names and values, in the order and spelling sent.
+        headers: Vec<(String, String)>,
+        user_agent: Option<String>,
+        /// HTTP Basic credentials, if the request had some.
+        username: Option<String>,
+        password: Option<String>,
+        /// Body: size announced, SHA-256 and hex of the first 256 bytes of
+        /// what was read (at most 64 KiB are read).
+        body_length: u64,
+        body_sha256: Option<String>,
+        body: Option<String>,
+        /// The status the device answered.
+        status: u16,
+    },
+
+    /// Bytes on an HTTP port that are not a request head (TLS, binary
+    /// probes, broken lines, heads over 16 KiB).
+    #[serde(rename = "iotpot.http.malformed")]
+    #[strum(serialize = "iotpot.http.malformed")]
+    HttpMalformed {
+        reason: String,
+        /// Hex of the first 256 bytes.
+        payload: String,
+        /// The status answered (0: the connection was closed).
+        status: u16,
+    },
+
+    /// A camera's live video started (an MJPEG stream request was answered).
+    #[serde(rename = "iotpot.video.started")]
+    #[strum(serialize = "iotpot.video.started")]
+    VideoStarted { path: String },
+
+    /// A viewer stopped watching: how long, how many frames.
+    #[serde(rename = "iotpot.video.stopped")]
+    #[strum(serialize = "iotpot.video.stopped")]
+    VideoStopped {
+        path: String,
+        /// Seconds from the first to the last frame sent.
+        duration: f64,
+        frames: u64,
+        bytes: u64,
+    },
+
+    /// Bait credentials were used: leaked by a DVR's config file
+    /// (`source` `dvr.cfg`) or shown in a camera's video (`source` `video`:
+    /// a human was watching). Links back to the session that received them.
+    #[serde(rename = "iotpot.honeytoken.used")]
+    #[strum(serialize = "iotpot.honeytoken.used")]
+    HoneytokenUsed {
+        /// Which bait: `dvr`, `pppoe`, `ftp`, `mail`, `video`.
+        token: String,
+        /// Where it was shown: `dvr.cfg` or `video`.
+        source: String,
+        /// How it was used: `http-basic`, `telnet-login`, `netis`, `command`.
+        via: String,
+        username: String,
+        password: String,
+        /// True for the credentials shown in a camera's picture.
+        human_watching: bool,
+        /// The session that received the bait (from this source address if
+        /// it did, else the latest one), if it is still remembered.
+        leaked_session: Option<String>,
+        leaked_src: Option<String>,
+        leaked_at: Option<String>,
+    },
+
     /// The attacker ran a file (`./x`, `sh x`): never executed, only recorded.
     #[serde(rename = "iotpot.file.executed")]
     #[strum(serialize = "iotpot.file.executed")]

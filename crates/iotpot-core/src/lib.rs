@@ -6,6 +6,7 @@
 //! - [`arch`]: CPU architectures and what a persona shows of them.
 //! - [`config`]: the configuration file and its defaults.
 //! - [`deployment`]: the per-deployment seed that varies every persona.
+//! - [`honeytoken`]: bait credentials and the alarm when they are used.
 //! - [`escape`]: showing attacker strings to a human safely.
 
 pub mod arch;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod deployment;
 pub mod escape;
 pub mod event;
+pub mod honeytoken;
 pub mod profile;
 
 pub use arch::Arch;

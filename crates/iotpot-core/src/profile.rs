@@ -53,6 +53,153 @@ pub struct Profile {
     /// How the 53413/UDP backdoor answers (service `netis`).
     #[serde(default)]
     pub netis: NetisProfile,
+    /// The device's web server (service `http`).
+    #[serde(default)]
+    pub http: HttpProfile,
+}
+
+/// A device web server: exact status lines, header order and spelling,
+/// pages, error pages, Basic auth, and a camera's video.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpProfile {
+    /// The version in status lines: `HTTP/1.0` or `HTTP/1.1`.
+    pub version: String,
+    /// The header lines of every response, in order, as spelled. `{date}`,
+    /// `{type}` and `{length}` are filled per response (a line with
+    /// `{length}` is left out of streams); `{extra}` stands for the
+    /// response's own headers (`WWW-Authenticate`, `Location`), which go
+    /// last when it is absent.
+    pub headers: Vec<String>,
+    /// `imf` (`Sun, 06 Nov 1994 08:49:37 GMT`) or `asctime`
+    /// (`Sun Nov  6 08:49:37 1994`).
+    pub date_format: DateFormat,
+    /// Whether HTTP/1.1 clients may send several requests on a connection.
+    pub keep_alive: bool,
+    /// The `WWW-Authenticate` value sent with 401 (`Basic realm="..."`).
+    pub www_authenticate: String,
+    /// Basic credentials the pages with `auth = true` accept, `user:password`
+    /// (`{ht.NAME.user}:{ht.NAME.password}` accepts a bait).
+    pub credentials: Vec<String>,
+    /// Reason phrases that differ from the standard ones, e.g. `401 = "N/A"`.
+    pub reasons: BTreeMap<String, String>,
+    /// Paths served (exact match on the path, query ignored).
+    pub pages: BTreeMap<String, Page>,
+    /// Bodies of error responses by status (`"401"`, `"404"`, `"400"`...).
+    pub errors: BTreeMap<String, String>,
+    /// The `Content-Type` of error pages.
+    pub error_type: String,
+    /// A camera's picture.
+    pub video: VideoProfile,
+}
+
+impl Default for HttpProfile {
+    fn default() -> Self {
+        HttpProfile {
+            version: "HTTP/1.1".into(),
+            headers: vec![
+                "Server: Boa/0.94.13".into(),
+                "Date: {date}".into(),
+                "Content-Type: {type}".into(),
+                "Content-Length: {length}".into(),
+                "Connection: close".into(),
+                "{extra}".into(),
+            ],
+            date_format: DateFormat::Imf,
+            keep_alive: false,
+            www_authenticate: "Basic realm=\"{hostname}\"".into(),
+            credentials: Vec::new(),
+            reasons: BTreeMap::new(),
+            pages: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            error_type: "text/html".into(),
+            video: VideoProfile::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateFormat {
+    #[default]
+    Imf,
+    Asctime,
+}
+
+/// One path of a device web server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Page {
+    /// `static` (the body), `leak` (the body with the deployment's bait
+    /// credentials: serving it is remembered for `honeytoken.used`),
+    /// `mjpeg` (the live stream), `snapshot` (one JPEG frame).
+    pub kind: PageKind,
+    /// `Content-Type` (for `mjpeg`, the boundary is added).
+    #[serde(rename = "type")]
+    pub content_type: String,
+    pub body: String,
+    /// Basic auth required.
+    pub auth: bool,
+    pub status: u16,
+    /// Extra header lines (`Location: /index.asp`).
+    pub headers: Vec<String>,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            kind: PageKind::Static,
+            content_type: "text/html".into(),
+            body: String::new(),
+            auth: false,
+            status: 200,
+            headers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageKind {
+    #[default]
+    Static,
+    Leak,
+    Mjpeg,
+    Snapshot,
+}
+
+/// What a camera shows: a generated room with the camera's timestamp
+/// overlay and, as bait, a note with credentials on the wall.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VideoProfile {
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second of the MJPEG stream (1 to 15).
+    pub fps: u32,
+    /// The overlay's camera name (bottom left).
+    pub title: String,
+    /// The note's lines (`{ht.video.user}`, `{ht.video.password}`).
+    pub note: Vec<String>,
+    /// The multipart boundary of the stream.
+    pub boundary: String,
+}
+
+impl Default for VideoProfile {
+    fn default() -> Self {
+        VideoProfile {
+            width: 640,
+            height: 480,
+            fps: 5,
+            title: "CAM 01".into(),
+            note: vec![
+                "WiFi cam login".into(),
+                "user: {ht.video.user}".into(),
+                "pass: {ht.video.password}".into(),
+            ],
+            boundary: "myboundary".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -292,6 +439,29 @@ impl Profile {
                 self.system.oui
             )));
         }
+        let v = &self.http.video;
+        if !(16..=1920).contains(&v.width) || !(16..=1080).contains(&v.height) {
+            return Err(bad(
+                "http.video width/height must be 16..1920 x 16..1080".into()
+            ));
+        }
+        if !(1..=15).contains(&v.fps) {
+            return Err(bad("http.video.fps must be 1 to 15".into()));
+        }
+        if !matches!(self.http.version.as_str(), "HTTP/1.0" | "HTTP/1.1") {
+            return Err(bad("http.version must be HTTP/1.0 or HTTP/1.1".into()));
+        }
+        for (path, page) in &self.http.pages {
+            if !path.starts_with('/') {
+                return Err(bad(format!("http page {path:?} must start with /")));
+            }
+            if !(100..=599).contains(&page.status) {
+                return Err(bad(format!(
+                    "http page {path:?}: bad status {}",
+                    page.status
+                )));
+            }
+        }
         for p in &self.system.processes {
             if p.split_whitespace().count() < 5 {
                 return Err(bad(format!(
@@ -424,6 +594,15 @@ impl Vars {
         }
         for v in p.commands.values_mut() {
             *v = self.fill(v);
+        }
+        let h = &mut p.http;
+        h.www_authenticate = self.fill(&h.www_authenticate);
+        h.video.title = self.fill(&h.video.title);
+        for v in h.headers.iter_mut().chain(h.errors.values_mut()) {
+            *v = self.fill(v);
+        }
+        for page in h.pages.values_mut() {
+            page.body = self.fill(&page.body);
         }
     }
 }

@@ -10,9 +10,11 @@
 //! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
 //! - [`downloads`]: fetching, storing and following downloads for any
 //!   service's sessions.
+//! - [`http`]: device web servers (DVR, cameras, router admin).
 //! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
 
 pub mod downloads;
+pub mod http;
 pub mod netis;
 pub mod server;
 pub mod telnet;

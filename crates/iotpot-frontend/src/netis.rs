@@ -16,6 +16,7 @@
 use crate::downloads::{unix_now, Downloads};
 use crate::telnet::session::{effect_event, Output};
 use iotpot_core::escape::bytes_to_string;
+use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::profile::ProbeReply;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_shell::{FetchRequest, FetchResult, Shell, System};
@@ -89,6 +90,7 @@ pub struct NetisContext {
     pub events: EventTx,
     pub shell_limits: iotpot_shell::Limits,
     pub downloads: Arc<Downloads>,
+    pub tokens: Arc<Honeytokens>,
 }
 
 /// Serve the backdoor on `sock` until `shutdown`.
@@ -186,6 +188,10 @@ pub async fn serve(
                 reply_length: reply.bytes.as_ref().map_or(0, |r| r.len() as u64),
             }))
             .await;
+        // Bait credentials tried on the backdoor, as password or in a command.
+        if let Some(alarm) = ctx.tokens.check_text(data, "netis", from.ip()) {
+            ctx.events.send(peer.info.event(alarm)).await;
+        }
         finish(&sock, &ctx, peer, from, reply).await;
     }
 }

@@ -1,9 +1,11 @@
 //! Listeners: bind, accept, enforce the connection limits, shut down cleanly.
 
 use crate::downloads::Downloads;
+use crate::http::HttpContext;
 use crate::netis::NetisContext;
 use crate::telnet::driver::{self, Context};
 use iotpot_core::config::{Limits, Service};
+use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{EventKind, Persona, SessionInfo};
 use iotpot_downloader::Downloader;
 use iotpot_shell::System;
@@ -26,7 +28,23 @@ pub struct ListenerSpec {
 struct Bound {
     listener: TcpListener,
     local: SocketAddr,
-    ctx: Arc<Context>,
+    svc: Svc,
+}
+
+/// The service behind a TCP listener.
+#[derive(Clone)]
+enum Svc {
+    Telnet(Arc<Context>),
+    Http(Arc<HttpContext>),
+}
+
+impl Svc {
+    fn protocol(&self) -> &'static str {
+        match self {
+            Svc::Telnet(_) => "telnet",
+            Svc::Http(_) => "http",
+        }
+    }
 }
 
 /// Every listener of the honeypot and their shared limits.
@@ -51,6 +69,7 @@ impl Frontend {
         events: EventTx,
         sensor: &str,
         downloader: Option<Arc<Downloader>>,
+        tokens: Arc<Honeytokens>,
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
         let mut udp = Vec::new();
@@ -83,6 +102,7 @@ impl Frontend {
                 let ctx = Arc::new(NetisContext {
                     device,
                     downloads,
+                    tokens: tokens.clone(),
                     events: events.clone(),
                     // Many sources share one socket: each gets a small
                     // filesystem (1024 sources x 256 KiB at most).
@@ -93,13 +113,6 @@ impl Frontend {
                 });
                 udp.push((sock, ctx));
                 continue;
-            }
-            if spec.service != Service::Telnet {
-                anyhow::bail!(
-                    "[[listen]] {}: service {:?} is not available in this release",
-                    spec.address,
-                    spec.service.name()
-                );
             }
             let listener = match TcpListener::bind(spec.address).await {
                 Ok(l) => l,
@@ -119,15 +132,25 @@ impl Frontend {
             };
             let local = listener.local_addr()?;
             tracing::info!(address = %local, service = spec.service.name(), profile = %device.persona.profile.name, "listening");
-            bound.push(Bound {
-                listener,
-                local,
-                ctx: Arc::new(Context {
+            let svc = match spec.service {
+                Service::Http => Svc::Http(Arc::new(HttpContext::new(
+                    device,
+                    limits.clone(),
+                    events.clone(),
+                    tokens.clone(),
+                ))),
+                _ => Svc::Telnet(Arc::new(Context {
                     device,
                     limits: limits.clone(),
                     events: events.clone(),
                     downloads,
-                }),
+                    tokens: tokens.clone(),
+                })),
+            };
+            bound.push(Bound {
+                listener,
+                local,
+                svc,
             });
         }
         if bound.is_empty() && udp.is_empty() {
@@ -293,18 +316,23 @@ async fn accept_loop(
             .unwrap_or(b.local);
         match conns.acquire(peer.ip(), &limits) {
             Ok(slot) => {
-                let info = SessionInfo::new(peer, local, sensor.clone(), "telnet");
-                let ctx = b.ctx.clone();
+                let info = SessionInfo::new(peer, local, sensor.clone(), b.svc.protocol());
+                let svc = b.svc.clone();
                 let shutdown = shutdown.clone();
                 tracker.spawn(async move {
-                    driver::serve(stream, info, ctx, shutdown).await;
+                    match svc {
+                        Svc::Telnet(ctx) => driver::serve(stream, info, ctx, shutdown).await,
+                        Svc::Http(ctx) => {
+                            crate::http::driver::serve(stream, info, ctx, shutdown).await
+                        }
+                    }
                     drop(slot);
                 });
             }
             Err((reason, report)) => {
                 drop(stream);
                 if let Some(count) = report {
-                    let info = SessionInfo::new(peer, local, sensor.clone(), "telnet");
+                    let info = SessionInfo::new(peer, local, sensor.clone(), b.svc.protocol());
                     events.try_send(info.event(EventKind::SessionRejected {
                         reason: reason.to_string(),
                         count,

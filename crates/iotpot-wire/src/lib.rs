@@ -10,12 +10,14 @@
 //! - [`telnet`]: RFC 854/855 command parsing, RFC 1143 ("Q method") option
 //!   negotiation, NAWS (RFC 1073) and TTYPE (RFC 1091) sub-negotiation, IAC
 //!   escaping in both directions.
+//! - [`http`]: HTTP/1.x request heads, kept as sent; Basic credentials.
 //! - [`ipcheck`]: IPv4/UDP length fields against the real packet length.
 //! - [`netis`]: the Netis/Netcore 53413/UDP backdoor: datagram kinds and replies.
 //! - [`line`]: the line discipline of a device's login and shell: CR/LF/NUL
 //!   terminators as real clients and bots send them, echo, backspace, ^C, ^D,
 //!   a bounded line length.
 
+pub mod http;
 pub mod ipcheck;
 pub mod line;
 pub mod netis;

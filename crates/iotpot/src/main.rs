@@ -34,6 +34,8 @@ enum Command {
     Sessions(cmd::sessions::SessionsArgs),
     /// Collected malware samples (`iotpot samples show SHA` for one).
     Samples(cmd::samples::SamplesArgs),
+    /// This deployment's bait credentials (DVR.cfg, camera pictures).
+    Honeytokens(cmd::honeytokens::HoneytokensArgs),
     /// Packet captures: `iotpot pcap check FILE` finds IPv4/UDP length lies.
     #[command(subcommand)]
     Pcap(cmd::pcap::PcapCmd),
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
         Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
+        Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),
         Command::Pcap(c) => cmd::pcap::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };

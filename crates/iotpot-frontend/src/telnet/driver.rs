@@ -4,6 +4,7 @@
 use super::session::{Output, SessionLimits, TelnetSession};
 use crate::downloads::{unix_now, Downloads};
 use iotpot_core::config::Limits;
+use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_shell::System;
 use iotpot_store::EventTx;
@@ -22,6 +23,8 @@ pub struct Context {
     pub limits: Limits,
     pub events: EventTx,
     pub downloads: Arc<Downloads>,
+    /// Bait credentials: a login or command that uses one raises the alarm.
+    pub tokens: Arc<Honeytokens>,
 }
 
 fn session_limits(l: &Limits) -> SessionLimits {
@@ -78,7 +81,8 @@ pub async fn serve(
             }
             out.to_peer = Vec::new();
         }
-        for kind in out.events.drain(..) {
+        let alarms = ctx.tokens.scan(&out.events, "telnet", info.src.ip());
+        for kind in out.events.drain(..).chain(alarms) {
             ctx.events.send(info.event(kind)).await;
         }
         if !out.keep.is_empty() {

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod config;
 pub mod events;
+pub mod honeytokens;
 pub mod pcap;
 pub mod profiles;
 pub mod run;

@@ -2,6 +2,7 @@
 
 use iotpot_core::config::Service;
 use iotpot_core::deployment::Deployment;
+use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{Config, Profile};
 use iotpot_downloader::Downloader;
 use iotpot_frontend::{Frontend, ListenerSpec};
@@ -38,10 +39,7 @@ pub fn listener_profile(
             Ok(all[pick].clone())
         }
         Service::Netis => Ok(Profile::load("router-netis")?),
-        other => anyhow::bail!(
-            "service {:?} has no default profile in this release",
-            other.name()
-        ),
+        Service::Http => Ok(Profile::load("dvr")?),
     }
 }
 
@@ -95,6 +93,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         events.clone(),
         &sensor,
         downloader,
+        Arc::new(Honeytokens::new(&deployment)),
     )
     .await?;
     drop(events);

@@ -40,12 +40,22 @@ fn fastrand_u32() -> u32 {
     t.subsec_nanos()
 }
 
+/// A free loopback port, never the same twice in one test process (the
+/// kernel may hand a just-closed port out again).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut given = GIVEN.lock().unwrap();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Append everything read from `pipe` to `into`, on a background thread.
@@ -364,12 +374,20 @@ pub fn wait_for(path: &Path) {
 }
 
 /// The values of a one-column query, in order.
+/// The first column of a query, each value as text (NULL as "NULL").
 pub fn column(db: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    use rusqlite::types::Value;
     db.prepare(sql)
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map([], |r| r.get::<_, Value>(0))
         .unwrap()
-        .map(Result::unwrap)
+        .map(|v| match v.unwrap() {
+            Value::Null => "NULL".to_string(),
+            Value::Integer(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Text(t) => t,
+            Value::Blob(b) => hex::encode(b),
+        })
         .collect()
 }
 

@@ -1,0 +1,448 @@
+//! One HTTP connection: read request heads, answer as the profile says,
+//! stream video, record everything.
+
+use super::response::{has_length, head, Head};
+use super::HttpContext;
+use iotpot_core::profile::PageKind;
+use iotpot_core::{EventKind, SessionInfo};
+use iotpot_wire::http::{basic_auth, parse_head, HeadError, Request, MAX_HEAD};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Body bytes read (and hashed) per request; the rest is not read.
+const MAX_BODY: usize = 64 * 1024;
+/// Requests served on one connection.
+const MAX_REQUESTS: u32 = 100;
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a connection ended, and its byte counts.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+enum Read {
+    Head(Request, usize),
+    Malformed(String),
+    Closed,
+    Timeout,
+}
+
+impl Conn {
+    /// Read until `buf` starts with a whole request head.
+    async fn read_head(&mut self, deadline: Instant, shutdown: &CancellationToken) -> Read {
+        loop {
+            if !self.buf.is_empty() {
+                match parse_head(&self.buf) {
+                    Ok(Some((req, n))) => return Read::Head(req, n),
+                    Ok(None) => {}
+                    Err(HeadError::TooLarge) => {
+                        return Read::Malformed("request head too large".into())
+                    }
+                    Err(HeadError::Malformed(why)) => return Read::Malformed(why.into()),
+                }
+            }
+            match self.fill(deadline, shutdown).await {
+                Some(0) => {
+                    return if self.buf.is_empty() {
+                        Read::Closed
+                    } else {
+                        Read::Malformed("connection closed inside the request head".into())
+                    }
+                }
+                Some(_) => {}
+                None => return Read::Timeout,
+            }
+        }
+    }
+
+    /// Read more into `buf` (at most MAX_HEAD + MAX_BODY held); `None` on
+    /// timeout or shutdown, `Some(0)` at end of stream or error.
+    async fn fill(&mut self, deadline: Instant, shutdown: &CancellationToken) -> Option<usize> {
+        let room = (MAX_HEAD + MAX_BODY)
+            .saturating_sub(self.buf.len())
+            .min(8192);
+        if room == 0 {
+            return Some(0);
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => None,
+            r = tokio::time::timeout_at(deadline, self.stream.readable()) => match r {
+                Err(_) => None,
+                Ok(Err(_)) => Some(0),
+                Ok(Ok(())) => {
+                    let mut tmp = [0u8; 8192];
+                    match self.stream.try_read(&mut tmp[..room]) {
+                        Ok(n) => {
+                            self.buf.extend_from_slice(&tmp[..n]);
+                            self.bytes_in += n as u64;
+                            Some(n)
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Some(usize::MAX),
+                        Err(_) => Some(0),
+                    }
+                }
+            },
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> bool {
+        self.bytes_out += bytes.len() as u64;
+        matches!(
+            tokio::time::timeout(WRITE_TIMEOUT, self.stream.write_all(bytes)).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Serve one connection until it ends.
+pub async fn serve(
+    stream: TcpStream,
+    info: SessionInfo,
+    ctx: Arc<HttpContext>,
+    shutdown: CancellationToken,
+) {
+    let start = Instant::now();
+    let _ = stream.set_nodelay(true);
+    let p = &ctx.device.persona.profile;
+    ctx.events
+        .send(info.event(EventKind::SessionConnect {}))
+        .await;
+    ctx.events
+        .send(info.event(EventKind::SessionParams {
+            profile: p.name.clone(),
+            arch: p.arch.name().to_string(),
+            device_type: p.device_type.clone(),
+        }))
+        .await;
+    let mut conn = Conn {
+        stream,
+        buf: Vec::new(),
+        bytes_in: 0,
+        bytes_out: 0,
+    };
+    let session_deadline = start + Duration::from_secs(ctx.limits.session_timeout);
+    let mut served = 0u32;
+    let reason: &'static str = loop {
+        let deadline =
+            (Instant::now() + Duration::from_secs(ctx.limits.idle_timeout)).min(session_deadline);
+        match conn.read_head(deadline, &shutdown).await {
+            Read::Closed => break "client",
+            Read::Timeout if shutdown.is_cancelled() => break "shutdown",
+            Read::Timeout => break "idle_timeout",
+            Read::Malformed(why) => {
+                malformed(&ctx, &info, &mut conn, why).await;
+                break "malformed";
+            }
+            Read::Head(req, n) => {
+                served += 1;
+                match request(&ctx, &info, &mut conn, req, n, deadline, &shutdown).await {
+                    Next::KeepAlive if served < MAX_REQUESTS => continue,
+                    Next::KeepAlive | Next::Close => break "exit",
+                    Next::Error => break "client",
+                    Next::Streamed(why) => break why,
+                }
+            }
+        }
+    };
+    let _ = conn.stream.shutdown().await;
+    ctx.events
+        .send(info.event(EventKind::SessionClosed {
+            duration: start.elapsed().as_secs_f64(),
+            reason: reason.to_string(),
+            bytes_in: conn.bytes_in,
+            bytes_out: conn.bytes_out,
+        }))
+        .await;
+}
+
+/// Answer bytes that are not a request the way the device does: its 400
+/// page, then close.
+async fn malformed(ctx: &HttpContext, info: &SessionInfo, conn: &mut Conn, why: String) {
+    let http = &ctx.device.persona.profile.http;
+    let payload = hex(&conn.buf[..conn.buf.len().min(256)]);
+    let body = http.errors.get("400").cloned().unwrap_or_default();
+    let h = head(
+        http,
+        &Head {
+            status: 400,
+            content_type: &http.error_type,
+            length: Some(body.len()),
+            extra: Vec::new(),
+        },
+        OffsetDateTime::now_utc(),
+    );
+    let mut out = h;
+    out.extend_from_slice(body.as_bytes());
+    conn.write(&out).await;
+    tracing::debug!(src = %info.src, reason = %why, "malformed HTTP request");
+    ctx.events
+        .send(info.event(EventKind::HttpMalformed {
+            reason: why,
+            payload,
+            status: 400,
+        }))
+        .await;
+}
+
+enum Next {
+    KeepAlive,
+    Close,
+    Error,
+    /// A video stream ended the connection, for this reason.
+    Streamed(&'static str),
+}
+
+/// What a request gets.
+enum Answer {
+    Body {
+        status: u16,
+        content_type: String,
+        body: Arc<Vec<u8>>,
+        extra: Vec<String>,
+    },
+    Stream,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn request(
+    ctx: &Arc<HttpContext>,
+    info: &SessionInfo,
+    conn: &mut Conn,
+    req: Request,
+    head_len: usize,
+    deadline: Instant,
+    shutdown: &CancellationToken,
+) -> Next {
+    // The body: what Content-Length announces, up to MAX_BODY.
+    let announced = req.content_length().unwrap_or(0);
+    let want = head_len + (announced as usize).min(MAX_BODY);
+    while conn.buf.len() < want {
+        match conn.fill(deadline, shutdown).await {
+            Some(0) | None => break,
+            Some(_) => {}
+        }
+    }
+    let body = &conn.buf[head_len.min(conn.buf.len())..want.min(conn.buf.len())];
+    let body_sha256 = (!body.is_empty()).then(|| hex(&Sha256::digest(body)));
+    let body_hex = (!body.is_empty()).then(|| hex(&body[..body.len().min(256)]));
+    let whole_body = body.len() as u64 == announced;
+    conn.buf.drain(..want.min(conn.buf.len()));
+
+    let mut events = Vec::new();
+    let auth = req.header("authorization").and_then(basic_auth);
+    if let Some((u, p)) = &auth {
+        events.extend(ctx.tokens.check_login(u, p, "http-basic", info.src.ip()));
+    }
+    let authorized = auth
+        .as_ref()
+        .is_some_and(|a| ctx.credentials.iter().any(|c| c == a));
+    let http = &ctx.device.persona.profile.http;
+    let error = |status: u16, extra: Vec<String>| Answer::Body {
+        status,
+        content_type: http.error_type.clone(),
+        body: Arc::new(
+            http.errors
+                .get(&status.to_string())
+                .cloned()
+                .unwrap_or_default()
+                .into_bytes(),
+        ),
+        extra,
+    };
+    let answer = match http.pages.get(req.path()) {
+        None => error(404, Vec::new()),
+        Some(page) if page.auth && !authorized => error(
+            401,
+            vec![format!("WWW-Authenticate: {}", http.www_authenticate)],
+        ),
+        Some(page) => match page.kind {
+            PageKind::Static | PageKind::Leak => {
+                let body = if page.kind == PageKind::Leak {
+                    ctx.tokens.leaked("dvr.cfg", &info.session, info.src.ip());
+                    ctx.tokens.fill(&page.body)
+                } else {
+                    page.body.clone()
+                };
+                Answer::Body {
+                    status: page.status,
+                    content_type: page.content_type.clone(),
+                    body: Arc::new(body.into_bytes()),
+                    extra: page.headers.clone(),
+                }
+            }
+            PageKind::Snapshot => {
+                ctx.tokens.leaked("video", &info.session, info.src.ip());
+                Answer::Body {
+                    status: 200,
+                    content_type: "image/jpeg".into(),
+                    body: ctx.camera.frame().await,
+                    extra: page.headers.clone(),
+                }
+            }
+            PageKind::Mjpeg => Answer::Stream,
+        },
+    };
+    let status = match &answer {
+        Answer::Body { status, .. } => *status,
+        Answer::Stream => 200,
+    };
+    let header = |n: &str| req.header(n).map(iotpot_core::escape::bytes_to_string);
+    ctx.events
+        .send(
+            info.event(EventKind::HttpRequest {
+                method: req.method.clone(),
+                path: req.path().to_string(),
+                query: req.query().to_string(),
+                version: format!("HTTP/1.{}", req.minor_version),
+                headers: req
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.clone(), iotpot_core::escape::bytes_to_string(v)))
+                    .collect(),
+                user_agent: header("user-agent"),
+                username: auth.as_ref().map(|a| a.0.clone()),
+                password: auth.as_ref().map(|a| a.1.clone()),
+                body_length: announced,
+                body_sha256,
+                body: body_hex,
+                status,
+            }),
+        )
+        .await;
+    for e in events {
+        ctx.events.send(info.event(e)).await;
+    }
+    match answer {
+        Answer::Stream => {
+            ctx.tokens.leaked("video", &info.session, info.src.ip());
+            let why = stream_video(ctx, info, conn, &req, shutdown).await;
+            Next::Streamed(why)
+        }
+        Answer::Body {
+            status,
+            content_type,
+            body,
+            extra,
+        } => {
+            let mut out = head(
+                http,
+                &Head {
+                    status,
+                    content_type: &content_type,
+                    length: Some(body.len()),
+                    extra,
+                },
+                OffsetDateTime::now_utc(),
+            );
+            if req.method != "HEAD" {
+                out.extend_from_slice(&body);
+            }
+            if !conn.write(&out).await {
+                return Next::Error;
+            }
+            let keep = http.keep_alive && has_length(http) && req.keep_alive() && whole_body;
+            if keep {
+                Next::KeepAlive
+            } else {
+                Next::Close
+            }
+        }
+    }
+}
+
+/// Stream the camera until the viewer goes away (or the session's time is
+/// up); the viewing is two events, started and stopped with its duration.
+async fn stream_video(
+    ctx: &Arc<HttpContext>,
+    info: &SessionInfo,
+    conn: &mut Conn,
+    req: &Request,
+    shutdown: &CancellationToken,
+) -> &'static str {
+    let http = &ctx.device.persona.profile.http;
+    let cam = &ctx.camera;
+    let content_type = format!("multipart/x-mixed-replace; boundary={}", cam.boundary);
+    let h = head(
+        http,
+        &Head {
+            status: 200,
+            content_type: &content_type,
+            length: None,
+            extra: Vec::new(),
+        },
+        OffsetDateTime::now_utc(),
+    );
+    let path = req.path().to_string();
+    if !conn.write(&h).await {
+        return "client";
+    }
+    if req.method == "HEAD" {
+        return "exit";
+    }
+    ctx.events
+        .send(info.event(EventKind::VideoStarted { path: path.clone() }))
+        .await;
+    let start = Instant::now();
+    let end = start + Duration::from_secs(ctx.limits.session_timeout);
+    let (mut frames, mut bytes) = (0u64, 0u64);
+    let mut tick = tokio::time::interval(cam.frame_interval());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let why = loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break "shutdown",
+            _ = tokio::time::sleep_until(end) => break "session_timeout",
+            r = conn.stream.readable() => {
+                // The viewer says nothing while watching: end of stream or
+                // an error is the viewer leaving; anything else is dropped.
+                if r.is_err() {
+                    break "client";
+                }
+                let mut sink = [0u8; 1024];
+                match conn.stream.try_read(&mut sink) {
+                    Ok(0) => break "client",
+                    Ok(n) => conn.bytes_in += n as u64,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => break "client",
+                }
+            }
+            _ = tick.tick() => {
+                let frame = cam.frame().await;
+                let mut part = format!(
+                    "--{}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                    cam.boundary,
+                    frame.len()
+                )
+                .into_bytes();
+                part.extend_from_slice(&frame);
+                part.extend_from_slice(b"\r\n");
+                if !conn.write(&part).await {
+                    break "client";
+                }
+                frames += 1;
+                bytes += part.len() as u64;
+            }
+        }
+    };
+    ctx.events
+        .send(info.event(EventKind::VideoStopped {
+            path,
+            duration: start.elapsed().as_secs_f64(),
+            frames,
+            bytes,
+        }))
+        .await;
+    why
+}

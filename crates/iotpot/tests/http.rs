@@ -1,0 +1,292 @@
+//! The HTTP device services with real clients: curl fetches the DVR's
+//! leaked config and reuses its bait credentials over Basic auth, Telnet
+//! and the 53413/UDP backdoor (-> honeytoken.used linking the sessions);
+//! the Basic-auth camera takes its five credentials and refuses others;
+//! ffprobe and ffmpeg read the MJPEG stream and the snapshot; a viewing of
+//! N seconds is recorded as N seconds; malformed requests get the device's
+//! 400 page and an event.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn curl(args: &[&str]) -> (String, String) {
+    require("curl");
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-S",
+            "--max-time",
+            "10",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", ""));
+    (body.to_string(), code.to_string())
+}
+
+fn listen(service: &str, port: u16, profile: &str) -> String {
+    format!("[[listen]]\nservice = \"{service}\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"{profile}\"\n")
+}
+
+fn ini(text: &str, section: &str, key: &str) -> String {
+    let mut in_section = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_section = line == format!("[{section}]");
+        } else if in_section {
+            if let Some(v) = line.strip_prefix(&format!("{key}=")) {
+                return v.to_string();
+            }
+        }
+    }
+    panic!("no {section}.{key} in {text}")
+}
+
+#[test]
+fn dvr_config_baits_are_caught_when_reused() {
+    let (dvr, router) = (free_port(), free_port());
+    let netis = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let hp = Honeypot::start(
+        "http-dvr",
+        "dvr-xiongmai",
+        &format!(
+            "{}{}{}",
+            listen("http", dvr, "dvr"),
+            listen("http", router, "router-web"),
+            listen("netis", netis, "router-netis")
+        ),
+    );
+    // The leak, without authentication, as uc-httpd sends it.
+    let (cfg, code) = curl(&[&format!("http://127.0.0.1:{dvr}/DVR.cfg")]);
+    assert_eq!(code, "200");
+    let user = ini(&cfg, "User", "User1");
+    let pass = ini(&cfg, "User", "Password1");
+    let pppoe = ini(&cfg, "PPPoE", "Password");
+    assert_eq!(user, "admin");
+    assert!(pass.len() >= 8, "{cfg}");
+    for key in ["[FTP]", "[Email]", "[DNS]", "SmtpServer="] {
+        assert!(cfg.contains(key), "{key} missing: {cfg}");
+    }
+    // Reused over Basic auth on another device...
+    let (_, code) = curl(&[
+        "-u",
+        &format!("{user}:{pass}"),
+        &format!("http://127.0.0.1:{router}/"),
+    ]);
+    assert_eq!(code, "401", "the router does not know the DVR's password");
+    // ... over Telnet ...
+    let mut bot = Bot::connect(hp.addr);
+    bot.login(&user, &pass);
+    bot.send("exit");
+    // ... and on the backdoor (the PPPoE password in a command).
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    sock.send_to(
+        format!("AA\0\0AAAA{pppoe}\0").as_bytes(),
+        ("127.0.0.1", netis),
+    )
+    .unwrap();
+    let mut buf = [0u8; 512];
+    let _ = sock.recv_from(&mut buf);
+    // The honeypot's own list names the same baits.
+    let listed = hp.cli(&["honeytokens"]);
+    assert!(
+        listed.contains(&pass) && listed.contains(&pppoe),
+        "{listed}"
+    );
+    let mut hp = hp;
+    hp.stop();
+
+    let db = hp.db();
+    let leak_session = column(&db, "SELECT session FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.path') = '/DVR.cfg'");
+    assert_eq!(leak_session.len(), 1);
+    let used = column(&db, "SELECT json_extract(data, '$.via') || ' ' || json_extract(data, '$.token') || ' ' || json_extract(data, '$.leaked_session') || ' ' || json_extract(data, '$.leaked_src') || ' ' || session FROM events WHERE eventid = 'iotpot.honeytoken.used' ORDER BY id");
+    assert_eq!(used.len(), 3, "{used:?}");
+    for (u, via) in used
+        .iter()
+        .zip(["http-basic dvr", "telnet-login dvr", "netis pppoe"])
+    {
+        assert!(u.starts_with(via), "{u} vs {via}");
+        assert!(u.contains(&format!("{} 127.0.0.1", leak_session[0])), "{u}");
+        assert!(
+            !u.ends_with(&leak_session[0]),
+            "a different session used it: {u}"
+        );
+    }
+    let req = column(&db, &format!("SELECT json_extract(data, '$.method') || ' ' || json_extract(data, '$.status') || ' ' || json_extract(data, '$.username') FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.dst_port') = {router}"));
+    assert_eq!(req, [format!("GET 401 {user}")]);
+    let ua = column(&db, "SELECT json_extract(data, '$.user_agent') FROM events WHERE eventid = 'iotpot.http.request' LIMIT 1");
+    assert!(ua[0].starts_with("curl/"), "{ua:?}");
+}
+
+#[test]
+fn cameras_stream_video_behind_their_logins() {
+    require("ffmpeg");
+    require("ffprobe");
+    let (basic, open) = (free_port(), free_port());
+    let mut hp = Honeypot::start(
+        "http-cam",
+        "",
+        &format!(
+            "{}{}",
+            listen("http", basic, "camera-basic"),
+            listen("http", open, "camera-open")
+        ),
+    );
+    let base = format!("http://127.0.0.1:{basic}");
+    for cred in [
+        "admin:admin",
+        "admin:12345",
+        "root:root",
+        "root:12345",
+        "admin:password",
+    ] {
+        let (_, code) = curl(&["-u", cred, &format!("{base}/")]);
+        assert_eq!(code, "200", "{cred}");
+    }
+    let (page, code) = curl(&["-u", "admin:wrong", &format!("{base}/")]);
+    assert_eq!(code, "401");
+    assert!(page.contains("BB-SP104W"));
+    // The index links the stream the way the camera does: an <img>.
+    let (index, _) = curl(&["-u", "admin:admin", &format!("{base}/")]);
+    let src = index
+        .split("<IMG SRC=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("an <img> in the index")
+        .replace("&amp;", "&");
+    let stream = format!("http://admin:admin@127.0.0.1:{basic}{src}");
+    let probe = |url: &str| {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name,width,height",
+                "-of",
+                "csv=p=0",
+                url,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(probe(&stream), "mjpeg,640,480");
+    assert_eq!(
+        probe(&format!(
+            "http://admin:admin@127.0.0.1:{basic}/SnapshotJPEG?Resolution=640x480"
+        )),
+        "mjpeg,640,480"
+    );
+    // The open camera needs no login.
+    assert_eq!(
+        probe(&format!("http://127.0.0.1:{open}/axis-cgi/mjpg/video.cgi")),
+        "mjpeg,640,480"
+    );
+    let snap = TempDir::new("snap");
+    let jpg = snap.0.join("s.jpg");
+    let ok = Command::new("curl")
+        .args(["-s", "-f", "-o"])
+        .arg(&jpg)
+        .arg(format!("http://127.0.0.1:{open}/axis-cgi/jpg/image.cgi"))
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let png = snap.0.join("s.png");
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&jpg)
+        .arg(&png)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "ffmpeg decodes the snapshot");
+
+    // A viewer that watches for 3 s (ffmpeg decoding the live stream).
+    let started = Instant::now();
+    let mut viewer = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-i",
+            &format!("http://127.0.0.1:{open}/axis-cgi/mjpg/video.cgi"),
+            "-f",
+            "null",
+            "-",
+        ])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    viewer.kill().unwrap();
+    viewer.wait().unwrap();
+    let watched = started.elapsed().as_secs_f64();
+
+    // The credentials shown in the picture, typed by a human.
+    let listed = hp.cli(&["honeytokens", "--json"]);
+    let video: serde_json::Value = listed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["token"] == "video")
+        .unwrap();
+    let cred = format!(
+        "{}:{}",
+        video["user"].as_str().unwrap(),
+        video["password"].as_str().unwrap()
+    );
+    let (_, code) = curl(&["-u", &cred, &format!("{base}/")]);
+    assert_eq!(code, "200", "the camera accepts the credentials it shows");
+    // Malformed: a TLS hello to a plain HTTP camera.
+    let mut s = TcpStream::connect(("127.0.0.1", open)).unwrap();
+    s.write_all(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03")
+        .unwrap();
+    let mut reply = Vec::new();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = s.read_to_end(&mut reply);
+    assert!(
+        reply.starts_with(b"HTTP/1.0 400 Bad Request\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&reply)
+    );
+    hp.stop();
+
+    let db = hp.db();
+    let views = column(&db, &format!("SELECT CAST(json_extract(data, '$.duration') AS TEXT) FROM events WHERE eventid = 'iotpot.video.stopped' AND json_extract(data, '$.dst_port') = {open} ORDER BY id"));
+    let last: f64 = views.last().unwrap().parse().unwrap();
+    assert!(
+        (last - watched).abs() < 1.0,
+        "recorded {last} s for {watched} s of viewing"
+    );
+    let starts = column(
+        &db,
+        "SELECT count(*) FROM events WHERE eventid = 'iotpot.video.started'",
+    );
+    let stops = column(
+        &db,
+        "SELECT count(*) FROM events WHERE eventid = 'iotpot.video.stopped'",
+    );
+    assert_eq!(starts, stops, "every start has a stop");
+    let human = column(&db, "SELECT json_extract(data, '$.source') || ' ' || json_extract(data, '$.human_watching') FROM events WHERE eventid = 'iotpot.honeytoken.used'");
+    assert_eq!(human, ["video 1"]);
+    let bad = column(&db, "SELECT json_extract(data, '$.status') || ' ' || substr(json_extract(data, '$.payload'), 1, 6) FROM events WHERE eventid = 'iotpot.http.malformed'");
+    assert_eq!(bad, ["400 160301"]);
+    let unauthorized = column(&db, "SELECT count(*) FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.status') = 401 AND json_extract(data, '$.password') = 'wrong'");
+    assert_eq!(unauthorized, ["1"]);
+}
