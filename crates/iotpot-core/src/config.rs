@@ -21,7 +21,41 @@ pub struct Config {
     pub limits: Limits,
     pub store: StoreConfig,
     pub downloader: DownloaderConfig,
+    pub capture: CaptureConfig,
     pub log: LogConfig,
+}
+
+/// Packet capture of the honeypot's own ports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// Capture to `data_dir/pcap/` (needs CAP_NET_RAW; without it iotpot
+    /// warns and runs on).
+    pub enabled: bool,
+    /// One interface by name; empty: every interface.
+    pub interface: String,
+    /// A new file when the current one reaches this many bytes...
+    pub max_file_bytes: u64,
+    /// ... or is this many seconds old.
+    pub rotate_seconds: u64,
+    /// Files kept; the oldest are deleted.
+    pub keep_files: usize,
+    /// `iotpot.packet.anomaly` events per second at most (the rest are
+    /// counted in the log).
+    pub max_events_per_second: u32,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            enabled: true,
+            interface: String::new(),
+            max_file_bytes: 100 << 20,
+            rotate_seconds: 3600,
+            keep_files: 48,
+            max_events_per_second: 100,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,10 +188,21 @@ impl Default for Config {
                     address: "0.0.0.0:23".parse().expect("literal address"),
                     profile: None,
                 },
+                Listen {
+                    service: Service::Netis,
+                    address: "0.0.0.0:53413".parse().expect("literal address"),
+                    profile: None,
+                },
+                Listen {
+                    service: Service::Http,
+                    address: "0.0.0.0:8080".parse().expect("literal address"),
+                    profile: None,
+                },
             ],
             limits: Limits::default(),
             store: StoreConfig::default(),
             downloader: DownloaderConfig::default(),
+            capture: CaptureConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -209,8 +254,10 @@ data_dir = "./iotpot-data"
 sensor = ""
 
 # One [[listen]] table per listener.
-#   service: "telnet", or "netis" (the Netis/Netcore router backdoor,
-#            UDP; its usual port is 53413; default profile router-netis)
+#   service: "telnet"; "http" (a device web server: profiles dvr (the
+#            default), camera-basic, camera-open, router-web); or "netis"
+#            (the Netis/Netcore router backdoor, UDP; its usual port is
+#            53413; default profile router-netis)
 #   address: "IP:PORT". Ports below 1024 need CAP_NET_BIND_SERVICE (see the
 #            README); when that is missing iotpot warns and runs on the others.
 #   profile: a built-in profile (`iotpot profiles list`) or a path to a
@@ -223,6 +270,14 @@ address = "0.0.0.0:2323"
 [[listen]]
 service = "telnet"
 address = "0.0.0.0:23"
+
+[[listen]]
+service = "netis"
+address = "0.0.0.0:53413"
+
+[[listen]]
+service = "http"
+address = "0.0.0.0:8080"
 
 [limits]
 # Concurrent sessions, in all and from one source address. Connections over
@@ -276,6 +331,23 @@ per_host_per_minute = 60
 # (Mirai, Gafgyt, Moose, Tsunami, Hajime, Wifatch, dropper scripts) to tag samples.
 rules = ""
 
+[capture]
+# Record the traffic of the honeypot's own ports to rotating pcap files in
+# data_dir/pcap/ (Linux "cooked" captures: tcpdump, Wireshark and
+# `iotpot pcap check` read them), and raise an iotpot.packet.anomaly event
+# for each IPv4/UDP packet whose length fields lie. Needs CAP_NET_RAW (root,
+# or `setcap cap_net_raw+ep`); without it iotpot warns and runs on.
+enabled = true
+# One interface ("eth0"); empty: every interface.
+interface = ""
+# A new file when the current one reaches max_file_bytes or rotate_seconds;
+# only the newest keep_files files are kept.
+max_file_bytes = 104857600
+rotate_seconds = 3600
+keep_files = 48
+# Anomaly events per second at most (the rest are counted in the log).
+max_events_per_second = 100
+
 [log]
 # error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.
 level = "info"
@@ -318,6 +390,13 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        let c = &self.capture;
+        if c.max_file_bytes < 4096 || c.rotate_seconds == 0 || c.keep_files == 0 {
+            return Err(
+                "capture: max_file_bytes must be at least 4096, rotate_seconds and keep_files at least 1"
+                    .into(),
+            );
+        }
         let l = &self.limits;
         for (name, v) in [
             ("limits.max_sessions", l.max_sessions as u64),

@@ -206,6 +206,22 @@ pub enum EventKind {
         content: Option<String>,
     },
 
+    /// A captured IPv4/UDP packet to the honeypot whose IP total length or
+    /// UDP length disagrees with its real length (protocol `udp`): the mark
+    /// of the scanners of infected devices the IoTPOT paper found.
+    #[serde(rename = "iotpot.packet.anomaly")]
+    #[strum(serialize = "iotpot.packet.anomaly")]
+    PacketAnomaly {
+        /// `ip_total_length` and/or `udp_length`.
+        anomalies: Vec<String>,
+        /// Bytes of the IP packet as received.
+        real_length: u64,
+        ip_total_length: u64,
+        udp_length: u64,
+        /// Hex of the first 64 bytes of the UDP payload.
+        payload: String,
+    },
+
     /// One HTTP request to a device web service (protocol `http`).
     #[serde(rename = "iotpot.http.request")]
     #[strum(serialize = "iotpot.http.request")]

@@ -166,6 +166,20 @@ impl Frontend {
         })
     }
 
+    /// The (IP protocol, port) of every listener: what the capture keeps.
+    pub fn ports(&self) -> Vec<crate::capture::Port> {
+        let udp = self
+            .udp
+            .iter()
+            .filter_map(|(s, _)| s.local_addr().ok())
+            .map(|a| (17, a.port()));
+        self.bound
+            .iter()
+            .map(|b| (6, b.local.port()))
+            .chain(udp)
+            .collect()
+    }
+
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         let udp = self.udp.iter().filter_map(|(s, _)| s.local_addr().ok());
         self.bound.iter().map(|b| b.local).chain(udp).collect()

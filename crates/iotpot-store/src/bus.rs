@@ -33,6 +33,15 @@ impl EventTx {
         }
     }
 
+    /// Queue from a plain thread (not a tokio task), waiting while the
+    /// queue is full.
+    pub fn blocking_send(&self, event: Event) {
+        if self.tx.blocking_send(event).is_err() {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("event bus closed: event lost");
+        }
+    }
+
     /// Queue without waiting (for places that must never block, such as the
     /// accept loop). A full queue counts the event as dropped.
     pub fn try_send(&self, event: Event) -> bool {

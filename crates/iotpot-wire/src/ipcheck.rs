@@ -97,7 +97,11 @@ pub fn check(link: Link, frame: &[u8], wire_length: usize) -> Option<UdpPacket> 
     let udp = &ip[ihl..];
     let udp_length = u16::from_be_bytes([udp[4], udp[5]]);
     let real_length = wire_length.saturating_sub(ip_offset);
-    let padded = link == Link::Ethernet && wire_length <= ETHERNET_MIN_FRAME;
+    // A cooked capture of an Ethernet interface (ARPHRD_ETHER) keeps the
+    // padding after the IP packet too.
+    let sll_ethernet = link == Link::LinuxSll && frame[2..4] == [0, 1];
+    let padded = (link == Link::Ethernet && wire_length <= ETHERNET_MIN_FRAME)
+        || (sll_ethernet && real_length <= ETHERNET_MIN_FRAME - 14);
     let mut anomalies = Vec::new();
     let total = ip_total_length as usize;
     if total > real_length || (total < real_length && !padded) {

@@ -96,6 +96,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Arc::new(Honeytokens::new(&deployment)),
     )
     .await?;
+    let capture = iotpot_frontend::capture::start(
+        &config.capture,
+        &config.data_dir.join("pcap"),
+        frontend.ports(),
+        events.clone(),
+        sensor.as_str().into(),
+    );
     drop(events);
     tracing::info!(data_dir = %config.data_dir.display(), sensor, "iotpot running; Ctrl-C or SIGTERM to stop");
     let shutdown = CancellationToken::new();
@@ -106,6 +113,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         signal.cancel();
     });
     frontend.run(shutdown).await;
+    // Stop the capture (it flushes its file) before the bus closes: its
+    // events go through the bus too.
+    tokio::task::spawn_blocking(move || drop(capture)).await?;
     let stats = bus.stats().clone();
     tokio::task::spawn_blocking(move || bus.finish()).await?;
     tracing::info!(

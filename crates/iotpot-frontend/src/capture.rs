@@ -1,0 +1,426 @@
+//! Live packet capture of the honeypot's own ports to rotating pcap files,
+//! and the IPv4/UDP length check on every packet (`iotpot.packet.anomaly`).
+//!
+//! An `AF_PACKET` socket in cooked mode (`SOCK_DGRAM`, like tcpdump's
+//! `-i any`) on every interface or one; files are Linux SLL pcaps that
+//! tcpdump, Wireshark and `iotpot pcap check` read. Only packets to or from
+//! a listening port are kept. A plain thread reads the socket (with a short
+//! timeout so shutdown is prompt) and writes the files: nothing here
+//! touches the async runtime. Needs CAP_NET_RAW; without it the honeypot
+//! warns and runs on uncaptured.
+
+use iotpot_core::config::CaptureConfig;
+use iotpot_core::{EventKind, SessionInfo};
+use iotpot_store::EventTx;
+use iotpot_wire::ipcheck::{self, Link};
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::DataLink;
+use std::collections::HashSet;
+use std::io::BufWriter;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const SNAPLEN: usize = 65_535;
+const ETH_P_ALL: u16 = 0x0003;
+const ETH_P_IP: u16 = 0x0800;
+const ETH_P_IPV6: u16 = 0x86dd;
+
+/// A listening port: (IP protocol number, port).
+pub type Port = (u8, u16);
+
+/// The capture thread; stops (and flushes its file) when dropped.
+pub struct Capture {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Start capturing `ports` into `dir`. `None` (after a warning) when the
+/// capture cannot run: no CAP_NET_RAW, no such interface, no directory.
+pub fn start(
+    cfg: &CaptureConfig,
+    dir: &Path,
+    ports: Vec<Port>,
+    events: EventTx,
+    sensor: Arc<str>,
+) -> Option<Capture> {
+    if !cfg.enabled || ports.is_empty() {
+        return None;
+    }
+    let sock = match open_socket(&cfg.interface) {
+        Ok(s) => s,
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            tracing::warn!(
+                "packet capture disabled: it needs CAP_NET_RAW (run as root, or \
+                 `setcap cap_net_raw,cap_net_bind_service+ep` on the iotpot binary); \
+                 the honeypot runs on without pcap files or packet.anomaly events"
+            );
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, interface = %cfg.interface, "packet capture disabled");
+            return None;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::warn!(error = %e, dir = %dir.display(), "packet capture disabled");
+        return None;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut run = Run {
+        sock,
+        cfg: cfg.clone(),
+        dir: dir.to_path_buf(),
+        ports: ports.into_iter().collect(),
+        loopback: interface_index("lo"),
+        events,
+        sensor,
+        file: None,
+        budget: (cfg.max_events_per_second, Instant::now()),
+        over_budget: 0,
+    };
+    let flag = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("iotpot-capture".into())
+        .spawn(move || run.run(&flag))
+        .ok()?;
+    tracing::info!(dir = %dir.display(), interface = if cfg.interface.is_empty() { "any" } else { &cfg.interface }, "capturing the honeypot's ports");
+    Some(Capture {
+        stop,
+        thread: Some(thread),
+    })
+}
+
+fn interface_index(name: &str) -> u32 {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return 0;
+    };
+    // SAFETY: a valid NUL-terminated string; the call only reads it.
+    unsafe { libc::if_nametoindex(c.as_ptr()) }
+}
+
+fn open_socket(interface: &str) -> std::io::Result<OwnedFd> {
+    // SAFETY: plain socket(2); the descriptor is owned right away.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_PACKET,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            ETH_P_ALL.to_be() as i32,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor nobody else owns.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    let timeout = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 200_000,
+    };
+    let rcvbuf: libc::c_int = 8 << 20;
+    // SAFETY: setsockopt reads the option values we pass, of the sizes given.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &timeout as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &rcvbuf as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+    if !interface.is_empty() {
+        let index = interface_index(interface);
+        if index == 0 {
+            return Err(std::io::Error::other(format!("no interface {interface:?}")));
+        }
+        // SAFETY: an all-zero sockaddr_ll is valid; bind reads it.
+        let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        addr.sll_family = libc::AF_PACKET as u16;
+        addr.sll_protocol = ETH_P_ALL.to_be();
+        addr.sll_ifindex = index as i32;
+        // SAFETY: addr is a sockaddr_ll of the size given.
+        let r = unsafe {
+            libc::bind(
+                fd,
+                &addr as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(sock)
+}
+
+struct OpenFile {
+    writer: PcapWriter<BufWriter<std::fs::File>>,
+    bytes: u64,
+    opened: Instant,
+}
+
+struct Run {
+    sock: OwnedFd,
+    cfg: CaptureConfig,
+    dir: PathBuf,
+    ports: HashSet<Port>,
+    loopback: u32,
+    events: EventTx,
+    sensor: Arc<str>,
+    file: Option<OpenFile>,
+    /// Anomaly events left in the current second.
+    budget: (u32, Instant),
+    over_budget: u64,
+}
+
+impl Run {
+    fn run(&mut self, stop: &AtomicBool) {
+        let mut buf = vec![0u8; SNAPLEN];
+        while !stop.load(Ordering::Relaxed) {
+            // SAFETY: an all-zero sockaddr_ll is valid; recvfrom fills it.
+            let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            // SAFETY: buf and from are valid for the sizes given. MSG_TRUNC:
+            // the result is the packet's real length even when it was cut.
+            let n = unsafe {
+                libc::recvfrom(
+                    self.sock.as_raw_fd(),
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    libc::MSG_TRUNC,
+                    &mut from as *mut _ as *mut libc::sockaddr,
+                    &mut len,
+                )
+            };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) {
+                    tracing::warn!(error = %e, "packet capture: read failed");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                self.rotate_if_old();
+                continue;
+            }
+            let real = n as usize;
+            let data = &buf[..real.min(buf.len())];
+            // Loopback shows each packet twice (out and in): keep one.
+            if from.sll_pkttype == libc::PACKET_OUTGOING
+                && from.sll_ifindex as u32 == self.loopback
+            {
+                continue;
+            }
+            let proto = u16::from_be(from.sll_protocol);
+            if !self.ours(proto, data) {
+                continue;
+            }
+            let frame = sll_frame(&from, proto, data);
+            self.write(&frame, real + 16);
+            if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
+                self.check(&frame, real + 16);
+            }
+        }
+        if let Some(f) = self.file.take() {
+            let mut w = f.writer.into_writer();
+            let _ = std::io::Write::flush(&mut w);
+        }
+    }
+
+    /// Whether the packet is TCP/UDP to or from one of our ports.
+    fn ours(&self, proto: u16, ip: &[u8]) -> bool {
+        let (l4, offset) = match proto {
+            ETH_P_IP if ip.len() >= 20 && ip[0] >> 4 == 4 => {
+                // Later fragments carry no ports.
+                if u16::from_be_bytes([ip[6], ip[7]]) & 0x1fff != 0 {
+                    return false;
+                }
+                (ip[9], (ip[0] & 0x0f) as usize * 4)
+            }
+            ETH_P_IPV6 if ip.len() >= 40 && ip[0] >> 4 == 6 => (ip[6], 40),
+            _ => return false,
+        };
+        if !matches!(l4, 6 | 17) || ip.len() < offset + 4 {
+            return false;
+        }
+        let src = u16::from_be_bytes([ip[offset], ip[offset + 1]]);
+        let dst = u16::from_be_bytes([ip[offset + 2], ip[offset + 3]]);
+        self.ports.contains(&(l4, dst)) || self.ports.contains(&(l4, src))
+    }
+
+    fn write(&mut self, frame: &[u8], orig_len: usize) {
+        if self.file.is_none() {
+            self.file = self.open();
+        }
+        let Some(f) = self.file.as_mut() else {
+            return;
+        };
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let packet = PcapPacket::new(ts, orig_len as u32, frame);
+        match f.writer.write_packet(&packet) {
+            Ok(n) => f.bytes += n as u64,
+            Err(e) => {
+                tracing::warn!(error = %e, "packet capture: writing failed; a new file follows");
+                self.file = None;
+                return;
+            }
+        }
+        if f.bytes >= self.cfg.max_file_bytes {
+            self.file = None;
+        }
+        self.rotate_if_old();
+    }
+
+    fn rotate_if_old(&mut self) {
+        if self
+            .file
+            .as_ref()
+            .is_some_and(|f| f.opened.elapsed() >= Duration::from_secs(self.cfg.rotate_seconds))
+        {
+            self.file = None;
+        }
+    }
+
+    /// A new file named by its start time; the oldest beyond `keep_files`
+    /// are deleted.
+    fn open(&mut self) -> Option<OpenFile> {
+        let now = time::OffsetDateTime::now_utc();
+        let base = format!(
+            "iotpot-{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            now.year(),
+            now.month() as u8,
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second()
+        );
+        let mut path = self.dir.join(format!("{base}.pcap"));
+        let mut i = 1;
+        while path.exists() {
+            path = self.dir.join(format!("{base}-{i}.pcap"));
+            i += 1;
+        }
+        let header = PcapHeader {
+            datalink: DataLink::LINUX_SLL,
+            snaplen: (SNAPLEN + 16) as u32,
+            ..PcapHeader::default()
+        };
+        let file = std::fs::File::create(&path)
+            .map_err(|e| tracing::warn!(error = %e, path = %path.display(), "packet capture: cannot create file"))
+            .ok()?;
+        let writer = PcapWriter::with_header(BufWriter::new(file), header)
+            .map_err(|e| tracing::warn!(error = %e, "packet capture: cannot write file"))
+            .ok()?;
+        self.prune();
+        Some(OpenFile {
+            writer,
+            bytes: 24,
+            opened: Instant::now(),
+        })
+    }
+
+    fn prune(&self) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("iotpot-") && n.ends_with(".pcap"))
+            })
+            .collect();
+        files.sort();
+        let keep = self.cfg.keep_files.max(1);
+        if files.len() > keep {
+            for old in &files[..files.len() - keep] {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+    }
+
+    /// The IPv4/UDP length check, and its event.
+    fn check(&mut self, frame: &[u8], orig_len: usize) {
+        let Some(p) = ipcheck::check(Link::LinuxSll, frame, orig_len) else {
+            return;
+        };
+        if p.anomalies.is_empty() {
+            return;
+        }
+        let (left, since) = &mut self.budget;
+        if since.elapsed() >= Duration::from_secs(1) {
+            *left = self.cfg.max_events_per_second;
+            *since = Instant::now();
+        }
+        if *left == 0 {
+            self.over_budget += 1;
+            if self.over_budget.is_power_of_two() {
+                tracing::warn!(
+                    skipped = self.over_budget,
+                    "packet.anomaly events over max_events_per_second: skipped (still in the pcap files)"
+                );
+            }
+            return;
+        }
+        *left -= 1;
+        let ip = &frame[16..];
+        let ihl = (ip[0] & 0x0f) as usize * 4;
+        let payload = ip.get(ihl + 8..).unwrap_or(&[]);
+        let payload: String = payload[..payload.len().min(64)]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let info = SessionInfo::new(
+            SocketAddr::new(IpAddr::V4(p.src), p.src_port),
+            SocketAddr::new(IpAddr::V4(p.dst), p.dst_port),
+            self.sensor.clone(),
+            "udp",
+        );
+        self.events
+            .blocking_send(info.event(EventKind::PacketAnomaly {
+                anomalies: p.anomalies.iter().map(|a| a.to_string()).collect(),
+                real_length: p.real_length as u64,
+                ip_total_length: p.ip_total_length as u64,
+                udp_length: p.udp_length as u64,
+                payload,
+            }));
+    }
+}
+
+/// The 16-byte Linux SLL header, then the packet.
+fn sll_frame(from: &libc::sockaddr_ll, proto: u16, data: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(16 + data.len());
+    f.extend_from_slice(&(from.sll_pkttype as u16).to_be_bytes());
+    f.extend_from_slice(&from.sll_hatype.to_be_bytes());
+    let halen = from.sll_halen.min(8);
+    f.extend_from_slice(&(halen as u16).to_be_bytes());
+    let mut addr = [0u8; 8];
+    addr[..halen as usize].copy_from_slice(&from.sll_addr[..halen as usize]);
+    f.extend_from_slice(&addr);
+    f.extend_from_slice(&proto.to_be_bytes());
+    f.extend_from_slice(data);
+    f
+}
