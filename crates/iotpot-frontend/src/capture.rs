@@ -59,7 +59,7 @@ pub fn start(
     if !cfg.enabled || ports.is_empty() {
         return None;
     }
-    let sock = match open_socket(&cfg.interface) {
+    let sock = match open_socket(&cfg.interface, &ports) {
         Ok(s) => s,
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
             tracing::warn!(
@@ -111,7 +111,7 @@ fn interface_index(name: &str) -> u32 {
     unsafe { libc::if_nametoindex(c.as_ptr()) }
 }
 
-fn open_socket(interface: &str) -> std::io::Result<OwnedFd> {
+fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
     // SAFETY: plain socket(2); the descriptor is owned right away.
     let fd = unsafe {
         libc::socket(
@@ -147,6 +147,33 @@ fn open_socket(interface: &str) -> std::io::Result<OwnedFd> {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         );
     }
+    // The kernel drops what is not ours before it is copied (the thread
+    // still checks: packets queued before the filter was attached).
+    match port_filter(ports) {
+        Some(prog) => {
+            let fprog = libc::sock_fprog {
+                len: prog.len() as u16,
+                filter: prog.as_ptr() as *mut libc::sock_filter,
+            };
+            // SAFETY: fprog points at `prog`, alive for the call; the kernel
+            // copies the program.
+            let r = unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_ATTACH_FILTER,
+                    &fprog as *const _ as *const libc::c_void,
+                    std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+                )
+            };
+            if r < 0 {
+                tracing::warn!(error = %std::io::Error::last_os_error(), "packet capture: kernel filter refused; filtering in iotpot");
+            }
+        }
+        None => tracing::info!(
+            "packet capture: too many ports for a kernel filter; filtering in iotpot"
+        ),
+    }
     if !interface.is_empty() {
         let index = interface_index(interface);
         if index == 0 {
@@ -170,6 +197,90 @@ fn open_socket(interface: &str) -> std::io::Result<OwnedFd> {
         }
     }
     Ok(sock)
+}
+
+/// A classic BPF program for a cooked (`SOCK_DGRAM`) packet socket:
+/// accept IPv4/IPv6 TCP/UDP packets whose source or destination port is one
+/// of `ports` (either protocol: the thread checks exactly). `None` when the
+/// jumps would not fit (hundreds of ports).
+fn port_filter(ports: &[Port]) -> Option<Vec<libc::sock_filter>> {
+    #[derive(Clone, Copy)]
+    enum To {
+        Next,
+        Accept,
+        Drop,
+        V6,
+    }
+    // (code, k, jump if true, jump if false)
+    let mut prog: Vec<(u16, u32, To, To)> = Vec::new();
+    let mut nums: Vec<u16> = ports.iter().map(|p| p.1).collect();
+    nums.sort_unstable();
+    nums.dedup();
+    let op = |code: u32| code as u16;
+    let (ld_w_abs, ld_h_abs, ld_b_abs) = (
+        op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS),
+        op(libc::BPF_LD | libc::BPF_H | libc::BPF_ABS),
+        op(libc::BPF_LD | libc::BPF_B | libc::BPF_ABS),
+    );
+    let ld_h_ind = op(libc::BPF_LD | libc::BPF_H | libc::BPF_IND);
+    let ldx_msh = op(libc::BPF_LDX | libc::BPF_B | libc::BPF_MSH);
+    let jeq = op(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K);
+    let jset = op(libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K);
+    let ret = op(libc::BPF_RET | libc::BPF_K);
+    let ports_at = |prog: &mut Vec<(u16, u32, To, To)>, load: (u16, u32)| {
+        prog.push((load.0, load.1, To::Next, To::Next));
+        for p in &nums {
+            prog.push((jeq, *p as u32, To::Accept, To::Next));
+        }
+    };
+    // skb->protocol (SKF_AD_OFF + SKF_AD_PROTOCOL).
+    prog.push((ld_w_abs, (-0x1000i32) as u32, To::Next, To::Next));
+    prog.push((jeq, ETH_P_IP as u32, To::Next, To::V6));
+    prog.push((ld_b_abs, 9, To::Next, To::Next));
+    prog.push((jeq, 6, To::Next, To::Next));
+    let tcp4 = prog.len() - 1;
+    prog.push((jeq, 17, To::Next, To::Drop));
+    prog.push((ld_h_abs, 6, To::Next, To::Next));
+    prog.push((jset, 0x1fff, To::Drop, To::Next));
+    prog.push((ldx_msh, 0, To::Next, To::Next));
+    ports_at(&mut prog, (ld_h_ind, 0));
+    ports_at(&mut prog, (ld_h_ind, 2));
+    prog.push((ret, 0, To::Next, To::Next));
+    let v6 = prog.len();
+    prog.push((jeq, ETH_P_IPV6 as u32, To::Next, To::Drop));
+    prog.push((ld_b_abs, 6, To::Next, To::Next));
+    prog.push((jeq, 6, To::Next, To::Next));
+    let tcp6 = prog.len() - 1;
+    prog.push((jeq, 17, To::Next, To::Drop));
+    ports_at(&mut prog, (ld_h_abs, 40));
+    ports_at(&mut prog, (ld_h_abs, 42));
+    prog.push((ret, 0, To::Next, To::Next));
+    let drop = prog.len();
+    prog.push((ret, 0, To::Next, To::Next));
+    let accept = prog.len();
+    prog.push((ret, (SNAPLEN + 16) as u32, To::Next, To::Next));
+    let mut out = Vec::with_capacity(prog.len());
+    for (i, (code, k, jt, jf)) in prog.iter().enumerate() {
+        let rel = |t: To, tcp: bool| -> Option<u8> {
+            let target = match t {
+                // "TCP": skip the UDP test that follows.
+                To::Next if tcp => i + 2,
+                To::Next => i + 1,
+                To::Accept => accept,
+                To::Drop => drop,
+                To::V6 => v6,
+            };
+            u8::try_from(target - (i + 1)).ok()
+        };
+        let tcp = i == tcp4 || i == tcp6;
+        out.push(libc::sock_filter {
+            code: *code,
+            jt: rel(*jt, tcp)?,
+            jf: rel(*jf, false)?,
+            k: *k,
+        });
+    }
+    Some(out)
 }
 
 struct OpenFile {
@@ -226,8 +337,7 @@ impl Run {
             let real = n as usize;
             let data = &buf[..real.min(buf.len())];
             // Loopback shows each packet twice (out and in): keep one.
-            if from.sll_pkttype == libc::PACKET_OUTGOING
-                && from.sll_ifindex as u32 == self.loopback
+            if from.sll_pkttype == libc::PACKET_OUTGOING && from.sll_ifindex as u32 == self.loopback
             {
                 continue;
             }

@@ -51,6 +51,7 @@ raw.bind(("lo", 0))
 raw.send(bytes.fromhex("{hex}"))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.settimeout(3)
+u.sendto(b"not ours", ("127.0.0.1", 9))
 for i in range(40):
     u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
     u.recvfrom(100)
@@ -74,6 +75,10 @@ wait $pid
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(log.contains("capturing the honeypot's ports"), "{log}");
+    assert!(
+        !log.contains("filter"),
+        "the kernel filter is attached: {log}"
+    );
 
     let db = rusqlite::Connection::open(dir.0.join("data/iotpot.db")).unwrap();
     let anomalies = column(
@@ -107,7 +112,12 @@ wait $pid
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        packets += String::from_utf8_lossy(&out.stdout).lines().count();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("127.0.0.1.9:"),
+            "another port was captured: {text}"
+        );
+        packets += text.lines().count();
         let check = Command::new(BIN)
             .args(["pcap", "check", "--json"])
             .arg(f)

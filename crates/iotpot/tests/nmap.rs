@@ -1,17 +1,32 @@
 //! nmap -sV must not recognise iotpot as a honeypot (it names cowrie on
-//! sight by its lone `IAC DO NAWS`), and should see a telnet service.
+//! sight by its lone `IAC DO NAWS`): every built-in Telnet profile is named
+//! as the telnetd it imitates, every HTTP profile as its product.
 
 mod common;
 use common::*;
 use std::process::Command;
 
 #[test]
-fn nmap_sees_a_device_not_a_honeypot() {
+fn nmap_sees_devices_not_a_honeypot() {
     require("nmap");
-    let hp = Honeypot::start("nmap", "router-tplink", "");
+    // Every built-in profile on its own Telnet port, scanned in one run.
+    let profiles: Vec<String> = iotpot_core::Profile::builtins()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let ports: Vec<u16> = profiles.iter().map(|_| free_port()).collect();
+    let listen: String = profiles
+        .iter()
+        .zip(&ports)
+        .map(|(p, port)| {
+            format!("[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"{p}\"\n")
+        })
+        .collect();
+    let hp = Honeypot::start("nmap", "router-tplink", &listen);
+    let list: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
     let out = Command::new("nmap")
         .args(["-sV", "-Pn", "-n", "--version-light", "-p"])
-        .arg(hp.addr.port().to_string())
+        .arg(format!("{},{}", hp.addr.port(), list.join(",")))
         .arg("127.0.0.1")
         .output()
         .unwrap();
@@ -19,15 +34,23 @@ fn nmap_sees_a_device_not_a_honeypot() {
     assert!(out.status.success(), "{text}");
     assert!(!text.to_lowercase().contains("cowrie"), "{text}");
     assert!(!text.to_lowercase().contains("honeypot"), "{text}");
-    let line = text
-        .lines()
-        .find(|l| l.contains("/tcp"))
-        .unwrap_or_default()
-        .to_string();
-    assert!(line.contains("open") && line.contains("telnet"), "{text}");
-    // The BusyBox telnetd negotiation is recognised for what it imitates.
-    assert!(line.contains("BusyBox telnetd"), "{text}");
-    eprintln!("nmap: {line}");
+    for (name, port) in profiles.iter().zip(&ports) {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{port}/tcp")))
+            .unwrap_or_default();
+        // What each imitates: BusyBox's telnetd (DD-WRT's own banner is
+        // recognised as DD-WRT).
+        let want = if name == "router-ddwrt" {
+            "DD-WRT telnetd"
+        } else {
+            "BusyBox telnetd"
+        };
+        assert!(
+            line.contains("open") && line.contains(" telnet ") && line.contains(want),
+            "{name} on {port}: want {want:?}\n{text}"
+        );
+    }
 }
 
 /// Each HTTP profile is named as the product it imitates.
