@@ -1,4 +1,4 @@
-//! `iotpot bench telnet` and `iotpot bench reference`.
+//! `iotpot bench telnet`, `iotpot bench video` and `iotpot bench reference`.
 //!
 //! Without `--target`, `bench telnet` starts two servers as child processes
 //! (the bare reference and `iotpot run` on a temporary data dir), runs the
@@ -19,6 +19,16 @@ use std::time::Duration;
 pub enum BenchCmd {
     /// Load a Telnet honeypot with Mirai-style sessions.
     Telnet(TelnetArgs),
+    /// Render camera frames: the CPU one camera's video costs (a frame is
+    /// rendered once per period and shared by all its viewers).
+    Video {
+        /// The camera profile.
+        #[arg(long, default_value = "camera-basic")]
+        profile: String,
+        /// Frames to render.
+        #[arg(long, default_value_t = 100)]
+        frames: u64,
+    },
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -74,6 +84,7 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
             iotpot_loadgen::reference::serve(l).await
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
+        BenchCmd::Video { profile, frames } => video(&profile, frames),
     }
 }
 
@@ -259,4 +270,26 @@ async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     anyhow::bail!("iotpot did not start listening on {addr}")
+}
+
+fn video(profile: &str, frames: u64) -> anyhow::Result<()> {
+    let p = iotpot_core::Profile::load(profile)?;
+    let v = &p.http.video;
+    let cam = iotpot_frontend::http::video::Camera::new(v, v.note.clone());
+    let start = std::time::Instant::now();
+    let mut bytes = 0;
+    for i in 0..frames {
+        bytes += cam.render(i, 1_700_000_000 + i as i64).len();
+    }
+    let per = start.elapsed().as_secs_f64() * 1000.0 / frames.max(1) as f64;
+    println!(
+        "{profile}: {}x{} at {} fps: {per:.2} ms per frame ({:.1}% of one core per camera), {:.1} KiB per frame ({:.0} KiB/s per viewer)",
+        v.width,
+        v.height,
+        v.fps,
+        per * v.fps as f64 / 10.0,
+        bytes as f64 / frames.max(1) as f64 / 1024.0,
+        bytes as f64 / frames.max(1) as f64 / 1024.0 * v.fps as f64,
+    );
+    Ok(())
 }
