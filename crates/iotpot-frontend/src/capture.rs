@@ -499,10 +499,7 @@ impl Run {
         let ip = &frame[16..];
         let ihl = (ip[0] & 0x0f) as usize * 4;
         let payload = ip.get(ihl + 8..).unwrap_or(&[]);
-        let payload: String = payload[..payload.len().min(64)]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let payload: String = hex::encode(&payload[..payload.len().min(64)]);
         let info = SessionInfo::new(
             SocketAddr::new(IpAddr::V4(p.src), p.src_port),
             SocketAddr::new(IpAddr::V4(p.dst), p.dst_port),

@@ -176,10 +176,7 @@ pub async fn serve(
         } else {
             answer(&ctx, peer, data, &done_tx)
         };
-        let payload = data[..n.min(256)]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let payload = hex::encode(&data[..n.min(256)]);
         ctx.events
             .send(peer.info.event(EventKind::NetisDatagram {
                 length: n as u64,

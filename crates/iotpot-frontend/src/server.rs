@@ -364,3 +364,17 @@ fn canonical(ip: IpAddr) -> IpAddr {
         v4 => v4,
     }
 }
+
+/// The first two events of every TCP session: connect, and which persona
+/// answers it.
+pub(crate) async fn session_opened(events: &EventTx, info: &SessionInfo, device: &System) {
+    let p = &device.persona.profile;
+    events.send(info.event(EventKind::SessionConnect {})).await;
+    events
+        .send(info.event(EventKind::SessionParams {
+            profile: p.name.clone(),
+            arch: p.arch.name().to_string(),
+            device_type: p.device_type.clone(),
+        }))
+        .await;
+}

@@ -103,10 +103,6 @@ impl Conn {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Serve one connection until it ends.
 pub async fn serve(
     stream: TcpStream,
@@ -116,17 +112,7 @@ pub async fn serve(
 ) {
     let start = Instant::now();
     let _ = stream.set_nodelay(true);
-    let p = &ctx.device.persona.profile;
-    ctx.events
-        .send(info.event(EventKind::SessionConnect {}))
-        .await;
-    ctx.events
-        .send(info.event(EventKind::SessionParams {
-            profile: p.name.clone(),
-            arch: p.arch.name().to_string(),
-            device_type: p.device_type.clone(),
-        }))
-        .await;
+    crate::server::session_opened(&ctx.events, &info, &ctx.device).await;
     let mut conn = Conn {
         stream,
         buf: Vec::new(),
@@ -172,7 +158,7 @@ pub async fn serve(
 /// page, then close.
 async fn malformed(ctx: &HttpContext, info: &SessionInfo, conn: &mut Conn, why: String) {
     let http = &ctx.device.persona.profile.http;
-    let payload = hex(&conn.buf[..conn.buf.len().min(256)]);
+    let payload = hex::encode(&conn.buf[..conn.buf.len().min(256)]);
     let body = http.errors.get("400").cloned().unwrap_or_default();
     let h = head(
         http,
@@ -236,8 +222,8 @@ async fn request(
         }
     }
     let body = &conn.buf[head_len.min(conn.buf.len())..want.min(conn.buf.len())];
-    let body_sha256 = (!body.is_empty()).then(|| hex(&Sha256::digest(body)));
-    let body_hex = (!body.is_empty()).then(|| hex(&body[..body.len().min(256)]));
+    let body_sha256 = (!body.is_empty()).then(|| hex::encode(Sha256::digest(body)));
+    let body_hex = (!body.is_empty()).then(|| hex::encode(&body[..body.len().min(256)]));
     let whole_body = body.len() as u64 == announced;
     conn.buf.drain(..want.min(conn.buf.len()));
 

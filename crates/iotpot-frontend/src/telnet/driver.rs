@@ -47,17 +47,7 @@ pub async fn serve(
 ) {
     let start = Instant::now();
     let _ = stream.set_nodelay(true);
-    let p = &ctx.device.persona.profile;
-    ctx.events
-        .send(info.event(EventKind::SessionConnect {}))
-        .await;
-    ctx.events
-        .send(info.event(EventKind::SessionParams {
-            profile: p.name.clone(),
-            arch: p.arch.name().to_string(),
-            device_type: p.device_type.clone(),
-        }))
-        .await;
+    crate::server::session_opened(&ctx.events, &info, &ctx.device).await;
     let mut session = TelnetSession::new(
         ctx.device.clone(),
         session_limits(&ctx.limits),

@@ -384,7 +384,7 @@ pub(crate) fn effect_event(e: Effect, out: &mut Output) {
                 shasum: sha256_hex(&bytes),
                 size: bytes.len() as u64,
                 kind: kind.to_string(),
-                content: (bytes.len() <= MAX_INLINE_FILE).then(|| hex_encode(&bytes)),
+                content: (bytes.len() <= MAX_INLINE_FILE).then(|| hex::encode(bytes.as_slice())),
             });
             // Droppers built with echo/printf are samples too.
             if kind != "data" {
@@ -406,17 +406,7 @@ pub(crate) fn effect_event(e: Effect, out: &mut Output) {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex_encode(&Sha256::digest(bytes))
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
+    hex::encode(Sha256::digest(bytes))
 }
 
 #[cfg(test)]
