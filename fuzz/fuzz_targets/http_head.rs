@@ -8,7 +8,12 @@ fuzz_target!(|data: &[u8]| {
     match http::parse_head(data) {
         Ok(Some((req, n))) => {
             assert!(n <= data.len());
-            let _ = (req.path(), req.query(), req.content_length(), req.keep_alive());
+            let _ = (
+                req.path(),
+                req.query(),
+                req.content_length(),
+                req.keep_alive(),
+            );
             if let Some(v) = req.header("authorization") {
                 let _ = http::basic_auth(v);
             }

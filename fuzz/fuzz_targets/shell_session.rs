@@ -11,14 +11,20 @@ use std::sync::{Arc, OnceLock};
 fn system() -> Arc<System> {
     static SYS: OnceLock<Arc<System>> = OnceLock::new();
     SYS.get_or_init(|| {
-        let p = Profile::load("dvr-xiongmai").unwrap().instantiate(&Deployment::from_seed([1; 32]));
+        let p = Profile::load("dvr-xiongmai")
+            .unwrap()
+            .instantiate(&Deployment::from_seed([1; 32]));
         System::new(p, 1_700_000_000)
     })
     .clone()
 }
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits { vfs_bytes: 1 << 16, steps_per_line: 2000, output_per_line: 1 << 16 };
+    let limits = Limits {
+        vfs_bytes: 1 << 16,
+        steps_per_line: 2000,
+        output_per_line: 1 << 16,
+    };
     let mut sh = Shell::new(system(), "root", limits);
     sh.enable_fetching();
     for line in data.split(|b| *b == b'\n').take(16) {
@@ -27,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
         while let Some(req) = o.pending.take() {
             replays += 1;
             assert!(replays <= 40, "a line must not wait for downloads forever");
-            sh.provide(&req.url, iotpot_shell::FetchResult::Failed(iotpot_shell::FetchFailure::Timeout));
+            sh.provide(
+                &req.url,
+                iotpot_shell::FetchResult::Failed(iotpot_shell::FetchFailure::Timeout),
+            );
             o = sh.run_line(line, 1_700_000_000);
         }
         assert!(o.output.len() <= (1 << 16) + 4096);

@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 fn system() -> Arc<System> {
     static SYS: OnceLock<Arc<System>> = OnceLock::new();
     SYS.get_or_init(|| {
-        let p = Profile::load("router-tplink").unwrap().instantiate(&Deployment::from_seed([1; 32]));
+        let p = Profile::load("router-tplink")
+            .unwrap()
+            .instantiate(&Deployment::from_seed([1; 32]));
         System::new(p, 1_700_000_000)
     })
     .clone()
@@ -20,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
     let limits = SessionLimits {
         max_line: 1024,
         max_input_bytes: 1 << 16,
-        shell: iotpot_shell::Limits { vfs_bytes: 1 << 16, steps_per_line: 2000, output_per_line: 1 << 16 },
+        shell: iotpot_shell::Limits {
+            vfs_bytes: 1 << 16,
+            steps_per_line: 2000,
+            output_per_line: 1 << 16,
+        },
     };
     let mut s = TelnetSession::new(system(), limits, true);
     let mut out = Output::default();
@@ -30,7 +36,12 @@ fuzz_target!(|data: &[u8]| {
         s.receive(chunk, 1_700_000_000, &mut o);
         // Every download fails, as from a dead server.
         while let Some(req) = o.fetch.take() {
-            s.resume(&req.url, iotpot_shell::FetchResult::Failed(iotpot_shell::FetchFailure::Timeout), 1_700_000_000, &mut o);
+            s.resume(
+                &req.url,
+                iotpot_shell::FetchResult::Failed(iotpot_shell::FetchFailure::Timeout),
+                1_700_000_000,
+                &mut o,
+            );
         }
         if o.close.is_some() {
             break;
