@@ -22,7 +22,16 @@ pub struct Config {
     pub store: StoreConfig,
     pub downloader: DownloaderConfig,
     pub capture: CaptureConfig,
+    pub iotbox: IotboxConfig,
     pub log: LogConfig,
+}
+
+/// IoTBOX, the QEMU sandboxes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct IotboxConfig {
+    /// Where `iotpot box build` puts the images; empty: `data_dir/images`.
+    pub images: String,
 }
 
 /// Packet capture of the honeypot's own ports.
@@ -203,6 +212,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             downloader: DownloaderConfig::default(),
             capture: CaptureConfig::default(),
+            iotbox: IotboxConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -347,6 +357,11 @@ rotate_seconds = 3600
 keep_files = 48
 # Anomaly events per second at most (the rest are counted in the log).
 max_events_per_second = 100
+
+[iotbox]
+# The QEMU sandboxes (`iotpot box build` makes their images). Where the
+# images are; empty: data_dir/images.
+images = ""
 
 [log]
 # error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.

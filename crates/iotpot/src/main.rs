@@ -42,6 +42,9 @@ enum Command {
     /// Device profiles.
     #[command(subcommand)]
     Profiles(cmd::profiles::ProfilesCmd),
+    /// IoTBOX sandboxes: build images, list, status, an operator's shell.
+    #[command(subcommand, name = "box")]
+    Box(cmd::boxcmd::BoxCmd),
     /// Benchmarks (a load generator and a bare reference server).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),
         Command::Pcap(c) => cmd::pcap::run(c, cli.config.as_deref()),
+        Command::Box(c) => cmd::boxcmd::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };
     match result {

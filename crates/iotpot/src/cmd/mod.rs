@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod boxcmd;
 pub mod config;
 pub mod events;
 pub mod honeytokens;

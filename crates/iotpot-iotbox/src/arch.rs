@@ -1,0 +1,114 @@
+//! The sandbox architectures: which Debian packages make their image, and
+//! how QEMU runs them (measured in `shared/iotbox-notes.md`).
+
+/// One architecture IoTBOX can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoxArch {
+    /// iotpot's name (as in profiles): `mipsel`, `arm64`...
+    pub name: &'static str,
+    /// Debian's architecture name.
+    pub debian: &'static str,
+    /// The kernel metapackage (it depends on the versioned kernel).
+    pub kernel_package: &'static str,
+    /// The QEMU system emulator.
+    pub qemu: &'static str,
+    /// Machine and CPU arguments.
+    pub machine: &'static [&'static str],
+    /// The serial console's device in the guest.
+    pub console: &'static str,
+    /// Guest RAM in MiB.
+    pub mem_mib: u32,
+}
+
+pub const ARCHES: &[BoxArch] = &[
+    BoxArch {
+        name: "mipsel",
+        debian: "mipsel",
+        kernel_package: "linux-image-4kc-malta",
+        qemu: "qemu-system-mipsel",
+        machine: &["-M", "malta"],
+        console: "ttyS0",
+        mem_mib: 128,
+    },
+    BoxArch {
+        name: "mips64el",
+        debian: "mips64el",
+        kernel_package: "linux-image-5kc-malta",
+        qemu: "qemu-system-mips64el",
+        machine: &["-M", "malta", "-cpu", "5KEf"],
+        console: "ttyS0",
+        mem_mib: 128,
+    },
+    BoxArch {
+        name: "armhf",
+        debian: "armhf",
+        kernel_package: "linux-image-armmp",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "virt,highmem=off", "-cpu", "cortex-a15"],
+        console: "ttyAMA0",
+        mem_mib: 128,
+    },
+    // ARMv5 EABI userland on the ARMv7 multiplatform kernel.
+    BoxArch {
+        name: "armel",
+        debian: "armel",
+        kernel_package: "linux-image-armmp:armhf",
+        qemu: "qemu-system-arm",
+        machine: &["-M", "virt,highmem=off", "-cpu", "cortex-a15"],
+        console: "ttyAMA0",
+        mem_mib: 128,
+    },
+    BoxArch {
+        name: "arm64",
+        debian: "arm64",
+        kernel_package: "linux-image-cloud-arm64",
+        qemu: "qemu-system-aarch64",
+        machine: &["-M", "virt", "-cpu", "cortex-a53"],
+        console: "ttyAMA0",
+        mem_mib: 128,
+    },
+    BoxArch {
+        name: "i686",
+        debian: "i386",
+        kernel_package: "linux-image-686",
+        qemu: "qemu-system-i386",
+        machine: &["-M", "pc"],
+        console: "ttyS0",
+        mem_mib: 128,
+    },
+    BoxArch {
+        name: "ppc64el",
+        debian: "ppc64el",
+        kernel_package: "linux-image-powerpc64le",
+        qemu: "qemu-system-ppc64",
+        machine: &[
+            "-M",
+            "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off",
+            "-cpu",
+            "power9",
+        ],
+        console: "hvc0",
+        mem_mib: 256,
+    },
+];
+
+impl BoxArch {
+    pub fn by_name(name: &str) -> Option<&'static BoxArch> {
+        ARCHES.iter().find(|a| a.name == name || a.debian == name)
+    }
+
+    /// The Debian architecture the kernel comes from (armel borrows armhf's).
+    pub fn kernel_arch(&self) -> &'static str {
+        match self.kernel_package.split_once(':') {
+            Some((_, a)) => a,
+            None => self.debian,
+        }
+    }
+
+    pub fn kernel_meta(&self) -> &'static str {
+        self.kernel_package
+            .split(':')
+            .next()
+            .unwrap_or(self.kernel_package)
+    }
+}

@@ -1,0 +1,22 @@
+//! IoTBOX: the backend of iotpot. Embedded Linux for many CPU architectures
+//! under QEMU (software emulation), reset to clean from a snapshot after
+//! hostile use, answering what the frontend's emulation does not know.
+//! This is the only crate that starts QEMU.
+//!
+//! - [`arch`]: the architectures, their Debian packages and QEMU machines.
+//! - [`image`]: building images (Debian kernel + BusyBox-only initramfs).
+//! - [`cpio`]: the initramfs archive writer.
+//! - [`vm`]: one sandbox and its serial-console control protocol.
+//! - [`qmp`]: QEMU's control socket.
+//! - [`template`]: snapshot templates, for resets in a fraction of a second.
+
+pub mod arch;
+pub mod cpio;
+pub mod image;
+pub mod qmp;
+pub mod template;
+pub mod vm;
+
+pub use arch::{BoxArch, ARCHES};
+pub use image::Image;
+pub use vm::{Answer, RunError, Vm};

@@ -1,0 +1,126 @@
+//! Real QEMU: images built by `iotpot box build` (scripts/test builds mipsel
+//! and arm64 into $IOTPOT_IMAGES), templates, commands over the serial
+//! console, clean resets, and no way out to the host.
+
+use iotpot_iotbox::{template, BoxArch, Image, RunError, Vm};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn images() -> PathBuf {
+    PathBuf::from(std::env::var("IOTPOT_IMAGES").expect(
+        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
+    ))
+}
+
+fn image(arch: &str) -> Image {
+    Image::load(&images(), BoxArch::by_name(arch).unwrap(), true)
+        .unwrap_or_else(|e| panic!("{arch}: {e:#}"))
+}
+
+fn run_dir(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("iotbox-test-{tag}-{}", std::process::id()))
+}
+
+async fn sh(vm: &mut Vm, cmd: &str) -> String {
+    let a = vm
+        .run(cmd.as_bytes(), Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    String::from_utf8_lossy(&a.output).into_owned()
+}
+
+async fn reset_is_clean(arch: &str, uname_m: &str) {
+    let img = image(arch);
+    let dir = run_dir(arch);
+    let tmpl = template::ensure(&img, &dir).await.unwrap();
+    let started = Instant::now();
+    let mut vm = Vm::start(&img, &dir.join("a"), Some(&tmpl)).await.unwrap();
+    assert_eq!(sh(&mut vm, "uname -m").await, format!("{uname_m}\n"));
+    let restore = started.elapsed();
+    // State persists within a sandbox: cd, files, variables, exit status.
+    sh(&mut vm, "cd /tmp && X=42").await;
+    assert_eq!(sh(&mut vm, "pwd; echo $X").await, "/tmp\n42\n");
+    let a = vm.run(b"false", Duration::from_secs(10)).await.unwrap();
+    assert_eq!(a.status, 1);
+    // Bytes come back exactly, with no CR added and no echo.
+    assert_eq!(
+        sh(&mut vm, "printf 'a\\tb\\001\\n\\n'").await,
+        "a\tb\x01\n\n"
+    );
+    // A long command line (past the tty's 4095-byte line limit).
+    let long = format!("echo {} | wc -c", "x".repeat(6000));
+    assert_eq!(sh(&mut vm, &long).await.trim(), "6001");
+    // The attacker's changes...
+    sh(
+        &mut vm,
+        "echo pwned > /root/pwned; hostname evil; sleep 1000 &",
+    )
+    .await;
+    assert!(sh(&mut vm, "ls /root").await.contains("pwned"));
+    vm.kill().await;
+    // ... are gone in the next sandbox.
+    let mut vm = Vm::start(&img, &dir.join("b"), Some(&tmpl)).await.unwrap();
+    assert_eq!(sh(&mut vm, "ls /root; hostname").await, "(none)\n");
+    assert!(!sh(&mut vm, "ps").await.contains("sleep 1000"));
+    // A hung command is interrupted; the shell answers again.
+    match vm.run(b"sleep 100", Duration::from_secs(1)).await {
+        Err(RunError::Timeout { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sh(&mut vm, "echo back").await, "back\n");
+    // exit: init starts a new shell; the caller is told the state is gone.
+    match vm.run(b"exit", Duration::from_secs(10)).await {
+        Err(RunError::ShellRestarted { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sh(&mut vm, "echo again").await, "again\n");
+    eprintln!(
+        "{arch}: restore to first answer {:.2} s, RSS {} MiB",
+        restore.as_secs_f64(),
+        vm.rss_kib().unwrap_or(0) / 1024
+    );
+    assert!(restore < Duration::from_secs(5), "restore took {restore:?}");
+    vm.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mipsel_resets_clean() {
+    reset_is_clean("mipsel", "mips").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arm64_resets_clean() {
+    reset_is_clean("arm64", "aarch64").await;
+}
+
+/// The guest has no network device: nothing reaches a listener on the host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_cannot_reach_the_host() {
+    let img = image("mipsel");
+    let dir = run_dir("net");
+    let tmpl = template::ensure(&img, &dir).await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut vm = Vm::start(&img, &dir.join("a"), Some(&tmpl)).await.unwrap();
+    for target in ["127.0.0.1", "10.0.2.2", "192.168.1.1"] {
+        let out = sh(
+            &mut vm,
+            &format!("wget -q -O - http://{target}:{port}/ 2>&1; echo rc=$?"),
+        )
+        .await;
+        assert!(!out.ends_with("rc=0\n"), "{target}: {out}");
+    }
+    assert!(sh(&mut vm, "ip link 2>&1; ifconfig -a 2>&1")
+        .await
+        .contains("lo"));
+    assert!(!sh(&mut vm, "ifconfig -a").await.contains("eth0"));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        listener.accept().is_err(),
+        "the host listener saw a connection"
+    );
+    vm.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
