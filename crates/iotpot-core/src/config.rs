@@ -27,11 +27,47 @@ pub struct Config {
 }
 
 /// IoTBOX, the QEMU sandboxes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IotboxConfig {
+    /// Use the sandboxes when images are built (off: the emulation alone).
+    pub enabled: bool,
     /// Where `iotpot box build` puts the images; empty: `data_dir/images`.
     pub images: String,
+    /// Sandboxes running at once, in all (spares included).
+    pub max_vms: usize,
+    /// Restored sandboxes kept ready per architecture.
+    pub spares: usize,
+    /// A session's sandbox is reset after this many commands...
+    pub max_commands: u32,
+    /// ... or this many minutes.
+    pub max_minutes: u64,
+    /// Seconds a command may run in a sandbox.
+    pub command_timeout: u64,
+    /// Applets never forwarded (they reveal the sandbox, stop it, or never
+    /// end); the emulation answers them.
+    pub never: Vec<String>,
+}
+
+impl Default for IotboxConfig {
+    fn default() -> Self {
+        IotboxConfig {
+            enabled: true,
+            images: String::new(),
+            max_vms: 4,
+            spares: 1,
+            max_commands: 50,
+            max_minutes: 10,
+            command_timeout: 5,
+            never: [
+                "dmesg", "reboot", "halt", "poweroff", "init", "top", "vi", "yes", "telnetd",
+                "getty", "login", "crond", "syslogd", "klogd", "udhcpc", "passwd",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        }
+    }
 }
 
 /// Packet capture of the honeypot's own ports.
@@ -359,9 +395,22 @@ keep_files = 48
 max_events_per_second = 100
 
 [iotbox]
-# The QEMU sandboxes (`iotpot box build` makes their images). Where the
-# images are; empty: data_dir/images.
+# The QEMU sandboxes (`iotpot box build` makes their images). When images
+# are built, BusyBox applets the emulation does not implement are run in a
+# sandbox of the profile's architecture and the answer relayed and learned.
+enabled = true
+# Where the images are; empty: data_dir/images.
 images = ""
+# Sandboxes running at once in all, and restored spares kept per architecture.
+max_vms = 4
+spares = 1
+# A session's sandbox is reset after max_commands commands or max_minutes.
+max_commands = 50
+max_minutes = 10
+# Seconds one command may run in a sandbox.
+command_timeout = 5
+# Never forwarded (they would reveal the sandbox, stop it, or never end).
+never = ["dmesg", "reboot", "halt", "poweroff", "init", "top", "vi", "yes", "telnetd", "getty", "login", "crond", "syslogd", "klogd", "udhcpc", "passwd"]
 
 [log]
 # error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.

@@ -206,6 +206,32 @@ pub enum EventKind {
         content: Option<String>,
     },
 
+    /// A command the emulation does not implement, answered by the backend:
+    /// a sandbox of the profile's architecture (`iotbox`), the table of
+    /// answers learned from sandboxes (`learned`), or nobody (`unavailable`:
+    /// no image, pool exhausted, sandbox failure; the emulation answered).
+    #[serde(rename = "iotpot.iotbox.answer")]
+    #[strum(serialize = "iotpot.iotbox.answer")]
+    IotboxAnswer {
+        /// The profile whose device answered (the learned table's key).
+        profile: String,
+        command: String,
+        /// SHA-256 of what the command read on stdin, if anything.
+        stdin_sha256: Option<String>,
+        source: String,
+        arch: String,
+        status: i64,
+        /// Hex of the answer (at most 64 KiB).
+        output: String,
+        /// Learned now: the next identical command is answered from the
+        /// table.
+        learned: bool,
+        /// Answered differently when asked twice: never replayed.
+        volatile: bool,
+        /// Milliseconds to the answer.
+        elapsed_ms: f64,
+    },
+
     /// A captured IPv4/UDP packet to the honeypot whose IP total length or
     /// UDP length disagrees with its real length (protocol `udp`): the mark
     /// of the scanners of infected devices the IoTPOT paper found.

@@ -35,7 +35,7 @@ impl SampleStore {
     }
 
     /// Store `bytes` under their SHA-256 (written to a temporary name, then
-    /// renamed, so a reader never sees half a sample).
+    /// linked in place, so a reader never sees half a sample).
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<Stored> {
         let sha256 = hex::encode(Sha256::digest(bytes));
         let path = self.dir.join(&sha256);
@@ -65,13 +65,18 @@ impl SampleStore {
             f.sync_all()?;
         }
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o400))?;
-        // Another writer may have stored the same content meanwhile.
-        if path.exists() {
-            let _ = std::fs::remove_file(&tmp);
-            return Ok(stored(true, path, sha256));
+        // Another writer may store the same content at the same time: the
+        // link is atomic and fails for all but the first, so exactly one
+        // writer reports it new (and it is triaged once).
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(stored(false, path, sha256)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Ok(stored(true, path, sha256))
+            }
+            Err(e) => Err(e),
         }
-        std::fs::rename(&tmp, &path)?;
-        Ok(stored(false, path, sha256))
     }
 
     pub fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
@@ -109,7 +114,7 @@ mod tests {
                 .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        assert!(fresh.iter().filter(|x| !x.duplicate).count() >= 1);
+        assert_eq!(fresh.iter().filter(|x| !x.duplicate).count(), 1);
         assert_eq!(s.get(&fresh[0].sha256).unwrap(), b"concurrent");
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -8,6 +8,8 @@
 //! - [`server`]: binding listeners, accepting, per-source and global limits,
 //!   clean shutdown.
 //! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
+//! - [`backend`]: IoTBOX sandboxes answering what the emulation does not
+//!   implement, and the table of learned answers.
 //! - [`capture`]: live capture of the honeypot's ports to rotating pcap
 //!   files, with the IPv4/UDP length check.
 //! - [`downloads`]: fetching, storing and following downloads for any
@@ -15,6 +17,7 @@
 //! - [`http`]: device web servers (DVR, cameras, router admin).
 //! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
 
+pub mod backend;
 pub mod capture;
 pub mod downloads;
 pub mod http;

@@ -70,6 +70,7 @@ impl Frontend {
         sensor: &str,
         downloader: Option<Arc<Downloader>>,
         tokens: Arc<Honeytokens>,
+        backend: Option<Arc<crate::backend::Backend>>,
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
         let mut udp = Vec::new();
@@ -145,6 +146,7 @@ impl Frontend {
                     events: events.clone(),
                     downloads,
                     tokens: tokens.clone(),
+                    backend: backend.clone(),
                 })),
             };
             bound.push(Bound {

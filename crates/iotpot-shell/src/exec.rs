@@ -36,6 +36,10 @@ pub(crate) struct RunState {
     pub pending: Option<crate::FetchRequest>,
     /// Downloads asked for in this line.
     pub downloads: usize,
+    /// A command the line must ask the backend (see `Outcome::ask`).
+    pub ask: Option<crate::Question>,
+    /// Backend questions in this line.
+    pub asked: usize,
 }
 
 impl RunState {
@@ -700,7 +704,12 @@ impl Shell {
                     .map(|a| String::from_utf8_lossy(a))
                     .collect::<Vec<_>>()
                     .join(" ");
-                self.run.effects.push(Effect::Unknown { command });
+                self.run.effects.push(Effect::Unknown {
+                    command: command.clone(),
+                });
+                if self.asking && !self.never_ask.contains(applet) {
+                    return self.ask(command, argv, io);
+                }
                 0
             }
         }
@@ -805,6 +814,29 @@ impl Shell {
         });
         self.run.abort = true;
         None
+    }
+
+    /// The backend's answer to a command: written out when provided, else
+    /// the line stops and asks for it.
+    fn ask(&mut self, command: String, argv: &[Vec<u8>], io: &mut Io) -> i32 {
+        let stdin = io.stdin.data[io.stdin.pos.min(io.stdin.data.len())..].to_vec();
+        let q = crate::Question {
+            command,
+            argv: argv.to_vec(),
+            stdin,
+        };
+        if let Some(a) = self.answers.get(&q).cloned() {
+            io.stdin.pos = io.stdin.data.len();
+            self.out(io, &a.output);
+            return a.status;
+        }
+        self.run.asked += 1;
+        if self.run.asked > MAX_FETCHES_PER_LINE {
+            return 0;
+        }
+        self.run.ask = Some(q);
+        self.run.abort = true;
+        0
     }
 
     pub(crate) fn effect(&mut self, e: Effect) {

@@ -62,6 +62,28 @@ pub struct Outcome {
     /// line happened: fetch it, [`Shell::provide`] the result, and run the
     /// same line again (it replays from the same state).
     pub pending: Option<FetchRequest>,
+    /// The line runs a command only the backend (a real device of the same
+    /// architecture, IoTBOX) can answer. Nothing of the line happened: get
+    /// the answer, [`Shell::provide_answer`] it, and run the line again.
+    pub ask: Option<Question>,
+}
+
+/// A command for the backend: its words, and the bytes it reads on stdin.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Question {
+    /// The command line as words joined by spaces (`expr 6 * 7`).
+    pub command: String,
+    /// Its argv, exactly.
+    pub argv: Vec<Vec<u8>>,
+    /// What it would read (from a pipe or redirection); empty if nothing.
+    pub stdin: Vec<u8>,
+}
+
+/// The backend's answer to a [`Question`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub output: Vec<u8>,
+    pub status: i32,
 }
 
 /// A download the shell is waiting for (see [`Outcome::pending`]).
@@ -158,6 +180,12 @@ pub struct Shell {
     fetching: bool,
     /// Results provided for the line being run, by URL.
     fetched: HashMap<String, FetchResult>,
+    /// Whether applets that are not emulated are asked of the backend
+    /// (through [`Outcome::ask`]), and which never are.
+    asking: bool,
+    never_ask: Arc<std::collections::HashSet<String>>,
+    /// Answers provided for the line being run.
+    answers: HashMap<Question, Answer>,
 }
 
 impl Shell {
@@ -177,7 +205,23 @@ impl Shell {
             args: Vec::new(),
             fetching: false,
             fetched: HashMap::new(),
+            asking: false,
+            never_ask: Arc::default(),
+            answers: HashMap::new(),
         }
+    }
+
+    /// Ask the backend for applets this emulation does not implement
+    /// (except those in `never`): lines that run one return
+    /// [`Outcome::ask`] until it is [`Shell::provide_answer`]ed.
+    pub fn enable_backend(&mut self, never: Arc<std::collections::HashSet<String>>) {
+        self.asking = true;
+        self.never_ask = never;
+    }
+
+    /// The backend's answer, for the next run of the same line.
+    pub fn provide_answer(&mut self, q: Question, a: Answer) {
+        self.answers.insert(q, a);
     }
 
     /// Ask for real downloads: lines that download return
@@ -194,7 +238,7 @@ impl Shell {
     /// Run one line typed at the prompt; `now` is the Unix time.
     pub fn run_line(&mut self, line: &[u8], now: i64) -> Outcome {
         // A line that turns out to need a download is replayed from here.
-        let snapshot = self.fetching.then(|| Snapshot {
+        let snapshot = (self.fetching || self.asking).then(|| Snapshot {
             vfs: self.vfs.clone(),
             cwd: self.cwd.clone(),
             vars: self.vars.clone(),
@@ -202,7 +246,9 @@ impl Shell {
             dirty: self.dirty.clone(),
         });
         let mut outcome = self.run_line_once(line, now);
-        if let Some(req) = self.run.pending.take() {
+        let pending = self.run.pending.take();
+        let ask = self.run.ask.take();
+        if pending.is_some() || ask.is_some() {
             if let Some(s) = snapshot {
                 self.vfs = s.vfs;
                 self.cwd = s.cwd;
@@ -211,12 +257,15 @@ impl Shell {
                 self.dirty = s.dirty;
             }
             return Outcome {
-                pending: Some(req),
+                pending,
+                ask,
                 ..Outcome::default()
             };
         }
         self.fetched.clear();
+        self.answers.clear();
         outcome.pending = None;
+        outcome.ask = None;
         outcome
     }
 

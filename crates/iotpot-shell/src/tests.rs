@@ -374,3 +374,36 @@ fn script_downloads_are_found_without_running_anything() {
         ]
     );
 }
+
+#[test]
+fn applets_not_emulated_are_asked_of_the_backend() {
+    use crate::{Answer, Question};
+    let mut sh = shell("dvr-xiongmai");
+    let never: std::collections::HashSet<String> = ["dmesg".to_string()].into();
+    sh.enable_backend(std::sync::Arc::new(never));
+    let line = "cd /tmp; echo hi | md5sum; echo done";
+    let o = run(&mut sh, line);
+    let q = o.ask.clone().expect("md5sum is asked");
+    assert_eq!(q.command, "md5sum");
+    assert_eq!(q.stdin, b"hi\n");
+    assert!(o.output.is_empty());
+    assert_eq!(sh.cwd(), "/root", "nothing of the line happened yet");
+    sh.provide_answer(
+        q,
+        Answer {
+            output: b"764efa883dda1e11db47671c4a3bbd9e  -\n".to_vec(),
+            status: 0,
+        },
+    );
+    let o = run(&mut sh, line);
+    assert!(o.ask.is_none());
+    assert_eq!(
+        o.output,
+        b"764efa883dda1e11db47671c4a3bbd9e  -\ndone\n".to_vec()
+    );
+    assert_eq!(sh.cwd(), "/tmp");
+    // Never asked: the emulation's own (silent) answer.
+    let o = run(&mut sh, "dmesg");
+    assert!(o.ask.is_none());
+    let _ = Question::default;
+}

@@ -295,3 +295,42 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// One row of the table of answers learned from IoTBOX sandboxes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LearnedRow {
+    pub profile: String,
+    pub command: String,
+    /// Empty when the command read nothing.
+    pub stdin_sha256: String,
+    pub output: Vec<u8>,
+    pub status: i64,
+    pub volatile: bool,
+    pub arch: String,
+    pub first_seen: String,
+    /// Times it was served from the table.
+    pub hits: i64,
+}
+
+pub fn learned(conn: &Connection) -> anyhow::Result<Vec<LearnedRow>> {
+    let mut st = conn.prepare(
+        "SELECT profile, command, stdin_sha256, output, status, volatile, arch, first_seen, hits
+         FROM learned ORDER BY profile, command",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(LearnedRow {
+                profile: r.get(0)?,
+                command: r.get(1)?,
+                stdin_sha256: r.get(2)?,
+                output: r.get(3)?,
+                status: r.get(4)?,
+                volatile: r.get::<_, i64>(5)? != 0,
+                arch: r.get(6)?,
+                first_seen: r.get(7)?,
+                hits: r.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

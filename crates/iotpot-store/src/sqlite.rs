@@ -68,6 +68,19 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX sample_sources_sha ON sample_sources(sha256);",
     // 3: the script a followed download was found in.
     "ALTER TABLE sample_sources ADD COLUMN parent TEXT;",
+    // 4: answers learned from IoTBOX sandboxes.
+    "CREATE TABLE learned (
+        profile TEXT NOT NULL,
+        command TEXT NOT NULL,
+        stdin_sha256 TEXT NOT NULL DEFAULT '',
+        output BLOB NOT NULL,
+        status INTEGER NOT NULL,
+        volatile INTEGER NOT NULL,
+        arch TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (profile, command, stdin_sha256)
+    );",
 ];
 
 /// Open (creating and migrating) the database for writing.
@@ -155,6 +168,7 @@ impl Sink for SqliteSink {
                     deltas.len() - 1
                 });
                 sample_rows(&tx, e, &ts)?;
+                learned_rows(&tx, e, &ts)?;
                 deltas[i].add(e, ts);
             }
             for d in &deltas {
@@ -223,6 +237,42 @@ fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Res
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Keep the `learned` table current: new answers, and how often each was
+/// served from the table.
+fn learned_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Result<()> {
+    let EventKind::IotboxAnswer {
+        profile,
+        command,
+        stdin_sha256,
+        source,
+        arch,
+        status,
+        output,
+        learned,
+        volatile,
+        ..
+    } = &e.kind
+    else {
+        return Ok(());
+    };
+    let stdin = stdin_sha256.as_deref().unwrap_or("");
+    if source == "learned" {
+        tx.prepare_cached(
+            "UPDATE learned SET hits = hits + 1 WHERE profile = ?1 AND command = ?2 AND stdin_sha256 = ?3",
+        )?
+        .execute(params![profile, command, stdin])?;
+    } else if *learned || *volatile {
+        let bytes = hex::decode(output).unwrap_or_default();
+        tx.prepare_cached(
+            "INSERT INTO learned (profile, command, stdin_sha256, output, status, volatile, arch, first_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(profile, command, stdin_sha256) DO UPDATE SET output = ?4, status = ?5, volatile = ?6",
+        )?
+        .execute(params![profile, command, stdin, bytes, status, *volatile as i64, arch, ts])?;
     }
     Ok(())
 }

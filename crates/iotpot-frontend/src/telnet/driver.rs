@@ -2,6 +2,7 @@
 //! a [`TelnetSession`].
 
 use super::session::{Output, SessionLimits, TelnetSession};
+use crate::backend::Backend;
 use crate::downloads::{unix_now, Downloads};
 use iotpot_core::config::Limits;
 use iotpot_core::honeytoken::Honeytokens;
@@ -25,6 +26,8 @@ pub struct Context {
     pub downloads: Arc<Downloads>,
     /// Bait credentials: a login or command that uses one raises the alarm.
     pub tokens: Arc<Honeytokens>,
+    /// IoTBOX: answers what the emulation does not implement.
+    pub backend: Option<Arc<Backend>>,
 }
 
 fn session_limits(l: &Limits) -> SessionLimits {
@@ -53,6 +56,10 @@ pub async fn serve(
         session_limits(&ctx.limits),
         ctx.downloads.enabled(),
     );
+    if let Some(b) = &ctx.backend {
+        session.enable_backend(b.never());
+    }
+    let mut lease = None;
     let mut fetches = 0u32;
     let mut out = Output::default();
     session.open(&mut out);
@@ -88,6 +95,21 @@ pub async fn serve(
                 r = Box::pin(ctx.downloads.fetch(&info, &req, fetches)) => r,
             };
             session.resume(&req.url, result, unix_now(), &mut out);
+            continue;
+        }
+        if let Some(q) = out.ask.take() {
+            let (answer, event) = match &ctx.backend {
+                Some(b) => {
+                    let p = &ctx.device.persona.profile;
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break "shutdown",
+                        r = Box::pin(b.answer(&mut lease, &p.name, p.arch.name(), &p.system.hostname, &q)) => r,
+                    }
+                }
+                None => break "error",
+            };
+            ctx.events.send(info.event(event)).await;
+            session.answer(q, answer, unix_now(), &mut out);
             continue;
         }
         if let Some(reason) = out.close {
@@ -132,6 +154,9 @@ pub async fn serve(
     if !out.keep.is_empty() {
         let files = std::mem::take(&mut out.keep);
         Box::pin(ctx.downloads.keep(&info, files)).await;
+    }
+    if let Some(b) = &ctx.backend {
+        b.release(lease);
     }
     ctx.events
         .send(info.event(EventKind::SessionClosed {

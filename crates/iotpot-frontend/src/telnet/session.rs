@@ -44,6 +44,9 @@ pub struct Output {
     /// The line being run needs this download: fetch it and call
     /// [`TelnetSession::resume`] (no input is read meanwhile).
     pub fetch: Option<iotpot_shell::FetchRequest>,
+    /// The line being run needs the backend's answer to this command: ask
+    /// it and call [`TelnetSession::answer`].
+    pub ask: Option<iotpot_shell::Question>,
     /// Files built in the session worth keeping as samples (`echo:<path>`).
     pub keep: Vec<(String, Arc<Vec<u8>>)>,
 }
@@ -68,6 +71,8 @@ pub struct TelnetSession {
     fetching: bool,
     /// The shell line waiting for a fetch.
     pending_line: Option<Vec<u8>>,
+    /// Applets never asked of the backend, when there is one.
+    backend: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 impl TelnetSession {
@@ -91,7 +96,14 @@ impl TelnetSession {
             codec_out: telnet::Output::default(),
             fetching,
             pending_line: None,
+            backend: None,
         }
+    }
+
+    /// Commands the emulation does not implement go to the backend
+    /// (through [`Output::ask`]), but those in `never`.
+    pub fn enable_backend(&mut self, never: Arc<std::collections::HashSet<String>>) {
+        self.backend = Some(never);
     }
 
     /// What the device sends on connect: negotiation, banner, login prompt.
@@ -256,6 +268,9 @@ impl TelnetSession {
                     if self.fetching {
                         shell.enable_fetching();
                     }
+                    if let Some(never) = &self.backend {
+                        shell.enable_backend(never.clone());
+                    }
                     self.phase = Phase::Shell(Box::new(shell));
                     self.prompt(out);
                 } else {
@@ -305,6 +320,24 @@ impl TelnetSession {
         self.run_shell_line(line, now, out);
     }
 
+    /// The backend's answer to [`Output::ask`]: the waiting line runs again
+    /// with it.
+    pub fn answer(
+        &mut self,
+        q: iotpot_shell::Question,
+        a: iotpot_shell::Answer,
+        now: i64,
+        out: &mut Output,
+    ) {
+        let Some(line) = self.pending_line.take() else {
+            return;
+        };
+        if let Phase::Shell(shell) = &mut self.phase {
+            shell.provide_answer(q, a);
+        }
+        self.run_shell_line(line, now, out);
+    }
+
     pub fn waiting_for_fetch(&self) -> bool {
         self.pending_line.is_some()
     }
@@ -316,6 +349,11 @@ impl TelnetSession {
         let outcome = shell.run_line(&line, now);
         if let Some(req) = outcome.pending {
             out.fetch = Some(req);
+            self.pending_line = Some(line);
+            return;
+        }
+        if let Some(q) = outcome.ask {
+            out.ask = Some(q);
             self.pending_line = Some(line);
             return;
         }

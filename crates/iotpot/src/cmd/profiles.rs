@@ -10,10 +10,64 @@ pub enum ProfilesCmd {
     List,
     /// One profile as TOML (a built-in name or a file path).
     Show { name: String },
+    /// Answers learned from IoTBOX sandboxes, and the table's hit rate.
+    Learned {
+        /// One JSON object per answer (output as hex).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(cmd: ProfilesCmd, _config: Option<&Path>) -> anyhow::Result<()> {
+pub fn run(cmd: ProfilesCmd, config: Option<&Path>) -> anyhow::Result<()> {
     match cmd {
+        ProfilesCmd::Learned { json } => {
+            let conn = super::events::open_store(config)?;
+            let rows = iotpot_store::query::learned(&conn)?;
+            let asked: i64 = conn.query_row(
+                "SELECT count(*) FROM events WHERE eventid = 'iotpot.iotbox.answer' AND json_extract(data, '$.source') = 'iotbox'",
+                [],
+                |r| r.get(0),
+            )?;
+            let hits: i64 = rows.iter().map(|r| r.hits).sum();
+            for r in &rows {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "profile": r.profile, "command": r.command, "stdin_sha256": r.stdin_sha256,
+                            "output": hex::encode(&r.output), "status": r.status, "volatile": r.volatile,
+                            "arch": r.arch, "first_seen": r.first_seen, "hits": r.hits,
+                        })
+                    );
+                }
+            }
+            if json {
+                return Ok(());
+            }
+            println!(
+                "{:<18}  {:<28}  {:>5}  {:>8}  {:>4}  ANSWER",
+                "PROFILE", "COMMAND", "HITS", "VOLATILE", "RC"
+            );
+            for r in &rows {
+                let answer = iotpot_core::escape::for_terminal(&r.output[..r.output.len().min(60)]);
+                println!(
+                    "{:<18}  {:<28}  {:>5}  {:>8}  {:>4}  {}",
+                    r.profile,
+                    iotpot_core::escape::str_for_terminal(&r.command),
+                    r.hits,
+                    if r.volatile { "yes" } else { "no" },
+                    r.status,
+                    answer
+                );
+            }
+            let total = hits + asked;
+            println!(
+                "\n{} answers learned, {} volatile (never replayed); served from the table {hits} times, by sandboxes {asked} times (hit rate {:.1}%)",
+                rows.iter().filter(|r| !r.volatile).count(),
+                rows.iter().filter(|r| r.volatile).count(),
+                if total > 0 { hits as f64 * 100.0 / total as f64 } else { 0.0 }
+            );
+        }
         ProfilesCmd::List => {
             println!(
                 "{:<22}  {:<10}  {:<20}  DESCRIPTION",

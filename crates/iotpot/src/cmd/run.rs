@@ -94,6 +94,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         &sensor,
         downloader,
         Arc::new(Honeytokens::new(&deployment)),
+        backend(&config),
     )
     .await?;
     let capture = iotpot_frontend::capture::start(
@@ -139,4 +140,39 @@ async fn wait_for_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// IoTBOX, when enabled: the sandboxes of the built images, and the answers
+/// learned so far (from the store).
+fn backend(config: &Config) -> Option<Arc<iotpot_frontend::backend::Backend>> {
+    if !config.iotbox.enabled {
+        return None;
+    }
+    let learned = if config.store.sqlite {
+        iotpot_store::sqlite::open(&config.data_dir.join("iotpot.db"))
+            .and_then(|c| iotpot_store::query::learned(&c))
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "reading the learned answers failed; starting with none");
+                Vec::new()
+            })
+    } else {
+        Vec::new()
+    };
+    let learned = learned
+        .into_iter()
+        .map(|r| iotpot_frontend::backend::Learned {
+            profile: r.profile,
+            command: r.command,
+            stdin_sha256: (!r.stdin_sha256.is_empty()).then_some(r.stdin_sha256),
+            output: r.output,
+            status: r.status as i32,
+            volatile: r.volatile,
+        })
+        .collect();
+    Some(iotpot_frontend::backend::Backend::start(
+        &config.iotbox,
+        &super::boxcmd::images_dir(config),
+        &config.data_dir.join("iotbox-run"),
+        learned,
+    ))
 }

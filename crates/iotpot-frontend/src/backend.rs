@@ -1,0 +1,399 @@
+//! The backend of the responder chain (design.md §1): BusyBox applets the
+//! emulation does not implement are answered by a QEMU sandbox of the
+//! profile's architecture (IoTBOX), and the answers are learned, so the
+//! next identical command is answered here without a sandbox.
+//!
+//! Sandboxes come from one pool per architecture: restored from a snapshot
+//! template (a clean machine every time), one kept ready as a spare, one
+//! bound to a session for the session's life (its `cd` and files persist),
+//! reset after `max_commands` commands or `max_minutes`, and destroyed when
+//! the session ends. Everything is bounded by `max_vms`; when the pool is
+//! exhausted or a sandbox fails, the emulation answers and the event says so.
+
+use iotpot_core::config::IotboxConfig;
+use iotpot_core::EventKind;
+use iotpot_iotbox::{template, BoxArch, Image, RunError, Vm};
+use iotpot_shell::{Answer, Question};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Most output kept from a sandbox's answer (and in the event).
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// One learned answer.
+#[derive(Debug, Clone)]
+pub struct Learned {
+    pub profile: String,
+    pub command: String,
+    pub stdin_sha256: Option<String>,
+    pub output: Vec<u8>,
+    pub status: i32,
+    pub volatile: bool,
+}
+
+type Key = (String, String, Option<String>);
+
+/// A sandbox architecture's pool.
+struct Pool {
+    image: Image,
+    template: PathBuf,
+    run_root: PathBuf,
+    spare: tokio::sync::Mutex<Vec<Vm>>,
+    spares: usize,
+    seq: AtomicU64,
+}
+
+pub struct Backend {
+    cfg: IotboxConfig,
+    never: Arc<HashSet<String>>,
+    pools: Mutex<HashMap<&'static str, Arc<Pool>>>,
+    live: Arc<AtomicUsize>,
+    learned: Mutex<HashMap<Key, Learned>>,
+}
+
+/// A session's sandbox.
+pub struct Lease {
+    vm: Option<Vm>,
+    pool: Arc<Pool>,
+    commands: u32,
+    since: Instant,
+    hostname: String,
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// The argv as a shell command line (single-quoted words).
+fn quoted(argv: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.push(b'\'');
+        for &b in a {
+            if b == b'\'' {
+                out.extend_from_slice(b"'\\''");
+            } else {
+                out.push(b);
+            }
+        }
+        out.push(b'\'');
+    }
+    out
+}
+
+impl Backend {
+    /// A backend over the images in `images` (those that are built); the
+    /// templates are made in the background (a cold boot each), and until
+    /// an architecture's is ready its commands fall back to the emulation.
+    pub fn start(
+        cfg: &IotboxConfig,
+        images: &Path,
+        run_root: &Path,
+        learned: Vec<Learned>,
+    ) -> Arc<Backend> {
+        let backend = Arc::new(Backend {
+            cfg: cfg.clone(),
+            never: Arc::new(cfg.never.iter().cloned().collect()),
+            pools: Mutex::new(HashMap::new()),
+            live: Arc::new(AtomicUsize::new(0)),
+            learned: Mutex::new(
+                learned
+                    .into_iter()
+                    .map(|l| {
+                        (
+                            (l.profile.clone(), l.command.clone(), l.stdin_sha256.clone()),
+                            l,
+                        )
+                    })
+                    .collect(),
+            ),
+        });
+        let built: Vec<Image> = iotpot_iotbox::ARCHES
+            .iter()
+            .filter_map(|a| Image::load(images, a, true).ok())
+            .collect();
+        if built.is_empty() {
+            tracing::info!(images = %images.display(), "no IoTBOX images: unknown commands are answered by the emulation alone (iotpot box build)");
+            return backend;
+        }
+        let b = backend.clone();
+        let run_root = run_root.to_path_buf();
+        tokio::spawn(async move {
+            for image in built {
+                let arch = image.arch.name;
+                let started = Instant::now();
+                match template::ensure(&image, &run_root.join(arch)).await {
+                    Ok(t) => {
+                        let pool = Arc::new(Pool {
+                            image,
+                            template: t,
+                            run_root: run_root.join(arch),
+                            spare: tokio::sync::Mutex::new(Vec::new()),
+                            spares: b.cfg.spares,
+                            seq: AtomicU64::new(0),
+                        });
+                        b.pools
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(arch, pool.clone());
+                        b.refill(pool);
+                        tracing::info!(
+                            arch,
+                            seconds = started.elapsed().as_secs_f64(),
+                            "IoTBOX sandbox ready"
+                        );
+                    }
+                    Err(e) => {
+                        tracing::warn!(arch, error = %e, "IoTBOX: cannot make this architecture's template; its commands are emulated")
+                    }
+                }
+            }
+        });
+        backend
+    }
+
+    /// Applets never asked of the backend.
+    pub fn never(&self) -> Arc<HashSet<String>> {
+        self.never.clone()
+    }
+
+    pub fn learned(&self) -> Vec<Learned> {
+        self.learned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn pool(&self, arch: &str) -> Option<Arc<Pool>> {
+        let a = BoxArch::by_name(arch)?;
+        self.pools
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(a.name)
+            .cloned()
+    }
+
+    /// Keep the pool's spares restored, within `max_vms`.
+    fn refill(self: &Arc<Self>, pool: Arc<Pool>) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if pool.spare.lock().await.len() >= pool.spares {
+                    return;
+                }
+                let Some(vm) = me.restore(&pool).await else {
+                    return;
+                };
+                pool.spare.lock().await.push(vm);
+            }
+        });
+    }
+
+    /// A fresh sandbox from the template, if `max_vms` allows.
+    async fn restore(&self, pool: &Pool) -> Option<Vm> {
+        if self.live.fetch_add(1, Ordering::SeqCst) >= self.cfg.max_vms {
+            self.live.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let n = pool.seq.fetch_add(1, Ordering::Relaxed);
+        let dir = pool.run_root.join(format!("vm{n}"));
+        match Vm::start(&pool.image, &dir, Some(&pool.template)).await {
+            Ok(vm) => Some(vm),
+            Err(e) => {
+                self.live.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!(arch = pool.image.arch.name, error = %e, "IoTBOX: restoring a sandbox failed");
+                None
+            }
+        }
+    }
+
+    /// Destroy a sandbox (its changes with it) and restore a spare.
+    fn discard(self: &Arc<Self>, pool: Arc<Pool>, vm: Vm) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let dir = vm.run_dir.clone();
+            vm.kill().await;
+            let _ = std::fs::remove_dir_all(dir);
+            me.live.fetch_sub(1, Ordering::SeqCst);
+            me.refill(pool);
+        });
+    }
+
+    /// End a session's lease: its sandbox is destroyed.
+    pub fn release(self: &Arc<Self>, lease: Option<Lease>) {
+        if let Some(mut l) = lease {
+            if let Some(vm) = l.vm.take() {
+                self.discard(l.pool.clone(), vm);
+            }
+        }
+    }
+
+    /// Answer `q` for a session of `profile` (whose architecture is `arch`
+    /// and hostname `hostname`): from the learned table, or from the
+    /// session's sandbox (leased now if it has none). The answer, and its
+    /// event.
+    pub async fn answer(
+        self: &Arc<Self>,
+        lease: &mut Option<Lease>,
+        profile: &str,
+        arch: &str,
+        hostname: &str,
+        q: &Question,
+    ) -> (Answer, EventKind) {
+        let started = Instant::now();
+        let stdin_sha256 = (!q.stdin.is_empty()).then(|| sha(&q.stdin));
+        let key: Key = (profile.to_string(), q.command.clone(), stdin_sha256.clone());
+        let event =
+            |source: &str, a: &Answer, learned: bool, volatile: bool| EventKind::IotboxAnswer {
+                profile: profile.to_string(),
+                command: q.command.clone(),
+                stdin_sha256: stdin_sha256.clone(),
+                source: source.to_string(),
+                arch: arch.to_string(),
+                status: a.status as i64,
+                output: hex::encode(&a.output[..a.output.len().min(MAX_ANSWER)]),
+                learned,
+                volatile,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            };
+        let known = self
+            .learned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(l) = known.filter(|l| !l.volatile) {
+            let a = Answer {
+                output: l.output,
+                status: l.status,
+            };
+            let e = event("learned", &a, false, false);
+            return (a, e);
+        }
+        let fallback = Answer {
+            output: Vec::new(),
+            status: 0,
+        };
+        let Some(first) = self.ask_sandbox(lease, arch, hostname, q).await else {
+            let e = event("unavailable", &fallback, false, false);
+            return (fallback, e);
+        };
+        // Asked again: an answer that changes is not replayed.
+        let second = self.ask_sandbox(lease, arch, hostname, q).await;
+        // (An interrupted command, status 130, is never learned.)
+        let volatile = second.as_ref() != Some(&first) || first.status == 130;
+        self.learned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                key,
+                Learned {
+                    profile: profile.to_string(),
+                    command: q.command.clone(),
+                    stdin_sha256: stdin_sha256.clone(),
+                    output: first.output.clone(),
+                    status: first.status,
+                    volatile,
+                },
+            );
+        let e = event("iotbox", &first, !volatile, volatile);
+        (first, e)
+    }
+
+    /// Run `q` in the session's sandbox.
+    async fn ask_sandbox(
+        self: &Arc<Self>,
+        lease: &mut Option<Lease>,
+        arch: &str,
+        hostname: &str,
+        q: &Question,
+    ) -> Option<Answer> {
+        let pool = self.pool(arch)?;
+        // The reset policy: a sandbox serves a session for so many commands
+        // or minutes, then a clean one takes over.
+        if let Some(l) = lease.as_ref() {
+            if l.commands >= self.cfg.max_commands
+                || l.since.elapsed() >= Duration::from_secs(self.cfg.max_minutes * 60)
+                || l.vm.is_none()
+            {
+                self.release(lease.take());
+            }
+        }
+        if lease.is_none() {
+            // The spare, or a new sandbox; when neither is possible yet (a
+            // spare still restoring, max_vms reached), wait a little.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let vm = loop {
+                if let Some(vm) = pool.spare.lock().await.pop() {
+                    break Some(vm);
+                }
+                if let Some(vm) = self.restore(&pool).await {
+                    break Some(vm);
+                }
+                if Instant::now() >= deadline {
+                    break None;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            self.refill(pool.clone());
+            let mut vm = vm?;
+            let name = quoted(&[hostname.as_bytes().to_vec()]);
+            let mut cmd = b"hostname ".to_vec();
+            cmd.extend_from_slice(&name);
+            let _ = vm.run(&cmd, Duration::from_secs(10)).await;
+            *lease = Some(Lease {
+                vm: Some(vm),
+                pool: pool.clone(),
+                commands: 0,
+                since: Instant::now(),
+                hostname: hostname.to_string(),
+            });
+        }
+        let l = lease.as_mut()?;
+        let _ = &l.hostname;
+        let vm = l.vm.as_mut()?;
+        l.commands += 1;
+        let mut line = Vec::new();
+        if !q.stdin.is_empty() {
+            use base64::Engine;
+            line.extend_from_slice(b"echo ");
+            line.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(&q.stdin)
+                    .as_bytes(),
+            );
+            line.extend_from_slice(b" | base64 -d | ");
+        }
+        line.extend_from_slice(&quoted(&q.argv));
+        let timeout = Duration::from_secs(self.cfg.command_timeout.max(1));
+        let r = vm.run(&line, timeout).await;
+        match r {
+            Ok(a) => Some(Answer {
+                output: a.output,
+                status: a.status,
+            }),
+            Err(RunError::Timeout { partial }) | Err(RunError::ShellRestarted { partial }) => {
+                Some(Answer {
+                    output: partial,
+                    status: 130,
+                })
+            }
+            Err(e) => {
+                tracing::debug!(arch, error = %e, "IoTBOX: sandbox lost");
+                if let Some(vm) = l.vm.take() {
+                    self.discard(l.pool.clone(), vm);
+                }
+                None
+            }
+        }
+    }
+}
