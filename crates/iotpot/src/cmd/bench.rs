@@ -1,4 +1,5 @@
-//! `iotpot bench telnet`, `iotpot bench video` and `iotpot bench reference`.
+//! `iotpot bench telnet`, `iotpot bench video`, `iotpot bench box` and
+//! `iotpot bench reference`.
 //!
 //! Without `--target`, `bench telnet` starts two servers as child processes
 //! (the bare reference and `iotpot run` on a temporary data dir), runs the
@@ -28,6 +29,16 @@ pub enum BenchCmd {
         /// Frames to render.
         #[arg(long, default_value_t = 100)]
         frames: u64,
+    },
+    /// IoTBOX sandboxes: cold boot, reset (restore to first answer), command
+    /// round trip, RSS, and a learned answer, for every built architecture.
+    Box {
+        /// Architectures (default: every built one).
+        #[arg(long, value_delimiter = ',')]
+        arch: Vec<String>,
+        /// Round trips measured per architecture.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
     },
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
@@ -85,6 +96,11 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
         BenchCmd::Video { profile, frames } => video(&profile, frames),
+        BenchCmd::Box { arch, rounds } => {
+            let config = super::load_config(_config)?;
+            let images = super::boxcmd::images_dir(&config);
+            rt.block_on(sandbox(&images, &arch, rounds))
+        }
     }
 }
 
@@ -291,5 +307,96 @@ fn video(profile: &str, frames: u64) -> anyhow::Result<()> {
         bytes as f64 / frames.max(1) as f64 / 1024.0,
         bytes as f64 / frames.max(1) as f64 / 1024.0 * v.fps as f64,
     );
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Result<()> {
+    use iotpot_iotbox::{template, Image, Vm, ARCHES};
+    let run = std::env::temp_dir().join(format!("iotpot-bench-box-{}", std::process::id()));
+    println!(
+        "{:<9} {:>8} {:>9} {:>9} {:>10} {:>8}   (targets: reset <= 0.5 s, round trip <= 30 ms, RSS <= 150 MiB)",
+        "ARCH", "BOOT s", "RESET s", "RTT ms", "HEAVY ms", "RSS MiB"
+    );
+    for a in ARCHES {
+        if !names.is_empty() && !names.iter().any(|n| n == a.name) {
+            continue;
+        }
+        let Ok(img) = Image::load(images, a, true) else {
+            continue;
+        };
+        // Cold boot: from spawn to the first answer.
+        let t = std::time::Instant::now();
+        let mut vm = Vm::start(&img, &run.join(a.name).join("cold"), None).await?;
+        vm.run(b"true", Duration::from_secs(60)).await?;
+        let boot = t.elapsed().as_secs_f64();
+        vm.kill().await;
+        let tmpl = template::ensure(&img, &run.join(a.name)).await?;
+        let t = std::time::Instant::now();
+        let mut vm = Vm::start(&img, &run.join(a.name).join("warm"), Some(&tmpl)).await?;
+        vm.run(b"true", Duration::from_secs(30)).await?;
+        let reset = t.elapsed().as_secs_f64();
+        let mut rtt = Vec::new();
+        let mut heavy = Vec::new();
+        for _ in 0..rounds {
+            let t = std::time::Instant::now();
+            vm.run(b"true", Duration::from_secs(30)).await?;
+            rtt.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = std::time::Instant::now();
+            vm.run(
+                b"cat /proc/cpuinfo; uname -a; busybox",
+                Duration::from_secs(30),
+            )
+            .await?;
+            heavy.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let rss = vm.rss_kib().unwrap_or(0) as f64 / 1024.0;
+        vm.kill().await;
+        println!(
+            "{:<9} {boot:>8.2} {reset:>9.2} {:>9.1} {:>10.1} {rss:>8.0}",
+            a.name,
+            median(rtt),
+            median(heavy)
+        );
+    }
+    // A learned answer: the table lookup the frontend does instead of a
+    // sandbox.
+    let cfg = iotpot_core::config::IotboxConfig::default();
+    let learned = vec![iotpot_frontend::backend::Learned {
+        profile: "router-dlink".into(),
+        command: "expr 6 * 7".into(),
+        stdin_sha256: None,
+        output: b"42\n".to_vec(),
+        status: 0,
+        volatile: false,
+    }];
+    let backend = iotpot_frontend::backend::Backend::start(&cfg, &run.join("none"), &run, learned);
+    let q = iotpot_shell::Question {
+        command: "expr 6 * 7".into(),
+        argv: vec![
+            b"expr".to_vec(),
+            b"6".to_vec(),
+            b"*".to_vec(),
+            b"7".to_vec(),
+        ],
+        stdin: Vec::new(),
+    };
+    let n = 10_000;
+    let t = std::time::Instant::now();
+    let mut lease = None;
+    for _ in 0..n {
+        let _ = backend
+            .answer(&mut lease, "router-dlink", "mipsel", "router", &q)
+            .await;
+    }
+    println!(
+        "learned answer: {:.1} us per command (target < 1 ms)",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let _ = std::fs::remove_dir_all(&run);
     Ok(())
 }
