@@ -107,7 +107,9 @@ impl Apt {
         }
         std::fs::write(
             root.join("etc/sources.list"),
-            format!("deb {MIRROR} {SUITE} main\ndeb {MIRROR}-security {SUITE}-security main\n"),
+            // The release (point releases carry the security fixes): one
+            // index, reproducible builds.
+            format!("deb {MIRROR} {SUITE} main\n"),
         )?;
         let status = root.join("status");
         if !status.exists() {
