@@ -232,6 +232,31 @@ pub enum EventKind {
         elapsed_ms: f64,
     },
 
+    /// A sample ran in an IoTBOX sandbox (`iotpot box analyze`; protocol
+    /// `iotbox`, addresses unspecified): what it tried on the network.
+    #[serde(rename = "iotpot.analysis.report")]
+    #[strum(serialize = "iotpot.analysis.report")]
+    AnalysisReport {
+        shasum: String,
+        arch: String,
+        seconds: f64,
+        /// Names looked up -> count.
+        dns: std::collections::BTreeMap<String, u64>,
+        /// `ip:port` of TCP connection attempts -> count.
+        tcp: std::collections::BTreeMap<String, u64>,
+        /// `ip:port` of UDP destinations -> count.
+        udp: std::collections::BTreeMap<String, u64>,
+        /// Destination port -> distinct addresses.
+        ports: std::collections::BTreeMap<u16, u64>,
+        /// Distinct destinations per /24 and per /16.
+        per_24: std::collections::BTreeMap<String, u64>,
+        per_16: std::collections::BTreeMap<String, u64>,
+        packets: u64,
+        packets_per_second: f64,
+        /// The capture of everything the sandbox sent.
+        pcap: String,
+    },
+
     /// A captured IPv4/UDP packet to the honeypot whose IP total length or
     /// UDP length disagrees with its real length (protocol `udp`): the mark
     /// of the scanners of infected devices the IoTPOT paper found.

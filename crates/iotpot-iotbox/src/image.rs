@@ -260,13 +260,24 @@ pub fn build(
     let kernel_version = kapt.version(&kernel_package)?;
     let deb = kapt.download(&kernel_package, &work)?;
     extract(&deb, "./boot/vmlinu*", &work.join("k"))?;
+    // The network drivers, for analysis runs (modules on most kernels).
+    let _ = extract(&deb, "./lib/modules/*/kernel/*virtio*", &work.join("m"));
+    let _ = extract(&deb, "./lib/modules/*/kernel/*failover*", &work.join("m"));
+    let modules: Vec<(String, Vec<u8>)> = NET_MODULES
+        .iter()
+        .filter_map(|name| {
+            find_file(&work.join("m"), &format!("{name}.ko"))
+                .and_then(|p| std::fs::read(p).ok())
+                .map(|b| (name.to_string(), b))
+        })
+        .collect();
     let kernel_file = std::fs::read_dir(work.join("k/boot"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .next()
         .context("no kernel in the package")?;
 
     progress.step(arch.name, "initramfs");
-    let initramfs = initramfs(&busybox);
+    let initramfs = initramfs(&busybox, &modules);
     let dir = images.join(arch.name);
     std::fs::create_dir_all(&dir)?;
     std::fs::copy(&kernel_file, dir.join("kernel"))?;
@@ -289,6 +300,33 @@ pub fn build(
     })
 }
 
+/// The virtio network driver and what it needs, in load order (those built
+/// into a kernel are simply absent).
+const NET_MODULES: &[&str] = &[
+    "virtio",
+    "virtio_ring",
+    "virtio_pci_legacy_dev",
+    "virtio_pci_modern_dev",
+    "virtio_pci",
+    "failover",
+    "net_failover",
+    "virtio_net",
+];
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(f) = find_file(&p, name) {
+                return Some(f);
+            }
+        } else if p.file_name().is_some_and(|n| n == name) {
+            return Some(p);
+        }
+    }
+    None
+}
+
 /// BusyBox's applets (the same list for every architecture of a Debian
 /// build). Each becomes a link to /bin/busybox.
 const APPLETS: &str = include_str!("applets.txt");
@@ -306,6 +344,13 @@ mount -t tmpfs -o size=4m tmpfs /var
 mkdir -p /var/run /var/tmp /var/log
 dmesg -n 1
 hostname '(none)'
+if grep -q iotbox.net=1 /proc/cmdline; then
+  for m in $(cat /lib/modules/iotbox/order); do insmod /lib/modules/iotbox/$m.ko 2>/dev/null; done
+  ifconfig lo 127.0.0.1 up
+  ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up 2>/dev/null
+  route add default gw 10.0.2.2 2>/dev/null
+  echo nameserver 10.0.2.3 > /etc/resolv.conf
+fi
 exec /sbin/init
 ";
 
@@ -329,7 +374,7 @@ done
 ";
 
 /// The initramfs of an IoT-like device: BusyBox and nothing else.
-pub fn initramfs(busybox: &[u8]) -> Vec<u8> {
+pub fn initramfs(busybox: &[u8], net_modules: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut c = Cpio::default();
     for d in [
         "/bin",
@@ -360,6 +405,15 @@ pub fn initramfs(busybox: &[u8]) -> Vec<u8> {
             c.symlink(&path, "/bin/busybox");
         }
     }
+    c.dir("/lib/modules");
+    c.dir("/lib/modules/iotbox");
+    let mut order = String::new();
+    for (name, bytes) in net_modules {
+        c.file(&format!("/lib/modules/iotbox/{name}.ko"), 0o644, bytes);
+        order.push_str(name);
+        order.push('\n');
+    }
+    c.file("/lib/modules/iotbox/order", 0o644, order.as_bytes());
     c.file("/init", 0o755, INIT.as_bytes());
     c.file("/sbin/iotbox-shell", 0o755, SHELL.as_bytes());
     c.file("/etc/inittab", 0o644, INITTAB.as_bytes());

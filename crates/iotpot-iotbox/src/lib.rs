@@ -3,6 +3,7 @@
 //! hostile use, answering what the frontend's emulation does not know.
 //! This is the only crate that starts QEMU.
 //!
+//! - [`analyze`]: dynamic analysis of a sample, its traffic captured.
 //! - [`arch`]: the architectures, their Debian packages and QEMU machines.
 //! - [`image`]: building images (Debian kernel + BusyBox-only initramfs).
 //! - [`cpio`]: the initramfs archive writer.
@@ -10,6 +11,7 @@
 //! - [`qmp`]: QEMU's control socket.
 //! - [`template`]: snapshot templates, for resets in a fraction of a second.
 
+pub mod analyze;
 pub mod arch;
 pub mod cpio;
 pub mod image;

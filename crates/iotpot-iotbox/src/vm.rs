@@ -60,6 +60,13 @@ pub struct Vm {
 /// The QEMU command line of an image: the same for a cold boot and a
 /// restore (a template only loads into an identical machine).
 pub fn qemu_args(image: &Image, qmp: &Path) -> Vec<String> {
+    qemu_args_net(image, qmp, None)
+}
+
+/// With `pcap`: a network card on QEMU's user network with `restrict=on`
+/// (nothing leaves QEMU: the guest reaches neither the host nor the
+/// Internet) whose every packet is written to `pcap` (for analysis runs).
+pub fn qemu_args_net(image: &Image, qmp: &Path, pcap: Option<&Path>) -> Vec<String> {
     let a = image.arch;
     let mut v: Vec<String> = a.machine.iter().map(|s| s.to_string()).collect();
     v.extend([
@@ -72,7 +79,11 @@ pub fn qemu_args(image: &Image, qmp: &Path) -> Vec<String> {
         "-initrd".into(),
         image.initramfs().display().to_string(),
         "-append".into(),
-        format!("console={} panic=-1 quiet loglevel=1 nokaslr", a.console),
+        format!(
+            "console={} panic=-1 quiet loglevel=1 nokaslr{}",
+            a.console,
+            if pcap.is_some() { " iotbox.net=1" } else { "" }
+        ),
         "-nodefaults".into(),
         "-display".into(),
         "none".into(),
@@ -80,14 +91,23 @@ pub fn qemu_args(image: &Image, qmp: &Path) -> Vec<String> {
         "none".into(),
         "-serial".into(),
         "stdio".into(),
-        "-nic".into(),
-        "none".into(),
         "-no-reboot".into(),
         "-sandbox".into(),
         "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny".into(),
         "-qmp".into(),
         format!("unix:{},server=on,wait=off", qmp.display()),
     ]);
+    match pcap {
+        None => v.extend(["-nic".to_string(), "none".to_string()]),
+        Some(p) => v.extend([
+            "-netdev".to_string(),
+            "user,id=n0,restrict=on,ipv6=off".to_string(),
+            "-device".to_string(),
+            "virtio-net-pci,netdev=n0".to_string(),
+            "-object".to_string(),
+            format!("filter-dump,id=f0,netdev=n0,file={}", p.display()),
+        ]),
+    }
     v
 }
 
@@ -98,11 +118,22 @@ impl Vm {
         run_dir: &Path,
         template: Option<&Path>,
     ) -> anyhow::Result<Vm> {
+        Vm::start_with(image, run_dir, template, None).await
+    }
+
+    /// [`Vm::start`], with a captured network card when `pcap` is given
+    /// (see [`qemu_args_net`]).
+    pub async fn start_with(
+        image: &Image,
+        run_dir: &Path,
+        template: Option<&Path>,
+        pcap: Option<&Path>,
+    ) -> anyhow::Result<Vm> {
         std::fs::create_dir_all(run_dir)?;
         let qmp_path = run_dir.join("qmp.sock");
         let _ = std::fs::remove_file(&qmp_path);
         let mut cmd = Command::new(image.arch.qemu);
-        cmd.args(qemu_args(image, &qmp_path));
+        cmd.args(qemu_args_net(image, &qmp_path, pcap));
         if let Some(t) = template {
             cmd.arg("-incoming").arg(format!("file:{}", t.display()));
         }

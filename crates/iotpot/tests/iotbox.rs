@@ -72,3 +72,65 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     );
     eprintln!("{learned}");
 }
+
+/// `iotpot box analyze`: a sample that resolves a name and connects to
+/// addresses in one /24 (and tries the host) runs in a sandbox whose network
+/// is captured and goes nowhere; the report lists it all.
+#[test]
+fn box_analyze_reports_what_a_sample_tried() {
+    let images = std::env::var("IOTPOT_IMAGES").expect(
+        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
+    );
+    let dir = TempDir::new("analyze");
+    let cfg = dir.0.join("iotpot.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[iotbox]\nimages = \"{images}\"\n",
+            dir.0.join("data").display()
+        ),
+    )
+    .unwrap();
+    // A listener on the host: the sandbox must not reach it.
+    let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    host.set_nonblocking(true).unwrap();
+    let port = host.local_addr().unwrap().port();
+    let sample = dir.0.join("bot.sh");
+    std::fs::write(
+        &sample,
+        format!(
+            "#!/bin/sh\nnslookup cnc.iotpot-test.example\nfor i in 10 11 12; do echo x | nc -w 1 198.51.100.$i 23; done\n\
+             echo x | nc -w 1 10.0.2.2 {port}\necho x | nc -w 1 127.0.0.1 {port}\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["box", "analyze", "--seconds", "6", "--json", "--config"])
+        .arg(&cfg)
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["arch"], "mipsel");
+    assert!(
+        r["dns"]["cnc.iotpot-test.example"].as_u64().unwrap() >= 1,
+        "{r}"
+    );
+    for i in 10..=12 {
+        assert_eq!(r["tcp"][format!("198.51.100.{i}:23")], 1, "{r}");
+    }
+    assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
+    assert_eq!(r["ports"]["23"], 3, "{r}");
+    let pcap = std::path::PathBuf::from(r["pcap"].as_str().unwrap());
+    assert!(std::fs::metadata(&pcap).unwrap().len() > 24);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(host.accept().is_err(), "the sandbox reached the host");
+    let db = rusqlite::Connection::open(dir.0.join("data/iotpot.db")).unwrap();
+    let ev = column(&db, "SELECT json_extract(data, '$.per_24') FROM events WHERE eventid = 'iotpot.analysis.report'");
+    assert_eq!(ev, [r#"{"10.0.2.0/24":1,"198.51.100.0/24":3}"#]);
+}

@@ -20,6 +20,43 @@ pub enum BoxCmd {
     Status,
     /// An interactive console on a fresh sandbox (for the operator).
     Shell { arch: String },
+    /// Run a sample in a sandbox of its architecture (from its ELF header)
+    /// and report its network behaviour.
+    Analyze {
+        sample: PathBuf,
+        /// How long it runs.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// The sandbox, for scripts (default mipsel) or to override.
+        #[arg(long)]
+        arch: Option<String>,
+        /// The report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The sandbox architecture for a sample: from its ELF header.
+fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
+    let t = iotpot_downloader::triage::triage(bytes);
+    if t.kind == "script" {
+        return Ok((arch("mipsel")?, true));
+    }
+    let name = match t.arch.as_deref() {
+        Some("mipsel") => "mipsel",
+        Some("mips64el") => "mips64el",
+        Some("arm") => "armel",
+        Some("arm7") => "armhf",
+        Some("aarch64") => "arm64",
+        Some("x86") => "i686",
+        Some("ppc64el") | Some("ppc64le") => "ppc64el",
+        other => anyhow::bail!(
+            "no sandbox for this sample ({} {}): images exist for mipsel, mips64el, armel, armhf, arm64, i686, ppc64el",
+            t.kind,
+            other.unwrap_or("unknown architecture")
+        ),
+    };
+    Ok((arch(name)?, false))
 }
 
 pub fn images_dir(config: &iotpot_core::Config) -> PathBuf {
@@ -131,6 +168,53 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                 );
             }
         }
+        BoxCmd::Analyze {
+            sample,
+            seconds,
+            arch: forced,
+            json,
+        } => {
+            let bytes =
+                std::fs::read(&sample).map_err(|e| anyhow::anyhow!("{}: {e}", sample.display()))?;
+            let (mut a, script) = sample_arch(&bytes).or_else(|e| match &forced {
+                Some(_) => Ok((arch("mipsel")?, false)),
+                None => Err(e),
+            })?;
+            if let Some(f) = &forced {
+                a = arch(f)?;
+            }
+            let img = Image::load(&images, a, true)?;
+            let sha = {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(&bytes))
+            };
+            let run_dir = config.data_dir.join("analysis").join(format!(
+                "{}-{}",
+                &sha[..12],
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0)
+            ));
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            eprintln!(
+                "running {} in a {} sandbox for {seconds} s...",
+                sample.display(),
+                a.name
+            );
+            let mut report = rt.block_on(iotpot_iotbox::analyze::analyze(
+                &img, &bytes, script, seconds, &run_dir,
+            ))?;
+            report.sha256 = sha.clone();
+            record(&config, &report)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+        }
         BoxCmd::Shell { arch: name } => {
             let a = arch(&name)?;
             let img = Image::load(&images, a, true)?;
@@ -174,4 +258,74 @@ async fn shell(img: Image) -> anyhow::Result<()> {
     vm.kill().await;
     let _ = std::fs::remove_dir_all(&run_dir);
     Ok(())
+}
+
+/// The report as an event in the store (SQLite and JSONL, as configured).
+fn record(config: &iotpot_core::Config, r: &iotpot_iotbox::analyze::Report) -> anyhow::Result<()> {
+    use iotpot_store::Sink;
+    let unspecified: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
+    let info = iotpot_core::SessionInfo::new(
+        unspecified,
+        unspecified,
+        config.sensor_name().as_str().into(),
+        "iotbox",
+    );
+    let event = info.event(iotpot_core::EventKind::AnalysisReport {
+        shasum: r.sha256.clone(),
+        arch: r.arch.clone(),
+        seconds: r.seconds,
+        dns: r.dns.clone(),
+        tcp: r.tcp.clone(),
+        udp: r.udp.clone(),
+        ports: r.ports.clone(),
+        per_24: r.per_24.clone(),
+        per_16: r.per_16.clone(),
+        packets: r.packets,
+        packets_per_second: r.packets_per_second,
+        pcap: r.pcap.display().to_string(),
+    });
+    let json = vec![event.to_json()];
+    std::fs::create_dir_all(&config.data_dir)?;
+    if config.store.sqlite {
+        let mut s = iotpot_store::sqlite::SqliteSink::open(&config.data_dir.join("iotpot.db"))?;
+        s.write(std::slice::from_ref(&event), &json)?;
+    }
+    if config.store.jsonl {
+        let mut s = iotpot_store::jsonl::JsonlSink::open(&config.data_dir.join("events.jsonl"))?;
+        s.write(std::slice::from_ref(&event), &json)?;
+        s.flush()?;
+    }
+    Ok(())
+}
+
+fn print_report(r: &iotpot_iotbox::analyze::Report) {
+    let esc = iotpot_core::escape::str_for_terminal;
+    println!("sample   {}", r.sha256);
+    println!(
+        "sandbox  {} for {:.1} s; {} packets ({:.1}/s)",
+        r.arch, r.seconds, r.packets, r.packets_per_second
+    );
+    println!("pcap     {}", r.pcap.display());
+    let list = |title: &str, m: &std::collections::BTreeMap<String, u64>| {
+        if !m.is_empty() {
+            println!("{title}");
+            for (k, v) in m {
+                println!("  {:<40} {v}", esc(k));
+            }
+        }
+    };
+    list("DNS names", &r.dns);
+    list("TCP connection attempts", &r.tcp);
+    list("UDP destinations", &r.udp);
+    if !r.ports.is_empty() {
+        println!("destination ports (distinct addresses)");
+        for (p, n) in &r.ports {
+            println!("  {p:<40} {n}");
+        }
+    }
+    list("destinations per /24", &r.per_24);
+    list("destinations per /16", &r.per_16);
+    if !r.output.is_empty() {
+        println!("its output\n{}", esc(&r.output));
+    }
 }
