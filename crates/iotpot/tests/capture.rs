@@ -102,17 +102,7 @@ wait $pid
     let mut packets = 0;
     let mut found = 0;
     for f in &files {
-        let out = Command::new("tcpdump")
-            .args(["-nn", "-r"])
-            .arg(f)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = run_ok(Command::new("tcpdump").args(["-nn", "-r"]).arg(f));
         assert!(
             !text.contains("127.0.0.1.9:"),
             "another port was captured: {text}"

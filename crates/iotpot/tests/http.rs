@@ -170,24 +170,17 @@ fn cameras_stream_video_behind_their_logins() {
         .replace("&amp;", "&");
     let stream = format!("http://admin:admin@127.0.0.1:{basic}{src}");
     let probe = |url: &str| {
-        let out = Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-show_entries",
-                "stream=codec_name,width,height",
-                "-of",
-                "csv=p=0",
-                url,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        run_ok(Command::new("ffprobe").args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+            url,
+        ]))
+        .trim()
+        .to_string()
     };
     assert_eq!(probe(&stream), "mjpeg,640,480");
     assert_eq!(

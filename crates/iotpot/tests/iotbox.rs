@@ -104,18 +104,13 @@ fn box_analyze_reports_what_a_sample_tried() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["box", "analyze", "--seconds", "6", "--json", "--config"])
-        .arg(&cfg)
-        .arg(&sample)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        std::process::Command::new(BIN)
+            .args(["box", "analyze", "--seconds", "6", "--json", "--config"])
+            .arg(&cfg)
+            .arg(&sample),
     );
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["arch"], "mipsel");
     assert!(
         r["dns"]["cnc.iotpot-test.example"].as_u64().unwrap() >= 1,

@@ -9,21 +9,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn check(file: &std::path::Path) -> Vec<serde_json::Value> {
-    let out = Command::new(BIN)
-        .args(["pcap", "check", "--json"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    run_ok(
+        Command::new(BIN)
+            .args(["pcap", "check", "--json"])
+            .arg(file),
+    )
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
 }
 
 #[test]

@@ -440,3 +440,17 @@ pub fn http_server(dir: &Path, port: u16) -> Server {
     wait_port(port);
     s
 }
+
+/// Run a command to completion; its stdout. Fails the test (with the
+/// command's stderr) when it fails.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
