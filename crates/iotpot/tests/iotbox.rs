@@ -129,3 +129,42 @@ fn box_analyze_reports_what_a_sample_tried() {
     let ev = column(&db, "SELECT json_extract(data, '$.per_24') FROM events WHERE eventid = 'iotpot.analysis.report'");
     assert_eq!(ev, [r#"{"10.0.2.0/24":1,"198.51.100.0/24":3}"#]);
 }
+
+/// A real static MIPS binary (compiled here with Debian's cross compiler):
+/// the sandbox is picked from its ELF header, its DNS query and its
+/// connection attempts to one /24 are in the report.
+#[test]
+fn box_analyze_runs_a_compiled_mips_binary() {
+    require("mipsel-linux-gnu-gcc");
+    let images = std::env::var("IOTPOT_IMAGES").expect(
+        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
+    );
+    let dir = TempDir::new("analyze-elf");
+    let bot = dir.0.join("bot");
+    run_ok(
+        std::process::Command::new("mipsel-linux-gnu-gcc")
+            .args(["-static", "-Os", "-s", "-o"])
+            .arg(&bot)
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bot.c")),
+    );
+    let cfg = dir.0.join("iotpot.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[iotbox]\nimages = \"{images}\"\n",
+            dir.0.join("data").display()
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        std::process::Command::new(BIN)
+            .args(["box", "analyze", "--seconds", "4", "--json", "--config"])
+            .arg(&cfg)
+            .arg(&bot),
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["arch"], "mipsel", "{r}");
+    assert_eq!(r["dns"]["cnc.iotpot-test.example"], 1, "{r}");
+    assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
+    assert_eq!(r["ports"]["23"], 3, "{r}");
+}
