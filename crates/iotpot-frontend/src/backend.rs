@@ -11,6 +11,7 @@
 //! exhausted or a sandbox fails, the emulation answers and the event says so.
 
 use iotpot_core::config::IotboxConfig;
+use iotpot_core::profile::Profile;
 use iotpot_core::EventKind;
 use iotpot_iotbox::{template, BoxArch, Image, RunError, Vm};
 use iotpot_shell::{Answer, Question};
@@ -61,7 +62,59 @@ pub struct Lease {
     pool: Arc<Pool>,
     commands: u32,
     since: Instant,
-    hostname: String,
+    /// The sandbox's own strings -> the persona's (kernel, BusyBox).
+    rewrites: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// What would give the sandbox away in an answer, and the persona's
+/// version of it: the kernel release and version of the Debian kernel, the
+/// BusyBox banner of Debian's build.
+async fn disguise(vm: &mut Vm, p: &Profile) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let t = Duration::from_secs(10);
+    let mut out = Vec::new();
+    let ask = |a: Result<iotpot_iotbox::Answer, RunError>| {
+        a.ok()
+            .map(|a| String::from_utf8_lossy(&a.output).trim_end().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let s = &p.system;
+    if let Some(v) = ask(vm.run(b"uname -v", t).await) {
+        out.push((v.into_bytes(), s.kernel_version.clone().into_bytes()));
+    }
+    if let Some(r) = ask(vm.run(b"uname -r", t).await) {
+        out.push((r.into_bytes(), s.kernel_release.clone().into_bytes()));
+    }
+    // "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)" -> the persona's.
+    if let Some(b) = ask(vm.run(b"busybox | head -n 1", t).await) {
+        if let Some(end) = b.find(')') {
+            out.push((
+                b[..=end].as_bytes().to_vec(),
+                s.busybox.clone().into_bytes(),
+            ));
+        }
+    }
+    out
+}
+
+fn rewrite(mut bytes: Vec<u8>, rewrites: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    for (from, to) in rewrites {
+        if from.is_empty() {
+            continue;
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i..].starts_with(from) {
+                out.extend_from_slice(to);
+                i += from.len();
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        bytes = out;
+    }
+    bytes
 }
 
 fn sha(b: &[u8]) -> String {
@@ -237,18 +290,16 @@ impl Backend {
         }
     }
 
-    /// Answer `q` for a session of `profile` (whose architecture is `arch`
-    /// and hostname `hostname`): from the learned table, or from the
-    /// session's sandbox (leased now if it has none). The answer, and its
-    /// event.
+    /// Answer `q` for a session of the device `p` (a persona's profile):
+    /// from the learned table, or from the session's sandbox (leased now if
+    /// it has none). The answer, and its event.
     pub async fn answer(
         self: &Arc<Self>,
         lease: &mut Option<Lease>,
-        profile: &str,
-        arch: &str,
-        hostname: &str,
+        p: &Profile,
         q: &Question,
     ) -> (Answer, EventKind) {
+        let (profile, arch) = (p.name.as_str(), p.arch.name());
         let started = Instant::now();
         let stdin_sha256 = (!q.stdin.is_empty()).then(|| sha(&q.stdin));
         let key: Key = (profile.to_string(), q.command.clone(), stdin_sha256.clone());
@@ -283,12 +334,12 @@ impl Backend {
             output: Vec::new(),
             status: 0,
         };
-        let Some(first) = self.ask_sandbox(lease, arch, hostname, q).await else {
+        let Some(first) = self.ask_sandbox(lease, p, q).await else {
             let e = event("unavailable", &fallback, false, false);
             return (fallback, e);
         };
         // Asked again: an answer that changes is not replayed.
-        let second = self.ask_sandbox(lease, arch, hostname, q).await;
+        let second = self.ask_sandbox(lease, p, q).await;
         // (An interrupted command, status 130, is never learned.)
         let volatile = second.as_ref() != Some(&first) || first.status == 130;
         self.learned
@@ -313,10 +364,10 @@ impl Backend {
     async fn ask_sandbox(
         self: &Arc<Self>,
         lease: &mut Option<Lease>,
-        arch: &str,
-        hostname: &str,
+        p: &Profile,
         q: &Question,
     ) -> Option<Answer> {
+        let arch = p.arch.name();
         let pool = self.pool(arch)?;
         // The reset policy: a sandbox serves a session for so many commands
         // or minutes, then a clean one takes over.
@@ -346,20 +397,19 @@ impl Backend {
             };
             self.refill(pool.clone());
             let mut vm = vm?;
-            let name = quoted(&[hostname.as_bytes().to_vec()]);
             let mut cmd = b"hostname ".to_vec();
-            cmd.extend_from_slice(&name);
+            cmd.extend_from_slice(&quoted(&[p.system.hostname.as_bytes().to_vec()]));
             let _ = vm.run(&cmd, Duration::from_secs(10)).await;
+            let rewrites = disguise(&mut vm, p).await;
             *lease = Some(Lease {
                 vm: Some(vm),
                 pool: pool.clone(),
                 commands: 0,
                 since: Instant::now(),
-                hostname: hostname.to_string(),
+                rewrites,
             });
         }
         let l = lease.as_mut()?;
-        let _ = &l.hostname;
         let vm = l.vm.as_mut()?;
         l.commands += 1;
         let mut line = Vec::new();
@@ -378,7 +428,7 @@ impl Backend {
         let r = vm.run(&line, timeout).await;
         match r {
             Ok(a) => Some(Answer {
-                output: a.output,
+                output: rewrite(a.output, &l.rewrites),
                 status: a.status,
             }),
             Err(RunError::Timeout { partial }) | Err(RunError::ShellRestarted { partial }) => {

@@ -43,6 +43,11 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     let a = bot.cmd("hexdump -n 8 -e '8/1 \"%02x\"' /dev/urandom; echo");
     let b = bot.cmd("hexdump -n 8 -e '8/1 \"%02x\"' /dev/urandom; echo");
     assert_ne!(a, b);
+    // The sandbox's kernel does not show through: the persona's does.
+    let release = bot.cmd("sysctl -n kernel.osrelease");
+    assert!(release.contains("\r\n2.6.21\r\n"), "{release:?}");
+    let version = bot.cmd("sysctl -n kernel.version");
+    assert!(!version.contains("Debian"), "{version:?}");
     // Through `busybox APPLET` too.
     let base = bot.cmd("busybox basename /a/b/c");
     assert!(base.contains("\r\nc\r\n"), "{base:?}");

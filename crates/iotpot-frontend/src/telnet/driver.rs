@@ -103,7 +103,7 @@ pub async fn serve(
                     let p = &ctx.device.persona.profile;
                     tokio::select! {
                         _ = shutdown.cancelled() => break "shutdown",
-                        r = Box::pin(b.answer(&mut lease, &p.name, p.arch.name(), &p.system.hostname, &q)) => r,
+                        r = Box::pin(b.answer(&mut lease, p, &q)) => r,
                     }
                 }
                 None => break "error",

@@ -385,13 +385,12 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
         ],
         stdin: Vec::new(),
     };
+    let profile = iotpot_core::Profile::load("router-dlink")?;
     let n = 10_000;
     let t = std::time::Instant::now();
     let mut lease = None;
     for _ in 0..n {
-        let _ = backend
-            .answer(&mut lease, "router-dlink", "mipsel", "router", &q)
-            .await;
+        let _ = backend.answer(&mut lease, &profile, &q).await;
     }
     println!(
         "learned answer: {:.1} us per command (target < 1 ms)",
