@@ -88,7 +88,7 @@ async fn disguise(vm: &mut Vm, p: &Profile) -> Vec<(Vec<u8>, Vec<u8>)> {
     if let Some(b) = ask(vm.run(b"busybox | head -n 1", t).await) {
         if let Some(end) = b.find(')') {
             out.push((
-                b[..=end].as_bytes().to_vec(),
+                b.as_bytes()[..=end].to_vec(),
                 s.busybox.clone().into_bytes(),
             ));
         }
