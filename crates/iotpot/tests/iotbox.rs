@@ -8,11 +8,36 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
+fn images() -> String {
+    std::env::var("IOTPOT_IMAGES").expect(
+        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
+    )
+}
+
+/// A config for `iotpot box analyze` in `dir`, and its report of `sample`.
+fn analyze(dir: &TempDir, sample: &std::path::Path, seconds: &str) -> serde_json::Value {
+    let cfg = dir.0.join("iotpot.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[iotbox]\nimages = \"{}\"\n",
+            dir.0.join("data").display(),
+            images()
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        std::process::Command::new(BIN)
+            .args(["box", "analyze", "--seconds", seconds, "--json", "--config"])
+            .arg(&cfg)
+            .arg(sample),
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
 #[test]
 fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
-    let images = std::env::var("IOTPOT_IMAGES").expect(
-        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
-    );
+    let images = images();
     let mut hp = Honeypot::start(
         "iotbox",
         "router-dlink",
@@ -83,19 +108,7 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
 /// is captured and goes nowhere; the report lists it all.
 #[test]
 fn box_analyze_reports_what_a_sample_tried() {
-    let images = std::env::var("IOTPOT_IMAGES").expect(
-        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
-    );
     let dir = TempDir::new("analyze");
-    let cfg = dir.0.join("iotpot.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "data_dir = \"{}\"\n[iotbox]\nimages = \"{images}\"\n",
-            dir.0.join("data").display()
-        ),
-    )
-    .unwrap();
     // A listener on the host: the sandbox must not reach it.
     let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     host.set_nonblocking(true).unwrap();
@@ -109,13 +122,7 @@ fn box_analyze_reports_what_a_sample_tried() {
         ),
     )
     .unwrap();
-    let out = run_ok(
-        std::process::Command::new(BIN)
-            .args(["box", "analyze", "--seconds", "6", "--json", "--config"])
-            .arg(&cfg)
-            .arg(&sample),
-    );
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = analyze(&dir, &sample, "6");
     assert_eq!(r["arch"], "mipsel");
     assert!(
         r["dns"]["cnc.iotpot-test.example"].as_u64().unwrap() >= 1,
@@ -141,9 +148,6 @@ fn box_analyze_reports_what_a_sample_tried() {
 #[test]
 fn box_analyze_runs_a_compiled_mips_binary() {
     require("mipsel-linux-gnu-gcc");
-    let images = std::env::var("IOTPOT_IMAGES").expect(
-        "IOTPOT_IMAGES is not set: run the README's test command (scripts/test), which builds the images",
-    );
     let dir = TempDir::new("analyze-elf");
     let bot = dir.0.join("bot");
     run_ok(
@@ -152,22 +156,7 @@ fn box_analyze_runs_a_compiled_mips_binary() {
             .arg(&bot)
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bot.c")),
     );
-    let cfg = dir.0.join("iotpot.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "data_dir = \"{}\"\n[iotbox]\nimages = \"{images}\"\n",
-            dir.0.join("data").display()
-        ),
-    )
-    .unwrap();
-    let out = run_ok(
-        std::process::Command::new(BIN)
-            .args(["box", "analyze", "--seconds", "4", "--json", "--config"])
-            .arg(&cfg)
-            .arg(&bot),
-    );
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = analyze(&dir, &bot, "4");
     assert_eq!(r["arch"], "mipsel", "{r}");
     assert_eq!(r["dns"]["cnc.iotpot-test.example"], 1, "{r}");
     assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
