@@ -463,7 +463,12 @@ impl Run {
                     .is_some_and(|n| n.starts_with("iotpot-") && n.ends_with(".pcap"))
             })
             .collect();
-        files.sort();
+        // Oldest first: by when they were last written (a file is closed
+        // before the next one starts), then by name.
+        files.sort_by_key(|p| {
+            let t = std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            (t, p.clone())
+        });
         let keep = self.cfg.keep_files.max(1);
         if files.len() > keep {
             for old in &files[..files.len() - keep] {

@@ -27,17 +27,13 @@ fn config(dir: &TempDir, extra: &str) -> std::path::PathBuf {
     cfg
 }
 
-#[test]
-fn captures_its_ports_and_flags_lying_packets() {
+/// Run iotpot in a network namespace of its own with `extra` config, and
+/// the Python `client` beside it; iotpot's log.
+fn in_netns(dir: &TempDir, extra: &str, client: &str) -> String {
     for tool in ["unshare", "ip", "python3", "tcpdump"] {
         require(tool);
     }
-    let dir = TempDir::new("capture");
-    let cfg = config(&dir, "[capture]\nmax_file_bytes = 4096\nkeep_files = 100\n");
-    let lo = "127.0.0.1".parse().unwrap();
-    // 18 bytes of payload; the headers claim 60 and 40 bytes.
-    let frame = udp_frame(lo, lo, 40000, 53413, &[0x42; 18], Some(60), Some(40));
-    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+    let cfg = config(dir, extra);
     let script = format!(
         r#"set -e
 ip link set lo up
@@ -45,16 +41,7 @@ ip link set lo up
 pid=$!
 for i in $(seq 200); do grep -q "iotpot running" {log} && break; sleep 0.05; done
 python3 - <<'PY'
-import socket
-raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-raw.bind(("lo", 0))
-raw.send(bytes.fromhex("{hex}"))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(3)
-u.sendto(b"not ours", ("127.0.0.1", 9))
-for i in range(40):
-    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
-    u.recvfrom(100)
+{client}
 PY
 sleep 0.5
 kill -TERM $pid
@@ -79,6 +66,41 @@ wait $pid
         !log.contains("filter"),
         "the kernel filter is attached: {log}"
     );
+    log
+}
+
+fn pcap_files(dir: &TempDir) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.0.join("data/pcap"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn captures_its_ports_and_flags_lying_packets() {
+    let dir = TempDir::new("capture");
+    let lo = "127.0.0.1".parse().unwrap();
+    // 18 bytes of payload; the headers claim 60 and 40 bytes.
+    let frame = udp_frame(lo, lo, 40000, 53413, &[0x42; 18], Some(60), Some(40));
+    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+    in_netns(
+        &dir,
+        "[capture]\nmax_file_bytes = 4096\nkeep_files = 100\n",
+        &format!(
+            r#"import socket
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+raw.bind(("lo", 0))
+raw.send(bytes.fromhex("{hex}"))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+u.sendto(b"not ours", ("127.0.0.1", 9))
+for i in range(40):
+    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
+    u.recvfrom(100)"#
+        ),
+    );
 
     let db = rusqlite::Connection::open(dir.0.join("data/iotpot.db")).unwrap();
     let anomalies = column(
@@ -93,11 +115,7 @@ wait $pid
         [r#"["ip_total_length","udp_length"] 46 60 40 40000 53413 udp"#]
     );
     // Size rotation: several files, each a pcap that tcpdump reads.
-    let mut files: Vec<_> = std::fs::read_dir(dir.0.join("data/pcap"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = pcap_files(&dir);
     assert!(files.len() >= 2, "rotation by size: {files:?}");
     let mut packets = 0;
     let mut found = 0;
@@ -156,4 +174,31 @@ fn without_cap_net_raw_it_warns_and_runs_on() {
     drop(bot);
     hp.stop();
     drop(dir);
+}
+
+/// Rotation by age, and only the newest `keep_files` kept.
+#[test]
+fn capture_files_rotate_by_age() {
+    let dir = TempDir::new("capture-age");
+    in_netns(
+        &dir,
+        "[capture]\nrotate_seconds = 1\nkeep_files = 2\n",
+        r#"import socket, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+for i in range(3):
+    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
+    u.recvfrom(100)
+    time.sleep(1.3)"#,
+    );
+    let files = pcap_files(&dir);
+    assert_eq!(
+        files.len(),
+        2,
+        "3 files by age, the oldest deleted: {files:?}"
+    );
+    for f in &files {
+        let text = run_ok(Command::new("tcpdump").args(["-nn", "-r"]).arg(f));
+        assert!(text.contains(".53413"), "{}: {text}", f.display());
+    }
 }
