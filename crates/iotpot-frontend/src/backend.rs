@@ -46,6 +46,8 @@ struct Pool {
     spare: tokio::sync::Mutex<Vec<Vm>>,
     spares: usize,
     seq: AtomicU64,
+    /// A refill is under way (one at a time: never more spares than asked).
+    refilling: std::sync::atomic::AtomicBool,
 }
 
 pub struct Backend {
@@ -191,6 +193,7 @@ impl Backend {
                             spare: tokio::sync::Mutex::new(Vec::new()),
                             spares: b.cfg.spares,
                             seq: AtomicU64::new(0),
+                            refilling: Default::default(),
                         });
                         b.pools
                             .lock()
@@ -237,17 +240,18 @@ impl Backend {
 
     /// Keep the pool's spares restored, within `max_vms`.
     fn refill(self: &Arc<Self>, pool: Arc<Pool>) {
+        if pool.refilling.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let me = self.clone();
         tokio::spawn(async move {
-            loop {
-                if pool.spare.lock().await.len() >= pool.spares {
-                    return;
-                }
+            while pool.spare.lock().await.len() < pool.spares {
                 let Some(vm) = me.restore(&pool).await else {
-                    return;
+                    break;
                 };
                 pool.spare.lock().await.push(vm);
             }
+            pool.refilling.store(false, Ordering::SeqCst);
         });
     }
 
