@@ -226,7 +226,8 @@ pub enum EventKind {
         /// Learned now: the next identical command is answered from the
         /// table.
         learned: bool,
-        /// Answered differently when asked twice: never replayed.
+        /// Answered differently when asked again or by a clean sandbox:
+        /// never replayed.
         volatile: bool,
         /// Milliseconds to the answer.
         elapsed_ms: f64,

@@ -342,10 +342,16 @@ impl Backend {
             let e = event("unavailable", &fallback, false, false);
             return (fallback, e);
         };
-        // Asked again: an answer that changes is not replayed.
+        // Asked again, and asked of a clean sandbox: an answer that changes
+        // with time or with what the session did is never replayed (nor is
+        // an interrupted command's, status 130).
         let second = self.ask_sandbox(lease, p, q).await;
-        // (An interrupted command, status 130, is never learned.)
-        let volatile = second.as_ref() != Some(&first) || first.status == 130;
+        let mut volatile = second.as_ref() != Some(&first) || first.status == 130;
+        if !volatile {
+            if let Some(clean) = self.ask_clean(p, q).await {
+                volatile = clean != first;
+            }
+        }
         self.learned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -371,8 +377,7 @@ impl Backend {
         p: &Profile,
         q: &Question,
     ) -> Option<Answer> {
-        let arch = p.arch.name();
-        let pool = self.pool(arch)?;
+        let pool = self.pool(p.arch.name())?;
         // The reset policy: a sandbox serves a session for so many commands
         // or minutes, then a clean one takes over.
         if let Some(l) = lease.as_ref() {
@@ -384,27 +389,7 @@ impl Backend {
             }
         }
         if lease.is_none() {
-            // The spare, or a new sandbox; when neither is possible yet (a
-            // spare still restoring, max_vms reached), wait a little.
-            let deadline = Instant::now() + Duration::from_secs(5);
-            let vm = loop {
-                if let Some(vm) = pool.spare.lock().await.pop() {
-                    break Some(vm);
-                }
-                if let Some(vm) = self.restore(&pool).await {
-                    break Some(vm);
-                }
-                if Instant::now() >= deadline {
-                    break None;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            };
-            self.refill(pool.clone());
-            let mut vm = vm?;
-            let mut cmd = b"hostname ".to_vec();
-            cmd.extend_from_slice(&quoted(&[p.system.hostname.as_bytes().to_vec()]));
-            let _ = vm.run(&cmd, Duration::from_secs(10)).await;
-            let rewrites = disguise(&mut vm, p).await;
+            let (vm, rewrites) = self.fresh(&pool, p).await?;
             *lease = Some(Lease {
                 vm: Some(vm),
                 pool: pool.clone(),
@@ -416,6 +401,66 @@ impl Backend {
         let l = lease.as_mut()?;
         let vm = l.vm.as_mut()?;
         l.commands += 1;
+        match self.run_question(vm, &l.rewrites, q).await {
+            Some(a) => Some(a),
+            None => {
+                if let Some(vm) = l.vm.take() {
+                    self.discard(l.pool.clone(), vm);
+                }
+                None
+            }
+        }
+    }
+
+    /// Run `q` in a clean sandbox (then destroyed): what a device that no
+    /// attacker has touched answers.
+    async fn ask_clean(self: &Arc<Self>, p: &Profile, q: &Question) -> Option<Answer> {
+        let pool = self.pool(p.arch.name())?;
+        let (mut vm, rewrites) = self.fresh(&pool, p).await?;
+        let a = self.run_question(&mut vm, &rewrites, q).await;
+        self.discard(pool, vm);
+        a
+    }
+
+    /// A restored sandbox wearing the persona: the spare, or a new one;
+    /// when neither is possible yet (a spare still restoring, max_vms
+    /// reached), wait a little.
+    async fn fresh(
+        self: &Arc<Self>,
+        pool: &Arc<Pool>,
+        p: &Profile,
+    ) -> Option<(Vm, Vec<(Vec<u8>, Vec<u8>)>)> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let vm = loop {
+            if let Some(vm) = pool.spare.lock().await.pop() {
+                break Some(vm);
+            }
+            if let Some(vm) = self.restore(pool).await {
+                break Some(vm);
+            }
+            if Instant::now() >= deadline {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        self.refill(pool.clone());
+        let mut vm = vm?;
+        let mut cmd = b"hostname ".to_vec();
+        cmd.extend_from_slice(&quoted(&[p.system.hostname.as_bytes().to_vec()]));
+        let _ = vm.run(&cmd, Duration::from_secs(10)).await;
+        let rewrites = disguise(&mut vm, p).await;
+        Some((vm, rewrites))
+    }
+
+    /// `q` in `vm`, its stdin piped in; `None` when the sandbox is lost
+    /// (QEMU exited). An interrupted command answers what it printed, with
+    /// status 130.
+    async fn run_question(
+        &self,
+        vm: &mut Vm,
+        rewrites: &[(Vec<u8>, Vec<u8>)],
+        q: &Question,
+    ) -> Option<Answer> {
         let mut line = Vec::new();
         if !q.stdin.is_empty() {
             use base64::Engine;
@@ -429,23 +474,19 @@ impl Backend {
         }
         line.extend_from_slice(&quoted(&q.argv));
         let timeout = Duration::from_secs(self.cfg.command_timeout.max(1));
-        let r = vm.run(&line, timeout).await;
-        match r {
+        match vm.run(&line, timeout).await {
             Ok(a) => Some(Answer {
-                output: rewrite(a.output, &l.rewrites),
+                output: rewrite(a.output, rewrites),
                 status: a.status,
             }),
             Err(RunError::Timeout { partial }) | Err(RunError::ShellRestarted { partial }) => {
                 Some(Answer {
-                    output: partial,
+                    output: rewrite(partial, rewrites),
                     status: 130,
                 })
             }
             Err(e) => {
-                tracing::debug!(arch, error = %e, "IoTBOX: sandbox lost");
-                if let Some(vm) = l.vm.take() {
-                    self.discard(l.pool.clone(), vm);
-                }
+                tracing::debug!(error = %e, "IoTBOX: sandbox lost");
                 None
             }
         }

@@ -41,7 +41,7 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     let mut hp = Honeypot::start(
         "iotbox",
         "router-dlink",
-        &format!("[iotbox]\nimages = \"{images}\"\nmax_vms = 2\n"),
+        &format!("[iotbox]\nimages = \"{images}\"\n"),
     );
     // The template is made at start (a cold boot) unless cached.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -73,6 +73,11 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     assert!(release.contains("\r\n2.6.21\r\n"), "{release:?}");
     let version = bot.cmd("sysctl -n kernel.version");
     assert!(!version.contains("Debian"), "{version:?}");
+    // An answer that depends on what the session did differs from a clean
+    // sandbox's: not learned either.
+    bot.cmd("sysctl -w kernel.domainname=iotpot");
+    let dom = bot.cmd("sysctl -n kernel.domainname");
+    assert!(dom.contains("\r\niotpot\r\n"), "{dom:?}");
     // Through `busybox APPLET` too.
     let base = bot.cmd("busybox basename /a/b/c");
     assert!(base.contains("\r\nc\r\n"), "{base:?}");
@@ -83,13 +88,17 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     let db = hp.db();
     let rows = column(&db, "SELECT json_extract(data, '$.command') || ' ' || json_extract(data, '$.source') || ' ' || json_extract(data, '$.learned') || ' ' || json_extract(data, '$.volatile') FROM events WHERE eventid = 'iotpot.iotbox.answer' ORDER BY id");
     assert_eq!(
-        rows[..5],
+        rows[..9],
         [
             "expr 6 * 7 iotbox 1 0",
             "expr 6 * 7 learned 0 0",
             "md5sum iotbox 1 0",
             "hexdump -n 8 -e 8/1 \"%02x\" /dev/urandom iotbox 0 1",
             "hexdump -n 8 -e 8/1 \"%02x\" /dev/urandom iotbox 0 1",
+            "sysctl -n kernel.osrelease iotbox 1 0",
+            "sysctl -n kernel.version iotbox 1 0",
+            "sysctl -w kernel.domainname=iotpot iotbox 1 0",
+            "sysctl -n kernel.domainname iotbox 0 1",
         ],
         "{rows:?}"
     );
