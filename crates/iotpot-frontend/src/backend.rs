@@ -22,8 +22,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Most output kept from a sandbox's answer (and in the event).
+/// Most output kept from a sandbox's answer (and in the event); longer
+/// answers are relayed but not learned.
 const MAX_ANSWER: usize = 64 * 1024;
+/// Answers the table holds at most (past that, nothing new is learned).
+const MAX_LEARNED: usize = 50_000;
 
 /// One learned answer.
 #[derive(Debug, Clone)]
@@ -220,15 +223,6 @@ impl Backend {
         self.never.clone()
     }
 
-    pub fn learned(&self) -> Vec<Learned> {
-        self.learned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
-    }
-
     fn pool(&self, arch: &str) -> Option<Arc<Pool>> {
         let a = BoxArch::by_name(arch)?;
         self.pools
@@ -342,6 +336,13 @@ impl Backend {
             let e = event("unavailable", &fallback, false, false);
             return (fallback, e);
         };
+        // A table of bounded size, of answers of bounded size.
+        let room = first.output.len() <= MAX_ANSWER
+            && self.learned.lock().unwrap_or_else(|e| e.into_inner()).len() < MAX_LEARNED;
+        if !room {
+            let e = event("iotbox", &first, false, false);
+            return (first, e);
+        }
         // Asked again, and asked of a clean sandbox: an answer that changes
         // with time or with what the session did is never replayed (nor is
         // an interrupted command's, status 130).
