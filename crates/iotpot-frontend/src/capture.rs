@@ -111,6 +111,25 @@ fn interface_index(name: &str) -> u32 {
     unsafe { libc::if_nametoindex(c.as_ptr()) }
 }
 
+/// `setsockopt(fd, SOL_SOCKET, name, value)`.
+fn set_option<T>(fd: libc::c_int, name: libc::c_int, value: &T) -> std::io::Result<()> {
+    // SAFETY: setsockopt reads `size_of::<T>()` bytes at `value`, which is
+    // a live reference of that size.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            name,
+            value as *const T as *const libc::c_void,
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
     // SAFETY: plain socket(2); the descriptor is owned right away.
     let fd = unsafe {
@@ -130,23 +149,9 @@ fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
         tv_usec: 200_000,
     };
     let rcvbuf: libc::c_int = 8 << 20;
-    // SAFETY: setsockopt reads the option values we pass, of the sizes given.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            &timeout as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        );
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            &rcvbuf as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+    // Best effort: without them the capture still works, more slowly.
+    let _ = set_option(fd, libc::SO_RCVTIMEO, &timeout);
+    let _ = set_option(fd, libc::SO_RCVBUF, &rcvbuf);
     // The kernel drops what is not ours before it is copied (the thread
     // still checks: packets queued before the filter was attached).
     match port_filter(ports) {
@@ -155,19 +160,10 @@ fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
                 len: prog.len() as u16,
                 filter: prog.as_ptr() as *mut libc::sock_filter,
             };
-            // SAFETY: fprog points at `prog`, alive for the call; the kernel
-            // copies the program.
-            let r = unsafe {
-                libc::setsockopt(
-                    fd,
-                    libc::SOL_SOCKET,
-                    libc::SO_ATTACH_FILTER,
-                    &fprog as *const _ as *const libc::c_void,
-                    std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-                )
-            };
-            if r < 0 {
-                tracing::warn!(error = %std::io::Error::last_os_error(), "packet capture: kernel filter refused; filtering in iotpot");
+            // fprog points at `prog`, alive for the call; the kernel copies
+            // the program.
+            if let Err(e) = set_option(fd, libc::SO_ATTACH_FILTER, &fprog) {
+                tracing::warn!(error = %e, "packet capture: kernel filter refused; filtering in iotpot");
             }
         }
         None => tracing::info!(

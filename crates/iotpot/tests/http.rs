@@ -34,10 +34,6 @@ fn curl(args: &[&str]) -> (String, String) {
     (body.to_string(), code.to_string())
 }
 
-fn listen(service: &str, port: u16, profile: &str) -> String {
-    format!("[[listen]]\nservice = \"{service}\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"{profile}\"\n")
-}
-
 fn ini(text: &str, section: &str, key: &str) -> String {
     let mut in_section = false;
     for line in text.lines() {

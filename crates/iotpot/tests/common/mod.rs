@@ -454,3 +454,8 @@ pub fn run_ok(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A `[[listen]]` table for the config: `service` on 127.0.0.1:`port`.
+pub fn listen(service: &str, port: u16, profile: &str) -> String {
+    format!("[[listen]]\nservice = \"{service}\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"{profile}\"\n")
+}
