@@ -254,7 +254,11 @@ pub enum EventKind {
         per_16: std::collections::BTreeMap<String, u64>,
         packets: u64,
         packets_per_second: f64,
-        /// The capture of everything the sandbox sent.
+        /// Names resolved through the sinkhole -> the address each got.
+        resolved: std::collections::BTreeMap<String, String>,
+        /// TCP connections the sinkhole accepted.
+        contacts: Vec<Contact>,
+        /// The capture of everything the sandbox sent and received.
         pcap: String,
     },
 
@@ -382,6 +386,23 @@ impl Event {
 }
 
 /// Where and from whom a session came. Carried by every event of it.
+/// One TCP connection a sample opened in an analysis sandbox, accepted by
+/// the sinkhole.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Contact {
+    /// `ip:port` the sample connected to.
+    pub dst: String,
+    /// The name it resolved to that address through the sinkhole, if any.
+    pub name: Option<String>,
+    /// Bytes it sent in all, and the first of them (at most 1 KiB, hex).
+    pub sent: u64,
+    pub first_bytes: String,
+    /// An HTTP request's URL, and what answered it: the served sample's
+    /// SHA-256, or `404`.
+    pub http: Option<String>,
+    pub served: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub session: String,

@@ -1,15 +1,18 @@
 //! Dynamic analysis: run a sample in a fresh sandbox of its architecture
 //! for a bounded time and report what it tried on the network.
 //!
-//! The sandbox gets one network card on QEMU's user network with
-//! `restrict=on`: no packet leaves QEMU (neither the host nor the Internet
-//! is reachable), and every packet the guest sends is written to a pcap by
-//! QEMU's `filter-dump`. The report is read from that capture: DNS names
-//! asked, TCP connection attempts and UDP destinations, ports scanned,
+//! The sandbox gets one network card, and its other end is iotpot's
+//! [`sinkhole`](crate::sinkhole): no packet leaves iotpot (neither the host
+//! nor the Internet is reachable); names resolve to sinkhole addresses,
+//! every TCP connection is accepted and what the sample sends is kept,
+//! HTTP downloads are served from the sample store. Every frame is written
+//! to a pcap, and the report is read from that capture: DNS names asked,
+//! TCP connection attempts and UDP destinations, ports scanned,
 //! destinations per /24 and /16 (the IoTPOT paper's Moose figure), packet
-//! rate. The sandbox is destroyed afterwards.
+//! rate; plus the sinkhole's contacts. The sandbox is destroyed afterwards.
 
 use crate::image::Image;
+use crate::sinkhole::{self, Contact, Files};
 use crate::vm::Vm;
 use anyhow::Context;
 use base64::Engine;
@@ -48,17 +51,27 @@ pub struct Report {
     pub processes: String,
     /// What running it printed (first 4 KiB).
     pub output: String,
+    /// Names resolved through the sinkhole and the address each got.
+    pub resolved: BTreeMap<String, String>,
+    /// TCP connections the sinkhole accepted: what the sample sent, the
+    /// files it downloaded.
+    pub contacts: Vec<Contact>,
     pub pcap: PathBuf,
+    /// The capture stopped at its size bound (the figures count only
+    /// what it holds).
+    pub pcap_truncated: bool,
 }
 
 /// Run `sample` (`script`: with `sh`) for `seconds` in a sandbox of
-/// `image`; the pcap stays at `run_dir/traffic.pcap`.
+/// `image`, HTTP downloads served from `files`; the pcap stays at
+/// `run_dir/traffic.pcap`.
 pub async fn analyze(
     image: &Image,
     sample: &[u8],
     script: bool,
     seconds: u64,
     run_dir: &Path,
+    files: std::sync::Arc<dyn Files>,
 ) -> anyhow::Result<Report> {
     anyhow::ensure!(
         sample.len() <= MAX_SAMPLE,
@@ -67,21 +80,50 @@ pub async fn analyze(
     std::fs::create_dir_all(run_dir)?;
     let pcap = run_dir.join("traffic.pcap");
     let _ = std::fs::remove_file(&pcap);
-    let mut vm = Vm::start_with(image, &run_dir.join("vm"), None, Some(&pcap)).await?;
+    let sock = run_dir.join("net.sock");
+    let _ = std::fs::remove_file(&sock);
+    let listener = tokio::net::UnixListener::bind(&sock)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let (recording, record) = tokio::sync::watch::channel(false);
+    // The sample itself is fetched by the guest from the sinkhole, at a
+    // URL nobody can guess (much faster than the serial console).
+    let upload = format!("http://10.0.2.2/.iotbox-{:016x}", fastrand::u64(..));
+    let files: std::sync::Arc<dyn Files> = std::sync::Arc::new(WithSample {
+        url: upload.clone(),
+        sample: sample.to_vec(),
+        files,
+    });
+    let pcap_path = pcap.clone();
+    let sink = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await?;
+        sinkhole::serve(stream, files, &pcap_path, record, stopped).await
+    });
+    let vm = Vm::start_with(image, &run_dir.join("vm"), None, Some(&sock)).await;
+    let _ = std::fs::remove_file(&sock);
+    let mut vm = match vm {
+        Ok(vm) => vm,
+        Err(e) => {
+            sink.abort();
+            return Err(e);
+        }
+    };
     let t = Duration::from_secs(30);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(sample);
-    vm.run(b"rm -f /tmp/.s; cd /tmp", t).await?;
-    for chunk in b64.as_bytes().chunks(UPLOAD_CHUNK) {
-        let mut line = b"echo ".to_vec();
-        line.extend_from_slice(chunk);
-        line.extend_from_slice(b" >> /tmp/.s");
-        vm.run(&line, t).await?;
-    }
-    let up = vm
-        .run(b"base64 -d /tmp/.s > /tmp/sample && rm /tmp/.s && chmod 755 /tmp/sample && wc -c < /tmp/sample", t)
+    let fetched = vm
+        .run(
+            format!("cd /tmp; wget -q -O /tmp/sample {upload} && wc -c < /tmp/sample").as_bytes(),
+            Duration::from_secs(60),
+        )
         .await?;
-    let got = String::from_utf8_lossy(&up.output).trim().to_string();
-    anyhow::ensure!(got == sample.len().to_string(), "upload failed: {got:?}");
+    let got = String::from_utf8_lossy(&fetched.output).trim().to_string();
+    if got != sample.len().to_string() {
+        tracing::warn!(
+            got,
+            "fetching the sample in the sandbox failed: uploading it over the console"
+        );
+        upload_serial(&mut vm, sample).await?;
+    }
+    vm.run(b"chmod 755 /tmp/sample", t).await?;
+    let _ = recording.send(true);
     let run = if script {
         "sh /tmp/sample > /tmp/.out 2>&1 &"
     } else {
@@ -102,7 +144,12 @@ pub async fn analyze(
         .map(|a| String::from_utf8_lossy(&a.output).into_owned())
         .unwrap_or_default();
     vm.kill().await;
+    let _ = stop.send(());
+    let seen = sink.await.context("the sinkhole")??;
     let mut report = read_pcap(&pcap).context("reading the sandbox's capture")?;
+    report.resolved = seen.resolved;
+    report.contacts = seen.contacts;
+    report.pcap_truncated = seen.pcap_truncated;
     report.arch = image.arch.name.to_string();
     report.seconds = elapsed;
     report.packets_per_second = report.packets as f64 / elapsed.max(0.001);
@@ -112,7 +159,46 @@ pub async fn analyze(
     Ok(report)
 }
 
-/// The guest's traffic in a filter-dump capture (Ethernet).
+/// The sample over the serial console, in base64 lines (slow: ~40 KB/s).
+async fn upload_serial(vm: &mut Vm, sample: &[u8]) -> anyhow::Result<()> {
+    let t = Duration::from_secs(30);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(sample);
+    vm.run(b"rm -f /tmp/.s /tmp/sample", t).await?;
+    for chunk in b64.as_bytes().chunks(UPLOAD_CHUNK) {
+        let mut line = b"echo ".to_vec();
+        line.extend_from_slice(chunk);
+        line.extend_from_slice(b" >> /tmp/.s");
+        vm.run(&line, t).await?;
+    }
+    let up = vm
+        .run(
+            b"base64 -d /tmp/.s > /tmp/sample && rm /tmp/.s && wc -c < /tmp/sample",
+            t,
+        )
+        .await?;
+    let got = String::from_utf8_lossy(&up.output).trim().to_string();
+    anyhow::ensure!(got == sample.len().to_string(), "upload failed: {got:?}");
+    Ok(())
+}
+
+/// The store's files, and the sample at its upload URL.
+struct WithSample {
+    url: String,
+    sample: Vec<u8>,
+    files: std::sync::Arc<dyn Files>,
+}
+
+impl Files for WithSample {
+    fn get(&self, url: &str) -> Option<Vec<u8>> {
+        if url == self.url {
+            Some(self.sample.clone())
+        } else {
+            self.files.get(url)
+        }
+    }
+}
+
+/// The guest's traffic in the sinkhole's capture (Ethernet).
 pub fn read_pcap(path: &Path) -> anyhow::Result<Report> {
     let f = std::fs::File::open(path)?;
     let mut reader = pcap_file::pcap::PcapReader::new(std::io::BufReader::new(f))?;
@@ -154,8 +240,8 @@ pub fn summarize<'a>(frames: impl Iterator<Item = &'a [u8]>) -> Report {
             }
             17 if l4.len() >= 8 => {
                 if dport == 53 {
-                    if let Some(name) = dns_name(&l4[8..]) {
-                        bump(&mut r.dns, name);
+                    if let Some(q) = crate::dns::Question::parse(&l4[8..]) {
+                        bump(&mut r.dns, q.name);
                     }
                 } else {
                     bump(&mut r.udp, format!("{dst}:{dport}"));
@@ -193,42 +279,5 @@ const MAX_ENTRIES: usize = 10_000;
 fn bump(m: &mut BTreeMap<String, u64>, key: String) {
     if m.len() < MAX_ENTRIES || m.contains_key(&key) {
         *m.entry(key).or_default() += 1;
-    }
-}
-
-/// The first question's name of a DNS query.
-fn dns_name(msg: &[u8]) -> Option<String> {
-    if msg.len() < 12 || msg[2] & 0x80 != 0 || u16::from_be_bytes([msg[4], msg[5]]) == 0 {
-        return None;
-    }
-    let mut i = 12;
-    let mut labels = Vec::new();
-    while i < msg.len() {
-        let n = msg[i] as usize;
-        if n == 0 {
-            return (!labels.is_empty()).then(|| labels.join("."));
-        }
-        if n > 63 || i + 1 + n > msg.len() || labels.len() > 127 {
-            return None;
-        }
-        labels.push(String::from_utf8_lossy(&msg[i + 1..i + 1 + n]).into_owned());
-        i += 1 + n;
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dns_names() {
-        let mut q = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-        q.extend_from_slice(b"\x03cnc\x07example\x03com\x00\x00\x01\x00\x01");
-        assert_eq!(dns_name(&q).as_deref(), Some("cnc.example.com"));
-        assert_eq!(dns_name(&q[..14]), None);
-        let mut resp = q.clone();
-        resp[2] |= 0x80;
-        assert_eq!(dns_name(&resp), None);
     }
 }

@@ -1,6 +1,8 @@
 //! The sandbox architectures: which Debian packages make their image, and
 //! how QEMU runs them (measured in `shared/iotbox-notes.md`).
 
+use crate::source::Recipe;
+
 /// One architecture IoTBOX can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BoxArch {
@@ -18,6 +20,8 @@ pub struct BoxArch {
     pub console: &'static str,
     /// Guest RAM in MiB.
     pub mem_mib: u32,
+    /// Not in Debian 12: cross-built from source (`box build --from-source`).
+    pub source: Option<&'static Recipe>,
 }
 
 pub const ARCHES: &[BoxArch] = &[
@@ -29,6 +33,7 @@ pub const ARCHES: &[BoxArch] = &[
         machine: &["-M", "malta"],
         console: "ttyS0",
         mem_mib: 128,
+        source: None,
     },
     BoxArch {
         name: "mips64el",
@@ -38,6 +43,7 @@ pub const ARCHES: &[BoxArch] = &[
         machine: &["-M", "malta", "-cpu", "5KEf"],
         console: "ttyS0",
         mem_mib: 128,
+        source: None,
     },
     BoxArch {
         name: "armhf",
@@ -47,6 +53,7 @@ pub const ARCHES: &[BoxArch] = &[
         machine: &["-M", "virt,highmem=off", "-cpu", "cortex-a15"],
         console: "ttyAMA0",
         mem_mib: 128,
+        source: None,
     },
     // ARMv5 EABI userland on the ARMv7 multiplatform kernel.
     BoxArch {
@@ -57,6 +64,7 @@ pub const ARCHES: &[BoxArch] = &[
         machine: &["-M", "virt,highmem=off", "-cpu", "cortex-a15"],
         console: "ttyAMA0",
         mem_mib: 128,
+        source: None,
     },
     BoxArch {
         name: "arm64",
@@ -66,6 +74,7 @@ pub const ARCHES: &[BoxArch] = &[
         machine: &["-M", "virt", "-cpu", "cortex-a53"],
         console: "ttyAMA0",
         mem_mib: 128,
+        source: None,
     },
     BoxArch {
         name: "i686",
@@ -75,6 +84,7 @@ pub const ARCHES: &[BoxArch] = &[
         machine: &["-M", "pc"],
         console: "ttyS0",
         mem_mib: 128,
+        source: None,
     },
     BoxArch {
         name: "ppc64el",
@@ -89,6 +99,18 @@ pub const ARCHES: &[BoxArch] = &[
         ],
         console: "hvc0",
         mem_mib: 256,
+        source: None,
+    },
+    // Big-endian MIPS: Debian dropped it after buster.
+    BoxArch {
+        name: "mips",
+        debian: "mips",
+        kernel_package: "",
+        qemu: "qemu-system-mips",
+        machine: &["-M", "malta"],
+        console: "ttyS0",
+        mem_mib: 128,
+        source: Some(&crate::source::MIPS),
     },
 ];
 

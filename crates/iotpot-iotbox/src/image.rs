@@ -94,23 +94,34 @@ impl Progress for () {
 /// apt with a private state directory: package lists for one foreign
 /// architecture, downloads into the current directory; no root, and the
 /// host's apt is untouched.
-struct Apt {
+pub(crate) struct Apt {
     root: PathBuf,
     arch: String,
 }
 
 impl Apt {
     fn new(cache: &Path, arch: &str) -> anyhow::Result<Apt> {
-        let root = cache.join(format!("apt-{arch}"));
+        Apt::create(cache, arch, arch, false)
+    }
+
+    /// An apt that also knows the source packages (state in
+    /// `cache/apt-<name>`).
+    pub(crate) fn with_sources(cache: &Path, name: &str, arch: &str) -> anyhow::Result<Apt> {
+        Apt::create(cache, name, arch, true)
+    }
+
+    fn create(cache: &Path, name: &str, arch: &str, sources: bool) -> anyhow::Result<Apt> {
+        let root = cache.join(format!("apt-{name}"));
         for d in ["lists/partial", "cache/archives/partial", "etc"] {
             std::fs::create_dir_all(root.join(d))?;
         }
-        std::fs::write(
-            root.join("etc/sources.list"),
-            // The release (point releases carry the security fixes): one
-            // index, reproducible builds.
-            format!("deb {MIRROR} {SUITE} main\n"),
-        )?;
+        // The release (point releases carry the security fixes): one
+        // index, reproducible builds.
+        let mut list = format!("deb {MIRROR} {SUITE} main\n");
+        if sources {
+            list.push_str(&format!("deb-src {MIRROR} {SUITE} main\n"));
+        }
+        std::fs::write(root.join("etc/sources.list"), list)?;
         let status = root.join("status");
         if !status.exists() {
             std::fs::write(&status, "")?;
@@ -121,7 +132,7 @@ impl Apt {
         })
     }
 
-    fn cmd(&self, tool: &str) -> Command {
+    pub(crate) fn cmd(&self, tool: &str) -> Command {
         let r = self.root.display();
         let mut c = Command::new(tool);
         c.arg("-q");
@@ -142,12 +153,12 @@ impl Apt {
         c
     }
 
-    fn update(&self) -> anyhow::Result<()> {
+    pub(crate) fn update(&self) -> anyhow::Result<()> {
         run(self.cmd("apt-get").arg("update"), "apt-get update")
     }
 
     /// The first dependency of a metapackage, and a package's version.
-    fn depends(&self, package: &str) -> anyhow::Result<String> {
+    pub(crate) fn depends(&self, package: &str) -> anyhow::Result<String> {
         let out = output(self.cmd("apt-cache").args(["depends", package]))?;
         out.lines()
             .find_map(|l| l.trim().strip_prefix("Depends: "))
@@ -155,7 +166,7 @@ impl Apt {
             .with_context(|| format!("{package} has no dependency"))
     }
 
-    fn version(&self, package: &str) -> anyhow::Result<String> {
+    pub(crate) fn version(&self, package: &str) -> anyhow::Result<String> {
         let out = output(self.cmd("apt-cache").args(["policy", package]))?;
         out.lines()
             .find_map(|l| l.trim().strip_prefix("Candidate: "))
@@ -163,8 +174,17 @@ impl Apt {
             .with_context(|| format!("no version of {package}"))
     }
 
+    /// The version of a source package.
+    pub(crate) fn source_version(&self, package: &str) -> anyhow::Result<String> {
+        let out = output(self.cmd("apt-cache").args(["showsrc", package]))?;
+        out.lines()
+            .find_map(|l| l.strip_prefix("Version: "))
+            .map(|s| s.trim().to_string())
+            .with_context(|| format!("no source package {package}"))
+    }
+
     /// Download a package into `dir`; its path.
-    fn download(&self, package: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+    pub(crate) fn download(&self, package: &str, dir: &Path) -> anyhow::Result<PathBuf> {
         run(
             self.cmd("apt-get")
                 .arg("download")
@@ -184,7 +204,7 @@ impl Apt {
     }
 }
 
-fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
     let out = cmd
         .stdout(std::process::Stdio::null())
         .output()
@@ -198,7 +218,7 @@ fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn output(cmd: &mut Command) -> anyhow::Result<String> {
+pub(crate) fn output(cmd: &mut Command) -> anyhow::Result<String> {
     let out = cmd.output()?;
     if !out.status.success() {
         bail!(
@@ -212,7 +232,7 @@ fn output(cmd: &mut Command) -> anyhow::Result<String> {
 
 /// Extract the members of a .deb whose path matches `pattern` (tar
 /// wildcards) into `into`.
-fn extract(deb: &Path, pattern: &str, into: &Path) -> anyhow::Result<()> {
+pub(crate) fn extract(deb: &Path, pattern: &str, into: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(into)?;
     let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --wildcards \"$3\"";
     run(
@@ -233,6 +253,9 @@ pub fn build(
     arch: &'static BoxArch,
     progress: &dyn Progress,
 ) -> anyhow::Result<Image> {
+    if arch.source.is_some() {
+        bail!("{} is not in Debian 12: it is built from source", arch.name);
+    }
     let work = cache.join(format!("work-{}", arch.name));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
@@ -277,10 +300,39 @@ pub fn build(
         .context("no kernel in the package")?;
 
     progress.step(arch.name, "initramfs");
-    let initramfs = initramfs(&busybox, &modules);
+    let img = install(
+        images,
+        arch,
+        &kernel_file,
+        &busybox,
+        &modules,
+        kernel_package,
+        kernel_version,
+        busybox_version,
+    )?;
+    let _ = std::fs::remove_dir_all(&work);
+    progress.step(arch.name, "done");
+    Ok(img)
+}
+
+/// Write `images/<arch>/`: the kernel, the initramfs made around
+/// `busybox` (and the network modules, if the kernel needs them) and the
+/// manifest that names and hashes both.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn install(
+    images: &Path,
+    arch: &'static BoxArch,
+    kernel: &Path,
+    busybox: &[u8],
+    modules: &[(String, Vec<u8>)],
+    kernel_package: String,
+    kernel_version: String,
+    busybox_version: String,
+) -> anyhow::Result<Image> {
+    let initramfs = initramfs(busybox, modules);
     let dir = images.join(arch.name);
     std::fs::create_dir_all(&dir)?;
-    std::fs::copy(&kernel_file, dir.join("kernel"))?;
+    std::fs::copy(kernel, dir.join("kernel"))?;
     std::fs::write(dir.join("initramfs.cpio"), &initramfs)?;
     let manifest = Manifest {
         arch: arch.name.to_string(),
@@ -291,8 +343,6 @@ pub fn build(
         initramfs_sha256: hex::encode(Sha256::digest(&initramfs)),
     };
     std::fs::write(dir.join("manifest.toml"), toml::to_string(&manifest)?)?;
-    let _ = std::fs::remove_dir_all(&work);
-    progress.step(arch.name, "done");
     Ok(Image {
         arch,
         dir,

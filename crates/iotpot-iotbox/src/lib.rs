@@ -6,6 +6,9 @@
 //! - [`analyze`]: dynamic analysis of a sample, its traffic captured.
 //! - [`arch`]: the architectures, their Debian packages and QEMU machines.
 //! - [`image`]: building images (Debian kernel + BusyBox-only initramfs).
+//! - [`source`]: images cross-built from Debian's sources (big-endian MIPS).
+//! - [`sinkhole`]: the only network an analysis sandbox has (DNS, TCP, HTTP
+//!   from the sample store), and [`dns`], its questions and answers.
 //! - [`cpio`]: the initramfs archive writer.
 //! - [`vm`]: one sandbox and its serial-console control protocol.
 //! - [`qmp`]: QEMU's control socket.
@@ -14,8 +17,11 @@
 pub mod analyze;
 pub mod arch;
 pub mod cpio;
+pub mod dns;
 pub mod image;
 pub mod qmp;
+pub mod sinkhole;
+pub mod source;
 pub mod template;
 pub mod vm;
 

