@@ -44,6 +44,9 @@ pub struct IotboxConfig {
     pub max_minutes: u64,
     /// Seconds a command may run in a sandbox.
     pub command_timeout: u64,
+    /// New answers one session may have learned (each costs a clean
+    /// sandbox to check); past it, its unknown commands are relayed only.
+    pub max_learn: u32,
     /// Applets never forwarded (they reveal the sandbox, stop it, or never
     /// end); the emulation answers them.
     pub never: Vec<String>,
@@ -59,6 +62,7 @@ impl Default for IotboxConfig {
             max_commands: 50,
             max_minutes: 10,
             command_timeout: 5,
+            max_learn: 10,
             never: [
                 "dmesg", "reboot", "halt", "poweroff", "init", "top", "vi", "yes", "telnetd",
                 "getty", "login", "crond", "syslogd", "klogd", "udhcpc", "passwd",
@@ -409,6 +413,9 @@ max_commands = 50
 max_minutes = 10
 # Seconds one command may run in a sandbox.
 command_timeout = 5
+# New answers one session may have learned (each is checked in a clean
+# sandbox: 0.3-0.6 s of a core); past that its unknown commands are relayed.
+max_learn = 10
 # Never forwarded (they would reveal the sandbox, stop it, or never end).
 never = ["dmesg", "reboot", "halt", "poweroff", "init", "top", "vi", "yes", "telnetd", "getty", "login", "crond", "syslogd", "klogd", "udhcpc", "passwd"]
 

@@ -66,6 +66,9 @@ pub struct Lease {
     vm: Option<Vm>,
     pool: Arc<Pool>,
     commands: u32,
+    /// Answers this session had checked for learning (the budget is
+    /// `max_learn`).
+    learning: u32,
     since: Instant,
     /// The sandbox's own strings -> the persona's (kernel, BusyBox).
     rewrites: Vec<(Vec<u8>, Vec<u8>)>,
@@ -336,10 +339,18 @@ impl Backend {
             let e = event("unavailable", &fallback, false, false);
             return (fallback, e);
         };
-        // A table of bounded size, of answers of bounded size.
+        // A table of bounded size, of answers of bounded size; a session
+        // may only make so many checks (each costs a clean sandbox).
         let room = first.output.len() <= MAX_ANSWER
             && self.learned.lock().unwrap_or_else(|e| e.into_inner()).len() < MAX_LEARNED;
-        if !room {
+        let budget = match lease.as_mut() {
+            Some(l) if l.learning < self.cfg.max_learn => {
+                l.learning += 1;
+                true
+            }
+            _ => false,
+        };
+        if !room || !budget {
             let e = event("iotbox", &first, false, false);
             return (first, e);
         }
@@ -381,6 +392,8 @@ impl Backend {
         let pool = self.pool(p.arch.name())?;
         // The reset policy: a sandbox serves a session for so many commands
         // or minutes, then a clean one takes over.
+        // The learning budget is the session's: a reset does not renew it.
+        let learning = lease.as_ref().map_or(0, |l| l.learning);
         if let Some(l) = lease.as_ref() {
             if l.commands >= self.cfg.max_commands
                 || l.since.elapsed() >= Duration::from_secs(self.cfg.max_minutes * 60)
@@ -395,6 +408,7 @@ impl Backend {
                 vm: Some(vm),
                 pool: pool.clone(),
                 commands: 0,
+                learning,
                 since: Instant::now(),
                 rewrites,
             });

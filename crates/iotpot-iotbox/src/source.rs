@@ -101,6 +101,11 @@ pub const MIPS: Recipe = Recipe {
     output: "vmlinux",
 };
 
+/// The build date the binaries show (`uname -v`, BusyBox's banner): a
+/// plausible firmware's, never the day of the build.
+const BUILD_DATE: &str = "Tue Mar 12 10:21:07 UTC 2019";
+const BUILD_EPOCH: u64 = 1_552_386_067;
+
 /// What the host must have besides the cross compiler.
 const HOST_TOOLS: &[&str] = &["make", "flex", "bison", "bc", "dpkg-source", "xz", "perl"];
 
@@ -244,7 +249,9 @@ fn busybox(src: &Path, work: &Path, r: &Recipe) -> anyhow::Result<Vec<u8>> {
             .arg(format!("O={}", b.display()))
             .arg(format!("CROSS_COMPILE={}-", r.cross))
             .arg(jobs())
-            .arg(target);
+            .arg(target)
+            // The build date in its banner: the kernel's, not today.
+            .env("SOURCE_DATE_EPOCH", BUILD_EPOCH.to_string());
         c
     };
     let log = work.join("busybox.log");
@@ -291,7 +298,7 @@ fn kernel(
             .arg(format!("ARCH={}", r.kernel_arch))
             .arg(format!("CROSS_COMPILE={}-", r.cross))
             // What `uname -v` shows: a plain build, not this host's.
-            .env("KBUILD_BUILD_TIMESTAMP", "Tue Mar 12 10:21:07 UTC 2019")
+            .env("KBUILD_BUILD_TIMESTAMP", BUILD_DATE)
             .env("KBUILD_BUILD_USER", "root")
             .env("KBUILD_BUILD_HOST", "buildserver")
             .arg(target);

@@ -44,12 +44,7 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
         "router-dlink",
         &format!("[iotbox]\nimages = \"{images}\"\n"),
     );
-    // The template is made at start (a cold boot) unless cached.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !hp.stderr.lock().unwrap().contains("IoTBOX sandbox ready") {
-        assert!(Instant::now() < deadline, "{}", hp.stderr.lock().unwrap());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_sandbox(&hp);
     let mut bot = Bot::connect(hp.addr);
     bot.login("root", "admin");
     let first = bot.cmd("expr 6 \\* 7");
@@ -111,6 +106,45 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
         "{learned}"
     );
     eprintln!("{learned}");
+}
+
+/// Waits until the honeypot says its sandboxes are ready.
+fn wait_sandbox(hp: &Honeypot) {
+    // The template is made at start (a cold boot) unless cached.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !hp.stderr.lock().unwrap().contains("IoTBOX sandbox ready") {
+        assert!(Instant::now() < deadline, "{}", hp.stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Each new answer costs a clean sandbox to check: a session may only have
+/// `max_learn` of them checked; past that, its unknown commands are relayed
+/// and not learned.
+#[test]
+fn a_session_learns_at_most_max_learn_answers() {
+    let mut hp = Honeypot::start(
+        "iotbox-budget",
+        "router-dlink",
+        &format!("[iotbox]\nimages = \"{}\"\nmax_learn = 1\n", images()),
+    );
+    wait_sandbox(&hp);
+    let mut bot = Bot::connect(hp.addr);
+    bot.login("root", "admin");
+    assert!(bot.cmd("expr 1 + 2").contains("\r\n3\r\n"));
+    assert!(bot.cmd("expr 2 + 3").contains("\r\n5\r\n"));
+    assert!(bot.cmd("expr 2 + 3").contains("\r\n5\r\n"));
+    bot.send("exit");
+    hp.stop();
+    let rows = column(&hp.db(), "SELECT json_extract(data, '$.command') || ' ' || json_extract(data, '$.source') || ' ' || json_extract(data, '$.learned') FROM events WHERE eventid = 'iotpot.iotbox.answer' ORDER BY id");
+    assert_eq!(
+        rows,
+        [
+            "expr 1 + 2 iotbox 1",
+            "expr 2 + 3 iotbox 0",
+            "expr 2 + 3 iotbox 0"
+        ]
+    );
 }
 
 /// `iotpot box analyze`: a sample that resolves a name and connects to
