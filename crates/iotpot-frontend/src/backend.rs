@@ -150,14 +150,17 @@ fn quoted(argv: &[Vec<u8>]) -> Vec<u8> {
 }
 
 impl Backend {
-    /// A backend over the images in `images` (those that are built); the
-    /// templates are made in the background (a cold boot each), and until
-    /// an architecture's is ready its commands fall back to the emulation.
+    /// A backend over the images in `images` of the architectures in
+    /// `archs` (those the listeners' devices have; only they get spares,
+    /// so unused images never take a share of `max_vms`); the templates are
+    /// made in the background (a cold boot each), and until an
+    /// architecture's is ready its commands fall back to the emulation.
     pub fn start(
         cfg: &IotboxConfig,
         images: &Path,
         run_root: &Path,
         learned: Vec<Learned>,
+        archs: &[&str],
     ) -> Arc<Backend> {
         let backend = Arc::new(Backend {
             cfg: cfg.clone(),
@@ -178,10 +181,11 @@ impl Backend {
         });
         let built: Vec<Image> = iotpot_iotbox::ARCHES
             .iter()
+            .filter(|a| archs.contains(&a.name))
             .filter_map(|a| Image::load(images, a, true).ok())
             .collect();
         if built.is_empty() {
-            tracing::info!(images = %images.display(), "no IoTBOX images: unknown commands are answered by the emulation alone (iotpot box build)");
+            tracing::info!(images = %images.display(), archs = ?archs, "no IoTBOX image for the listeners' architectures: unknown commands are answered by the emulation alone (iotpot box build)");
             return backend;
         }
         let b = backend.clone();

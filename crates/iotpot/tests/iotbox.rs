@@ -44,7 +44,7 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
         "router-dlink",
         &format!("[iotbox]\nimages = \"{images}\"\n"),
     );
-    wait_sandbox(&hp);
+    wait_sandbox(&hp, "mipsel");
     let mut bot = Bot::connect(hp.addr);
     bot.login("root", "admin");
     let first = bot.cmd("expr 6 \\* 7");
@@ -108,11 +108,17 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     eprintln!("{learned}");
 }
 
-/// Waits until the honeypot says its sandboxes are ready.
-fn wait_sandbox(hp: &Honeypot) {
-    // The template is made at start (a cold boot) unless cached.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !hp.stderr.lock().unwrap().contains("IoTBOX sandbox ready") {
+/// Waits until the honeypot says its sandbox of `arch` is ready.
+fn wait_sandbox(hp: &Honeypot, arch: &str) {
+    // The templates are made at start (a cold boot each) unless cached.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let ready = |log: &str| {
+        log.lines().any(|l| {
+            l.contains("IoTBOX sandbox ready")
+                && (l.contains(&format!("arch={arch} ")) || l.contains(&format!("arch=\"{arch}\"")))
+        })
+    };
+    while !ready(&hp.stderr.lock().unwrap()) {
         assert!(Instant::now() < deadline, "{}", hp.stderr.lock().unwrap());
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -128,7 +134,7 @@ fn a_session_learns_at_most_max_learn_answers() {
         "router-dlink",
         &format!("[iotbox]\nimages = \"{}\"\nmax_learn = 1\n", images()),
     );
-    wait_sandbox(&hp);
+    wait_sandbox(&hp, "mipsel");
     let mut bot = Bot::connect(hp.addr);
     bot.login("root", "admin");
     assert!(bot.cmd("expr 1 + 2").contains("\r\n3\r\n"));
@@ -187,12 +193,12 @@ fn box_analyze_reports_what_a_sample_tried() {
 }
 
 /// The test bot (tests/data/bot.c), compiled here with Debian's cross
-/// compiler into a static MIPS little-endian binary at `dir/name`.
-fn compile_bot(dir: &TempDir, name: &str) -> std::path::PathBuf {
-    require("mipsel-linux-gnu-gcc");
+/// compiler `gcc` into a static binary at `dir/name`.
+fn compile_bot(gcc: &str, dir: &TempDir, name: &str) -> std::path::PathBuf {
+    require(gcc);
     let bot = dir.0.join(name);
     run_ok(
-        std::process::Command::new("mipsel-linux-gnu-gcc")
+        std::process::Command::new(gcc)
             .args(["-static", "-Os", "-s", "-o"])
             .arg(&bot)
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bot.c")),
@@ -214,7 +220,7 @@ fn contact<'a>(r: &'a serde_json::Value, dst: &str) -> &'a serde_json::Value {
 #[test]
 fn box_analyze_runs_a_compiled_mips_binary() {
     let dir = TempDir::new("analyze-elf");
-    let bot = compile_bot(&dir, "bot");
+    let bot = compile_bot("mipsel-linux-gnu-gcc", &dir, "bot");
     let r = analyze(&dir, &bot, "4");
     assert_eq!(r["arch"], "mipsel", "{r}");
     assert_eq!(r["dns"]["cnc.iotpot-test.example"], 1, "{r}");
@@ -242,7 +248,7 @@ fn box_analyze_runs_a_compiled_mips_binary() {
 fn box_analyze_serves_downloads_from_the_sample_store() {
     let www = TempDir::new("sinkhole-www");
     std::fs::create_dir_all(www.0.join("bins")).unwrap();
-    let bot = compile_bot(&www, "bins/bot.mips");
+    let bot = compile_bot("mipsel-linux-gnu-gcc", &www, "bins/bot.mips");
     let sha = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(std::fs::read(&bot).unwrap()))
@@ -300,4 +306,44 @@ fn box_analyze_serves_downloads_from_the_sample_store() {
         "SELECT json_extract(data, '$.contacts[0].served') FROM events WHERE eventid = 'iotpot.analysis.report'",
     );
     assert_eq!(ev, [sha]);
+}
+
+/// Big-endian MIPS, cross-built from Debian's sources by `box build
+/// --from-source`: a router of that architecture is answered by a sandbox
+/// that really is big-endian (a 16-bit word of "AB" reads 0x4142), wearing
+/// the persona's kernel release.
+#[test]
+fn a_big_endian_mips_router_is_answered_by_a_mips_sandbox() {
+    let mut hp = Honeypot::start(
+        "iotbox-mips",
+        "router-tplink",
+        &format!("[iotbox]\nimages = \"{}\"\n", images()),
+    );
+    wait_sandbox(&hp, "mips");
+    let mut bot = Bot::connect(hp.addr);
+    bot.login("root", "5up");
+    let word = bot.cmd("printf AB | hexdump -e '1/2 \"%04x\" \"\\n\"'");
+    assert!(word.contains("\r\n4142\r\n"), "{word:?}");
+    let release = bot.cmd("sysctl -n kernel.osrelease");
+    assert!(release.contains("\r\n2.6.31\r\n"), "{release:?}");
+    bot.send("exit");
+    hp.stop();
+    let rows = column(&hp.db(), "SELECT json_extract(data, '$.arch') || ' ' || json_extract(data, '$.source') FROM events WHERE eventid = 'iotpot.iotbox.answer' ORDER BY id");
+    assert_eq!(rows, ["mips iotbox", "mips iotbox"]);
+}
+
+/// A big-endian MIPS binary: `box analyze` picks the mips sandbox from its
+/// ELF header, and the bot runs there (its hello reaches the sinkhole).
+#[test]
+fn box_analyze_runs_a_big_endian_mips_binary() {
+    let dir = TempDir::new("analyze-mips");
+    let bot = compile_bot("mips-linux-gnu-gcc", &dir, "bot");
+    let r = analyze(&dir, &bot, "4");
+    assert_eq!(r["arch"], "mips", "{r}");
+    assert_eq!(
+        contact(&r, "198.18.0.1:6667")["first_bytes"],
+        hex::encode("HELLO iotpot-test\n"),
+        "{r}"
+    );
+    assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
 }

@@ -374,7 +374,8 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
         status: 0,
         volatile: false,
     }];
-    let backend = iotpot_frontend::backend::Backend::start(&cfg, &run.join("none"), &run, learned);
+    let backend =
+        iotpot_frontend::backend::Backend::start(&cfg, &run.join("none"), &run, learned, &[]);
     let q = iotpot_shell::Question {
         command: "expr 6 * 7".into(),
         argv: vec![

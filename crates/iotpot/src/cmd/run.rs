@@ -87,6 +87,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
+    let mut archs: Vec<&'static str> = specs
+        .iter()
+        .map(|s| s.persona.profile.arch.name())
+        .collect();
+    archs.sort_unstable();
+    archs.dedup();
+    let backend = backend(&config, &archs);
     let frontend = Frontend::bind(
         specs,
         config.limits.clone(),
@@ -94,7 +101,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         &sensor,
         downloader,
         Arc::new(Honeytokens::new(&deployment)),
-        backend(&config),
+        backend,
     )
     .await?;
     let capture = iotpot_frontend::capture::start(
@@ -142,9 +149,9 @@ async fn wait_for_signal() {
     }
 }
 
-/// IoTBOX, when enabled: the sandboxes of the built images, and the answers
-/// learned so far (from the store).
-fn backend(config: &Config) -> Option<Arc<iotpot_frontend::backend::Backend>> {
+/// IoTBOX, when enabled: the sandboxes of the built images of `archs`, and
+/// the answers learned so far (from the store).
+fn backend(config: &Config, archs: &[&str]) -> Option<Arc<iotpot_frontend::backend::Backend>> {
     if !config.iotbox.enabled {
         return None;
     }
@@ -174,5 +181,6 @@ fn backend(config: &Config) -> Option<Arc<iotpot_frontend::backend::Backend>> {
         &super::boxcmd::images_dir(config),
         &config.data_dir.join("iotbox-run"),
         learned,
+        archs,
     ))
 }
