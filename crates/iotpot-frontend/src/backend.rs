@@ -44,7 +44,8 @@ type Key = (String, String, Option<String>);
 /// A sandbox architecture's pool.
 struct Pool {
     image: Image,
-    template: PathBuf,
+    /// `None`: the machine boots cold (see `BoxArch::snapshot`).
+    template: Option<PathBuf>,
     run_root: PathBuf,
     spare: tokio::sync::Mutex<Vec<Vm>>,
     spares: usize,
@@ -264,7 +265,7 @@ impl Backend {
         }
         let n = pool.seq.fetch_add(1, Ordering::Relaxed);
         let dir = pool.run_root.join(format!("vm{n}"));
-        match Vm::start(&pool.image, &dir, Some(&pool.template)).await {
+        match Vm::start(&pool.image, &dir, pool.template.as_deref()).await {
             Ok(vm) => Some(vm),
             Err(e) => {
                 self.live.fetch_sub(1, Ordering::SeqCst);

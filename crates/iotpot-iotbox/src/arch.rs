@@ -22,6 +22,10 @@ pub struct BoxArch {
     pub mem_mib: u32,
     /// Not in Debian 12: cross-built from source (`box build --from-source`).
     pub source: Option<&'static Recipe>,
+    /// QEMU can restore this machine from a saved state. Where it cannot
+    /// (a restored `ppce500` guest never runs again), a reset is a cold
+    /// boot: the pool's spare hides it from attackers.
+    pub snapshot: bool,
 }
 
 pub const ARCHES: &[BoxArch] = &[
@@ -34,6 +38,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyS0",
         mem_mib: 128,
         source: None,
+        snapshot: true,
     },
     BoxArch {
         name: "mips64el",
@@ -44,6 +49,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyS0",
         mem_mib: 128,
         source: None,
+        snapshot: true,
     },
     BoxArch {
         name: "armhf",
@@ -54,6 +60,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyAMA0",
         mem_mib: 128,
         source: None,
+        snapshot: true,
     },
     // ARMv5 EABI userland on the ARMv7 multiplatform kernel.
     BoxArch {
@@ -65,6 +72,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyAMA0",
         mem_mib: 128,
         source: None,
+        snapshot: true,
     },
     BoxArch {
         name: "arm64",
@@ -75,6 +83,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyAMA0",
         mem_mib: 128,
         source: None,
+        snapshot: true,
     },
     BoxArch {
         name: "i686",
@@ -85,6 +94,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyS0",
         mem_mib: 128,
         source: None,
+        snapshot: true,
     },
     BoxArch {
         name: "ppc64el",
@@ -100,6 +110,7 @@ pub const ARCHES: &[BoxArch] = &[
         console: "hvc0",
         mem_mib: 256,
         source: None,
+        snapshot: true,
     },
     // Big-endian MIPS: Debian dropped it after buster.
     BoxArch {
@@ -111,6 +122,19 @@ pub const ARCHES: &[BoxArch] = &[
         console: "ttyS0",
         mem_mib: 128,
         source: Some(&crate::source::MIPS),
+        snapshot: true,
+    },
+    // 32-bit big-endian PowerPC: a ports architecture in Debian.
+    BoxArch {
+        name: "ppc",
+        debian: "powerpc",
+        kernel_package: "",
+        qemu: "qemu-system-ppc",
+        machine: &["-M", "ppce500", "-cpu", "e500mc"],
+        console: "ttyS0",
+        mem_mib: 128,
+        source: Some(&crate::source::PPC),
+        snapshot: false,
     },
 ];
 

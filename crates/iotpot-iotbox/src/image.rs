@@ -332,6 +332,12 @@ pub(crate) fn install(
     let initramfs = initramfs(busybox, modules);
     let dir = images.join(arch.name);
     std::fs::create_dir_all(&dir)?;
+    // The templates of the previous image never load again.
+    for e in std::fs::read_dir(&dir)?.flatten() {
+        if e.file_name().to_string_lossy().starts_with("template-") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
     std::fs::copy(kernel, dir.join("kernel"))?;
     std::fs::write(dir.join("initramfs.cpio"), &initramfs)?;
     let manifest = Manifest {

@@ -334,6 +334,7 @@ impl Sinkhole {
                 }
             }
             let mut buf = [0u8; 4096];
+            let mut got = false;
             while s.can_recv() {
                 let Ok(n) = s.recv_slice(&mut buf) else {
                     break;
@@ -342,6 +343,7 @@ impl Sinkhole {
                     break;
                 }
                 busy = true;
+                got = true;
                 if let Some(c) = conn.contact.and_then(|i| self.contacts.get_mut(i)) {
                     c.sent += n as u64;
                 }
@@ -351,7 +353,7 @@ impl Sinkhole {
                 }
             }
             let mut contact = conn.contact.and_then(|i| self.contacts.get_mut(i));
-            if conn.reply.is_none() {
+            if conn.reply.is_none() && got {
                 if let Ok(Some((req, _))) = iotpot_wire::http::parse_head(&conn.head) {
                     let url = if req.target.starts_with("http://") {
                         req.target.clone()
@@ -369,7 +371,7 @@ impl Sinkhole {
                     conn.reply = Some((reply, 0));
                 }
             }
-            if let Some(c) = contact {
+            if let Some(c) = contact.filter(|_| got) {
                 c.first_bytes = hex::encode(&conn.head);
             }
             if let Some((reply, sent)) = &mut conn.reply {
@@ -505,7 +507,7 @@ pub async fn serve(
     let mut tmp = vec![0u8; 65536];
     loop {
         sink.recording = *recording.borrow();
-        let wait = sink.delay_ms(now()).unwrap_or(1000).min(1000);
+        let wait = sink.delay_ms(now()).unwrap_or(1000).clamp(1, 1000);
         tokio::select! {
             _ = &mut stop => break,
             _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}

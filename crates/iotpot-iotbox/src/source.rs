@@ -104,6 +104,28 @@ CONFIG_SERIAL_8250_CONSOLE=y
     output: "vmlinux",
 };
 
+/// 32-bit big-endian PowerPC on QEMU's generic e500 board with an e500mc
+/// core (Freescale QorIQ, as in many gateways and NAS; it has the classic
+/// FPU Debian's `powerpc` userland uses).
+pub const PPC: Recipe = Recipe {
+    cross: "powerpc-linux-gnu",
+    packages: "gcc-powerpc-linux-gnu libc6-dev-powerpc-cross",
+    kernel_arch: "powerpc",
+    board: "\
+CONFIG_PPC_85xx=y
+CONFIG_PPC_E500MC=y
+CONFIG_E500MC_CPU=y
+CONFIG_PHYS_64BIT=y
+CONFIG_FSL_SOC_BOOKE=y
+CONFIG_PPC_QEMU_E500=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_SERIAL_OF_PLATFORM=y
+",
+    target: "vmlinux",
+    output: "vmlinux",
+};
+
 /// The build date the binaries show (`uname -v`, BusyBox's banner): a
 /// plausible firmware's, never the day of the build.
 const BUILD_DATE: &str = "Tue Mar 12 10:21:07 UTC 2019";

@@ -28,11 +28,15 @@ pub fn path(image: &Image) -> anyhow::Result<PathBuf> {
     Ok(image.dir.join(format!("template-{key}.mig")))
 }
 
-/// The template of `image`, made now (a cold boot) if missing.
-pub async fn ensure(image: &Image, run_dir: &Path) -> anyhow::Result<PathBuf> {
+/// The template of `image`, made now (a cold boot) if missing; `None` for
+/// a machine QEMU cannot restore (its sandboxes boot cold).
+pub async fn ensure(image: &Image, run_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if !image.arch.snapshot {
+        return Ok(None);
+    }
     let path = path(image)?;
     if path.exists() {
-        return Ok(path);
+        return Ok(Some(path));
     }
     let mut vm = Vm::start(image, &run_dir.join("template"), None).await?;
     // One command first: the shell is reading its input when restored.
@@ -41,5 +45,5 @@ pub async fn ensure(image: &Image, run_dir: &Path) -> anyhow::Result<PathBuf> {
     vm.save(&tmp).await?;
     vm.kill().await;
     std::fs::rename(&tmp, &path)?;
-    Ok(path)
+    Ok(Some(path))
 }

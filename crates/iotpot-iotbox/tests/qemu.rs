@@ -32,7 +32,7 @@ async fn sh(vm: &mut Vm, cmd: &str) -> String {
 async fn reset_is_clean(arch: &str, uname_m: &str) {
     let img = image(arch);
     let dir = run_dir(arch);
-    let tmpl = template::ensure(&img, &dir).await.unwrap();
+    let tmpl = template::ensure(&img, &dir).await.unwrap().unwrap();
     let started = Instant::now();
     let mut vm = Vm::start(&img, &dir.join("a"), Some(&tmpl)).await.unwrap();
     assert_eq!(sh(&mut vm, "uname -m").await, format!("{uname_m}\n"));
@@ -99,7 +99,7 @@ async fn arm64_resets_clean() {
 async fn a_sandbox_cannot_reach_the_host() {
     let img = image("mipsel");
     let dir = run_dir("net");
-    let tmpl = template::ensure(&img, &dir).await.unwrap();
+    let tmpl = template::ensure(&img, &dir).await.unwrap().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -337,7 +337,7 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
         vm.kill().await;
         let tmpl = template::ensure(&img, &run.join(a.name)).await?;
         let t = std::time::Instant::now();
-        let mut vm = Vm::start(&img, &run.join(a.name).join("warm"), Some(&tmpl)).await?;
+        let mut vm = Vm::start(&img, &run.join(a.name).join("warm"), tmpl.as_deref()).await?;
         vm.run(b"true", Duration::from_secs(30)).await?;
         let reset = t.elapsed().as_secs_f64();
         let mut rtt = Vec::new();

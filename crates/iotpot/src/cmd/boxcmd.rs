@@ -59,8 +59,9 @@ fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
         Some("x86") => "i686",
         Some("ppc64el") | Some("ppc64le") => "ppc64el",
         Some("mips") => "mips",
+        Some("ppc") => "ppc",
         other => anyhow::bail!(
-            "no sandbox for this sample ({} {}): sandboxes exist for mips, mipsel, mips64el, armel, armhf, arm64, i686, ppc64el",
+            "no sandbox for this sample ({} {}): sandboxes exist for mips, mipsel, mips64el, armel, armhf, arm64, i686, ppc, ppc64el",
             t.kind,
             other.unwrap_or("unknown architecture")
         ),
@@ -166,7 +167,13 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                             i.manifest.kernel_package, i.manifest.kernel_version
                         )
                     })
-                    .unwrap_or_else(|_| "(not built)".into());
+                    .unwrap_or_else(|_| match a.source {
+                        Some(_) => format!(
+                            "(not built: iotpot box build --from-source --arch {})",
+                            a.name
+                        ),
+                        None => "(not built)".into(),
+                    });
                 println!("{:<9}  {:<8}  {:<22}  {built}", a.name, a.debian, a.qemu);
             }
         }
@@ -189,7 +196,13 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                         let t = template::path(&i).ok().filter(|p| p.exists());
                         format!(
                             "image ok, template {}",
-                            if t.is_some() { "ready" } else { "not made yet" }
+                            if !a.snapshot {
+                                "none (this machine boots cold)"
+                            } else if t.is_some() {
+                                "ready"
+                            } else {
+                                "not made yet"
+                            }
                         )
                     }
                     Err(e) => format!("{e:#}"),
@@ -297,11 +310,16 @@ async fn shell(img: Image) -> anyhow::Result<()> {
     let run_dir = std::env::temp_dir().join(format!("iotpot-box-{}", std::process::id()));
     let tmpl = template::ensure(&img, &run_dir).await?;
     let started = Instant::now();
-    let mut vm = Vm::start(&img, &run_dir.join("shell"), Some(&tmpl)).await?;
+    let mut vm = Vm::start(&img, &run_dir.join("shell"), tmpl.as_deref()).await?;
     eprintln!(
-        "{} sandbox ready in {:.2} s (restored from its template; nothing you do here lasts). exit or ^D to leave.",
+        "{} sandbox ready in {:.2} s ({}; nothing you do here lasts). exit or ^D to leave.",
         img.arch.name,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if tmpl.is_some() {
+            "restored from its template"
+        } else {
+            "booted: this machine cannot be restored from a snapshot"
+        }
     );
     let stdin = std::io::stdin();
     loop {
