@@ -42,7 +42,8 @@ const MAX_NAMES: usize = 4096;
 const MAX_FILE: usize = 16 << 20;
 /// How long a half-open connection keeps its socket.
 const HALF_OPEN_MS: i64 = 5000;
-/// Frames queued towards the guest before the oldest are dropped.
+/// Frames queued each way (towards the guest, the oldest are dropped; from
+/// it, the newest).
 const MAX_QUEUE: usize = 4096;
 
 /// What a sinkhole serves over HTTP: the sample store, looked up by URL.
@@ -194,7 +195,7 @@ impl Sinkhole {
 
     /// A frame from the guest (hostile bytes: anything may come).
     pub fn input(&mut self, frame: &[u8], now_ms: i64) {
-        if frame.len() > MAX_FRAME {
+        if frame.len() > MAX_FRAME || self.dev.rx.len() >= MAX_QUEUE {
             return;
         }
         if let Some(port) = tcp_syn_port(frame) {

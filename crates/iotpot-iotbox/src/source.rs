@@ -50,7 +50,6 @@ CONFIG_AIO=y
 CONFIG_FILE_LOCKING=y
 CONFIG_ADVISE_SYSCALLS=y
 CONFIG_MEMBARRIER=y
-CONFIG_RSEQ=y
 CONFIG_CROSS_MEMORY_ATTACH=y
 CONFIG_HIGH_RES_TIMERS=y
 CONFIG_NO_HZ_IDLE=y
@@ -299,7 +298,10 @@ fn kernel(
     progress: &dyn Progress,
 ) -> anyhow::Result<PathBuf> {
     let built = cache.join(format!("kernel-{}", arch.name));
-    let stamp = format!("{} {}\n{r:?}\n", src.kernel_package, src.kernel_version);
+    let stamp = format!(
+        "{} {}\n{COMMON}{r:?}\n",
+        src.kernel_package, src.kernel_version
+    );
     let stamp_file = cache.join(format!("kernel-{}.stamp", arch.name));
     if built.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp) {
         return Ok(built);
@@ -341,14 +343,20 @@ fn kernel(
     let mut m = make(r.target);
     m.arg(jobs());
     logged(&mut m, &log, "kernel build")?;
-    // Stripped: the symbols are of no use to a sandbox.
-    run(
-        Command::new(format!("{}-strip", r.cross))
-            .arg("-o")
-            .arg(&built)
-            .arg(tree.join(r.output)),
-        "strip",
-    )?;
+    // An ELF is stripped (the symbols are of no use to a sandbox); a
+    // boot image is taken as it is.
+    let out = tree.join(r.output);
+    if std::fs::read(&out)?.starts_with(b"\x7fELF") {
+        run(
+            Command::new(format!("{}-strip", r.cross))
+                .arg("-o")
+                .arg(&built)
+                .arg(&out),
+            "strip",
+        )?;
+    } else {
+        std::fs::copy(&out, &built)?;
+    }
     std::fs::write(&stamp_file, stamp)?;
     Ok(built)
 }
