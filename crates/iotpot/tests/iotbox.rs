@@ -38,13 +38,7 @@ fn analyze(dir: &TempDir, sample: &std::path::Path, seconds: &str) -> serde_json
 
 #[test]
 fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
-    let images = images();
-    let mut hp = Honeypot::start(
-        "iotbox",
-        "router-dlink",
-        &format!("[iotbox]\nimages = \"{images}\"\n"),
-    );
-    wait_sandbox(&hp, "mipsel");
+    let mut hp = with_sandbox("iotbox", "router-dlink", "mipsel", "");
     let mut bot = Bot::connect(hp.addr);
     bot.login("root", "admin");
     let first = bot.cmd("expr 6 \\* 7");
@@ -108,6 +102,18 @@ fn unknown_applets_are_answered_by_a_sandbox_then_learned() {
     eprintln!("{learned}");
 }
 
+/// A honeypot of `profile` with IoTBOX on the test images (`iotbox` adds
+/// keys to its `[iotbox]` table), once its sandbox of `arch` is ready.
+fn with_sandbox(name: &str, profile: &str, arch: &str, iotbox: &str) -> Honeypot {
+    let hp = Honeypot::start(
+        name,
+        profile,
+        &format!("[iotbox]\nimages = \"{}\"\n{iotbox}", images()),
+    );
+    wait_sandbox(&hp, arch);
+    hp
+}
+
 /// Waits until the honeypot says its sandbox of `arch` is ready.
 fn wait_sandbox(hp: &Honeypot, arch: &str) {
     // The templates are made at start (a cold boot each) unless cached.
@@ -129,12 +135,7 @@ fn wait_sandbox(hp: &Honeypot, arch: &str) {
 /// and not learned.
 #[test]
 fn a_session_learns_at_most_max_learn_answers() {
-    let mut hp = Honeypot::start(
-        "iotbox-budget",
-        "router-dlink",
-        &format!("[iotbox]\nimages = \"{}\"\nmax_learn = 1\n", images()),
-    );
-    wait_sandbox(&hp, "mipsel");
+    let mut hp = with_sandbox("iotbox-budget", "router-dlink", "mipsel", "max_learn = 1\n");
     let mut bot = Bot::connect(hp.addr);
     bot.login("root", "admin");
     assert!(bot.cmd("expr 1 + 2").contains("\r\n3\r\n"));
@@ -314,12 +315,7 @@ fn box_analyze_serves_downloads_from_the_sample_store() {
 /// the persona's kernel release.
 #[test]
 fn a_big_endian_mips_router_is_answered_by_a_mips_sandbox() {
-    let mut hp = Honeypot::start(
-        "iotbox-mips",
-        "router-tplink",
-        &format!("[iotbox]\nimages = \"{}\"\n", images()),
-    );
-    wait_sandbox(&hp, "mips");
+    let mut hp = with_sandbox("iotbox-mips", "router-tplink", "mips", "");
     let mut bot = Bot::connect(hp.addr);
     bot.login("root", "5up");
     let word = bot.cmd("printf AB | hexdump -e '1/2 \"%04x\" \"\\n\"'");
