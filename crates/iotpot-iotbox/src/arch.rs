@@ -23,10 +23,28 @@ pub struct BoxArch {
     /// Not in Debian 12: cross-built from source (`box build --from-source`).
     pub source: Option<&'static Recipe>,
     /// QEMU can restore this machine from a saved state. Where it cannot
-    /// (a restored `ppce500` guest never runs again), a reset is a cold
-    /// boot: the pool's spare hides it from attackers.
+    /// (a restored `ppce500` or `sun4u` guest never runs again), a reset
+    /// is a cold boot: the pool's spare hides it from attackers.
     pub snapshot: bool,
+    /// Userland runs under the 32-bit personality (`linux32`): a 64-bit
+    /// kernel that must look like the 32-bit system malware expects
+    /// (`uname -m` = `sparc`, not `sparc64`).
+    pub linux32: bool,
+    /// The PCI bus the analysis NIC goes on, where QEMU's default has no
+    /// free slot (`sun4u`: the `pciB` bridge).
+    pub nic_bus: Option<&'static str>,
 }
+
+/// Architectures IoT malware is built for that IoTBOX cannot offer yet,
+/// and why (`box build` says so rather than "unknown").
+pub const UNAVAILABLE: &[(&str, &str)] = &[(
+    "sh4",
+    "Debian 12's SH4 cross compiler (gcc-sh4-linux-gnu 12.2.0-13cross1) miscompiles: \
+     from -O1 up it drops the comparison of a value loaded from memory before a \
+     conditional branch (`int e(int *p) { return *p ? 7 : 5; }` compiles to a bare `bt`), \
+     so no kernel or BusyBox built with it runs (the kernel hangs in its decompressor); \
+     SH4 samples fall back to emulation",
+)];
 
 pub const ARCHES: &[BoxArch] = &[
     BoxArch {
@@ -39,6 +57,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     BoxArch {
         name: "mips64el",
@@ -50,6 +70,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     BoxArch {
         name: "armhf",
@@ -61,6 +83,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     // ARMv5 EABI userland on the ARMv7 multiplatform kernel.
     BoxArch {
@@ -73,6 +97,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     BoxArch {
         name: "arm64",
@@ -84,6 +110,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     BoxArch {
         name: "i686",
@@ -95,6 +123,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     BoxArch {
         name: "ppc64el",
@@ -111,6 +141,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 256,
         source: None,
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     // Big-endian MIPS: Debian dropped it after buster.
     BoxArch {
@@ -123,6 +155,8 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: Some(&crate::source::MIPS),
         snapshot: true,
+        linux32: false,
+        nic_bus: None,
     },
     // 32-bit big-endian PowerPC: a ports architecture in Debian.
     BoxArch {
@@ -135,6 +169,22 @@ pub const ARCHES: &[BoxArch] = &[
         mem_mib: 128,
         source: Some(&crate::source::PPC),
         snapshot: false,
+        linux32: false,
+        nic_bus: None,
+    },
+    // SPARC: a ports architecture in Debian (sparc64).
+    BoxArch {
+        name: "sparc",
+        debian: "sparc64",
+        kernel_package: "",
+        qemu: "qemu-system-sparc64",
+        machine: &["-M", "sun4u"],
+        console: "ttyS0",
+        mem_mib: 128,
+        source: Some(&crate::source::SPARC),
+        snapshot: false,
+        linux32: true,
+        nic_bus: Some("pciB"),
     },
 ];
 

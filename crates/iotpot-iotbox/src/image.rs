@@ -329,7 +329,7 @@ pub(crate) fn install(
     kernel_version: String,
     busybox_version: String,
 ) -> anyhow::Result<Image> {
-    let initramfs = initramfs(busybox, modules);
+    let initramfs = initramfs(busybox, modules, arch.linux32);
     let dir = images.join(arch.name);
     std::fs::create_dir_all(&dir)?;
     // The templates of the previous image never load again.
@@ -387,8 +387,8 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 /// build). Each becomes a link to /bin/busybox.
 const APPLETS: &str = include_str!("applets.txt");
 
-/// The boot script: mount the usual file systems, quiet the kernel, hand
-/// over to init.
+/// The boot script: mount the usual file systems, quiet the kernel, then
+/// hand over to init (the last line, written by [`initramfs`]).
 const INIT: &str = "#!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -407,7 +407,6 @@ if grep -q iotbox.net=1 /proc/cmdline; then
   route add default gw 10.0.2.2 2>/dev/null
   echo nameserver 10.0.2.3 > /etc/resolv.conf
 fi
-exec /sbin/init
 ";
 
 /// init respawns the control shell on the console.
@@ -430,7 +429,7 @@ done
 ";
 
 /// The initramfs of an IoT-like device: BusyBox and nothing else.
-pub fn initramfs(busybox: &[u8], net_modules: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub fn initramfs(busybox: &[u8], net_modules: &[(String, Vec<u8>)], linux32: bool) -> Vec<u8> {
     let mut c = Cpio::default();
     for d in [
         "/bin",
@@ -470,7 +469,12 @@ pub fn initramfs(busybox: &[u8], net_modules: &[(String, Vec<u8>)]) -> Vec<u8> {
         order.push('\n');
     }
     c.file("/lib/modules/iotbox/order", 0o644, order.as_bytes());
-    c.file("/init", 0o755, INIT.as_bytes());
+    let init = if linux32 {
+        "exec linux32 /sbin/init\n"
+    } else {
+        "exec /sbin/init\n"
+    };
+    c.file("/init", 0o755, format!("{INIT}{init}").as_bytes());
     c.file("/sbin/iotbox-shell", 0o755, SHELL.as_bytes());
     c.file("/etc/inittab", 0o644, INITTAB.as_bytes());
     c.file("/etc/passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n");

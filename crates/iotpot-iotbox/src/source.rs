@@ -125,6 +125,25 @@ CONFIG_SERIAL_OF_PLATFORM=y
     output: "vmlinux",
 };
 
+/// 64-bit SPARC on QEMU's `sun4u` (an UltraSPARC IIi workstation with
+/// OpenBIOS): a sparc64 kernel runs the 32-bit SPARC binaries IoT malware
+/// is built as (`COMPAT`), and the shell runs under `linux32`, so `uname
+/// -m` says `sparc` as a 32-bit system would.
+pub const SPARC: Recipe = Recipe {
+    cross: "sparc64-linux-gnu",
+    packages: "gcc-sparc64-linux-gnu libc6-dev-sparc64-cross",
+    kernel_arch: "sparc64",
+    board: "\
+CONFIG_64BIT=y
+CONFIG_SPARC64=y
+CONFIG_COMPAT=y
+CONFIG_SERIAL_SUNSU=y
+CONFIG_SERIAL_SUNSU_CONSOLE=y
+",
+    target: "vmlinux",
+    output: "vmlinux",
+};
+
 /// The build date the binaries show (`uname -v`, BusyBox's banner): a
 /// plausible firmware's, never the day of the build.
 const BUILD_DATE: &str = "Tue Mar 12 10:21:07 UTC 2019";

@@ -107,7 +107,10 @@ pub fn qemu_args_net(image: &Image, qmp: &Path, net: Option<&Path>) -> Vec<Strin
                 p.display()
             ),
             "-device".to_string(),
-            "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56".to_string(),
+            format!(
+                "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56{}",
+                a.nic_bus.map(|b| format!(",bus={b}")).unwrap_or_default()
+            ),
         ]),
     }
     v

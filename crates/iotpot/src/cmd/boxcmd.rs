@@ -60,10 +60,14 @@ fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
         Some("ppc64el") | Some("ppc64le") => "ppc64el",
         Some("mips") => "mips",
         Some("ppc") => "ppc",
+        Some("sparc") | Some("sparc64") => "sparc",
+        // Not offered: arch() says why.
+        Some("sh4") => "sh4",
         other => anyhow::bail!(
-            "no sandbox for this sample ({} {}): sandboxes exist for mips, mipsel, mips64el, armel, armhf, arm64, i686, ppc, ppc64el",
+            "no sandbox for this sample ({} {}): sandboxes exist for {}",
             t.kind,
-            other.unwrap_or("unknown architecture")
+            other.unwrap_or("unknown architecture"),
+            ARCHES.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
         ),
     };
     Ok((arch(name)?, false))
@@ -78,6 +82,12 @@ pub fn images_dir(config: &iotpot_core::Config) -> PathBuf {
 }
 
 fn arch(name: &str) -> anyhow::Result<&'static BoxArch> {
+    if let Some((_, why)) = iotpot_iotbox::arch::UNAVAILABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+    {
+        anyhow::bail!("{name} sandboxes cannot be built: {why}");
+    }
     BoxArch::by_name(name).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown architecture {name:?} (known: {})",
