@@ -43,7 +43,7 @@ pub const UNAVAILABLE: &[(&str, &str)] = &[(
      from -O1 up it drops the comparison of a value loaded from memory before a \
      conditional branch (`int e(int *p) { return *p ? 7 : 5; }` compiles to a bare `bt`), \
      so no kernel or BusyBox built with it runs (the kernel hangs in its decompressor); \
-     SH4 samples fall back to emulation",
+     SH4 devices stay emulated and SH4 samples are triaged but not run",
 )];
 
 pub const ARCHES: &[BoxArch] = &[
