@@ -46,6 +46,21 @@ pub const UNAVAILABLE: &[(&str, &str)] = &[(
      SH4 devices stay emulated and SH4 samples are triaged but not run",
 )];
 
+/// What most machines share; each entry of [`ARCHES`] says what differs.
+const USUAL: BoxArch = BoxArch {
+    name: "",
+    debian: "",
+    kernel_package: "",
+    qemu: "",
+    machine: &[],
+    console: "ttyS0",
+    mem_mib: 128,
+    source: None,
+    snapshot: true,
+    linux32: false,
+    nic_bus: None,
+};
+
 pub const ARCHES: &[BoxArch] = &[
     BoxArch {
         name: "mipsel",
@@ -53,12 +68,7 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "linux-image-4kc-malta",
         qemu: "qemu-system-mipsel",
         machine: &["-M", "malta"],
-        console: "ttyS0",
-        mem_mib: 128,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     BoxArch {
         name: "mips64el",
@@ -66,12 +76,7 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "linux-image-5kc-malta",
         qemu: "qemu-system-mips64el",
         machine: &["-M", "malta", "-cpu", "5KEf"],
-        console: "ttyS0",
-        mem_mib: 128,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     BoxArch {
         name: "armhf",
@@ -80,11 +85,7 @@ pub const ARCHES: &[BoxArch] = &[
         qemu: "qemu-system-arm",
         machine: &["-M", "virt,highmem=off", "-cpu", "cortex-a15"],
         console: "ttyAMA0",
-        mem_mib: 128,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     // ARMv5 EABI userland on the ARMv7 multiplatform kernel.
     BoxArch {
@@ -94,11 +95,7 @@ pub const ARCHES: &[BoxArch] = &[
         qemu: "qemu-system-arm",
         machine: &["-M", "virt,highmem=off", "-cpu", "cortex-a15"],
         console: "ttyAMA0",
-        mem_mib: 128,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     BoxArch {
         name: "arm64",
@@ -107,11 +104,7 @@ pub const ARCHES: &[BoxArch] = &[
         qemu: "qemu-system-aarch64",
         machine: &["-M", "virt", "-cpu", "cortex-a53"],
         console: "ttyAMA0",
-        mem_mib: 128,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     BoxArch {
         name: "i686",
@@ -119,12 +112,7 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "linux-image-686",
         qemu: "qemu-system-i386",
         machine: &["-M", "pc"],
-        console: "ttyS0",
-        mem_mib: 128,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     BoxArch {
         name: "ppc64el",
@@ -139,10 +127,7 @@ pub const ARCHES: &[BoxArch] = &[
         ],
         console: "hvc0",
         mem_mib: 256,
-        source: None,
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     // Big-endian MIPS: Debian dropped it after buster.
     BoxArch {
@@ -151,12 +136,8 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "",
         qemu: "qemu-system-mips",
         machine: &["-M", "malta"],
-        console: "ttyS0",
-        mem_mib: 128,
         source: Some(&crate::source::MIPS),
-        snapshot: true,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     // 32-bit big-endian PowerPC: a ports architecture in Debian.
     BoxArch {
@@ -165,12 +146,9 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "",
         qemu: "qemu-system-ppc",
         machine: &["-M", "ppce500", "-cpu", "e500mc"],
-        console: "ttyS0",
-        mem_mib: 128,
         source: Some(&crate::source::PPC),
         snapshot: false,
-        linux32: false,
-        nic_bus: None,
+        ..USUAL
     },
     // SPARC: a ports architecture in Debian (sparc64).
     BoxArch {
@@ -179,12 +157,11 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "",
         qemu: "qemu-system-sparc64",
         machine: &["-M", "sun4u"],
-        console: "ttyS0",
-        mem_mib: 128,
         source: Some(&crate::source::SPARC),
         snapshot: false,
         linux32: true,
         nic_bus: Some("pciB"),
+        ..USUAL
     },
 ];
 
