@@ -231,6 +231,12 @@ pub enum EventKind {
         volatile: bool,
         /// Milliseconds to the answer.
         elapsed_ms: f64,
+        /// The sandbox that ran it (`mipsel/vm3`: a reset shows as a new
+        /// one); none for a learned or unavailable answer.
+        sandbox: Option<String>,
+        /// Why no sandbox answered (`unavailable`): no image, a template or
+        /// sandbox QEMU could not start (in QEMU's words), max_vms reached.
+        reason: Option<String>,
     },
 
     /// A sample ran in an IoTBOX sandbox (`iotpot box analyze`; protocol

@@ -52,18 +52,30 @@ struct Pool {
     seq: AtomicU64,
     /// A refill is under way (one at a time: never more spares than asked).
     refilling: std::sync::atomic::AtomicBool,
+    /// The last time QEMU failed to start a sandbox, and why: for a while
+    /// no new one is tried (a broken template must not cost a QEMU start
+    /// per command).
+    failed: Mutex<Option<(Instant, String)>>,
 }
+
+/// How long after a failed start no sandbox of that pool is tried.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 
 pub struct Backend {
     cfg: IotboxConfig,
     never: Arc<HashSet<String>>,
     pools: Mutex<HashMap<&'static str, Arc<Pool>>>,
+    /// Why an architecture has no pool: its image, or its template failed
+    /// (QEMU's own words), or it is still being made.
+    missing: Mutex<HashMap<&'static str, String>>,
     live: Arc<AtomicUsize>,
     learned: Mutex<HashMap<Key, Learned>>,
 }
 
 /// A session's sandbox.
 pub struct Lease {
+    /// Its name in events (`mipsel/vm3`): a reset shows as a new name.
+    name: String,
     vm: Option<Vm>,
     pool: Arc<Pool>,
     commands: u32,
@@ -167,6 +179,7 @@ impl Backend {
             cfg: cfg.clone(),
             never: Arc::new(cfg.never.iter().cloned().collect()),
             pools: Mutex::new(HashMap::new()),
+            missing: Mutex::new(HashMap::new()),
             live: Arc::new(AtomicUsize::new(0)),
             learned: Mutex::new(
                 learned
@@ -180,11 +193,20 @@ impl Backend {
                     .collect(),
             ),
         });
-        let built: Vec<Image> = iotpot_iotbox::ARCHES
+        let mut built: Vec<Image> = Vec::new();
+        for a in iotpot_iotbox::ARCHES
             .iter()
             .filter(|a| archs.contains(&a.name))
-            .filter_map(|a| Image::load(images, a, true).ok())
-            .collect();
+        {
+            let why = match Image::load(images, a, true) {
+                Ok(i) => {
+                    built.push(i);
+                    format!("the {} template is still being made", a.name)
+                }
+                Err(e) => format!("{e:#}"),
+            };
+            backend.set_missing(a.name, why);
+        }
         if built.is_empty() {
             tracing::info!(images = %images.display(), archs = ?archs, "no IoTBOX image for the listeners' architectures: unknown commands are answered by the emulation alone (iotpot box build)");
             return backend;
@@ -205,11 +227,16 @@ impl Backend {
                             spares: b.cfg.spares,
                             seq: AtomicU64::new(0),
                             refilling: Default::default(),
+                            failed: Mutex::new(None),
                         });
                         b.pools
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .insert(arch, pool.clone());
+                        b.missing
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(arch);
                         b.refill(pool);
                         tracing::info!(
                             arch,
@@ -218,7 +245,9 @@ impl Backend {
                         );
                     }
                     Err(e) => {
-                        tracing::warn!(arch, error = %e, "IoTBOX: cannot make this architecture's template; its commands are emulated")
+                        let why = format!("cannot make the {arch} template: {e:#}");
+                        tracing::warn!(arch, error = %format!("{e:#}"), "IoTBOX: cannot make this architecture's template; its commands are emulated");
+                        b.set_missing(arch, why);
                     }
                 }
             }
@@ -231,13 +260,31 @@ impl Backend {
         self.never.clone()
     }
 
-    fn pool(&self, arch: &str) -> Option<Arc<Pool>> {
-        let a = BoxArch::by_name(arch)?;
-        self.pools
+    fn set_missing(&self, arch: &'static str, why: String) {
+        self.missing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(arch, why);
+    }
+
+    /// The pool of `arch`, or why there is none.
+    fn pool(&self, arch: &str) -> Result<Arc<Pool>, String> {
+        let a = BoxArch::by_name(arch).ok_or_else(|| format!("no {arch} sandboxes"))?;
+        if let Some(p) = self
+            .pools
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(a.name)
+        {
+            return Ok(p.clone());
+        }
+        Err(self
+            .missing
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(a.name)
             .cloned()
+            .unwrap_or_else(|| format!("no {} image", a.name)))
     }
 
     /// Keep the pool's spares restored, within `max_vms`.
@@ -248,7 +295,7 @@ impl Backend {
         let me = self.clone();
         tokio::spawn(async move {
             while pool.spare.lock().await.len() < pool.spares {
-                let Some(vm) = me.restore(&pool).await else {
+                let Ok(vm) = me.restore(&pool).await else {
                     break;
                 };
                 pool.spare.lock().await.push(vm);
@@ -257,20 +304,32 @@ impl Backend {
         });
     }
 
-    /// A fresh sandbox from the template, if `max_vms` allows.
-    async fn restore(&self, pool: &Pool) -> Option<Vm> {
+    /// A fresh sandbox from the template, if `max_vms` allows; or why not.
+    async fn restore(&self, pool: &Pool) -> Result<Vm, NoSandbox> {
+        if let Some((at, why)) = &*pool.failed.lock().unwrap_or_else(|e| e.into_inner()) {
+            if at.elapsed() < RETRY_AFTER_FAILURE {
+                return Err(NoSandbox::Failed(why.clone()));
+            }
+        }
         if self.live.fetch_add(1, Ordering::SeqCst) >= self.cfg.max_vms {
             self.live.fetch_sub(1, Ordering::SeqCst);
-            return None;
+            return Err(NoSandbox::Busy(format!(
+                "max_vms reached: {} sandboxes already run",
+                self.cfg.max_vms
+            )));
         }
         let n = pool.seq.fetch_add(1, Ordering::Relaxed);
         let dir = pool.run_root.join(format!("vm{n}"));
         match Vm::start(&pool.image, &dir, pool.template.as_deref()).await {
-            Ok(vm) => Some(vm),
+            Ok(vm) => Ok(vm),
             Err(e) => {
                 self.live.fetch_sub(1, Ordering::SeqCst);
-                tracing::warn!(arch = pool.image.arch.name, error = %e, "IoTBOX: restoring a sandbox failed");
-                None
+                let why = format!("{e:#}");
+                tracing::warn!(arch = pool.image.arch.name, error = %why, "IoTBOX: starting a sandbox failed");
+                let why = format!("starting a {} sandbox failed: {why}", pool.image.arch.name);
+                *pool.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((Instant::now(), why.clone()));
+                Err(NoSandbox::Failed(why))
             }
         }
     }
@@ -309,19 +368,25 @@ impl Backend {
         let started = Instant::now();
         let stdin_sha256 = (!q.stdin.is_empty()).then(|| sha(&q.stdin));
         let key: Key = (profile.to_string(), q.command.clone(), stdin_sha256.clone());
-        let event =
-            |source: &str, a: &Answer, learned: bool, volatile: bool| EventKind::IotboxAnswer {
-                profile: profile.to_string(),
-                command: q.command.clone(),
-                stdin_sha256: stdin_sha256.clone(),
-                source: source.to_string(),
-                arch: arch.to_string(),
-                status: a.status as i64,
-                output: hex::encode(&a.output[..a.output.len().min(MAX_ANSWER)]),
-                learned,
-                volatile,
-                elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-            };
+        let event = |source: &str,
+                     a: &Answer,
+                     learned: bool,
+                     volatile: bool,
+                     sandbox: Option<String>,
+                     reason: Option<String>| EventKind::IotboxAnswer {
+            profile: profile.to_string(),
+            command: q.command.clone(),
+            stdin_sha256: stdin_sha256.clone(),
+            source: source.to_string(),
+            arch: arch.to_string(),
+            status: a.status as i64,
+            output: hex::encode(&a.output[..a.output.len().min(MAX_ANSWER)]),
+            learned,
+            volatile,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            sandbox,
+            reason,
+        };
         let known = self
             .learned
             .lock()
@@ -333,17 +398,21 @@ impl Backend {
                 output: l.output,
                 status: l.status,
             };
-            let e = event("learned", &a, false, false);
+            let e = event("learned", &a, false, false, None, None);
             return (a, e);
         }
-        let fallback = Answer {
-            output: Vec::new(),
-            status: 0,
+        let first = match self.ask_sandbox(lease, p, q).await {
+            Ok(a) => a,
+            Err(why) => {
+                let fallback = Answer {
+                    output: Vec::new(),
+                    status: 0,
+                };
+                let e = event("unavailable", &fallback, false, false, None, Some(why));
+                return (fallback, e);
+            }
         };
-        let Some(first) = self.ask_sandbox(lease, p, q).await else {
-            let e = event("unavailable", &fallback, false, false);
-            return (fallback, e);
-        };
+        let sandbox = lease.as_ref().map(|l| l.name.clone());
         // A table of bounded size, of answers of bounded size; a session
         // may only make so many checks (each costs a clean sandbox).
         let room = first.output.len() <= MAX_ANSWER
@@ -356,16 +425,16 @@ impl Backend {
             _ => false,
         };
         if !room || !budget {
-            let e = event("iotbox", &first, false, false);
+            let e = event("iotbox", &first, false, false, sandbox, None);
             return (first, e);
         }
         // Asked again, and asked of a clean sandbox: an answer that changes
         // with time or with what the session did is never replayed (nor is
         // an interrupted command's, status 130).
-        let second = self.ask_sandbox(lease, p, q).await;
+        let second = self.ask_sandbox(lease, p, q).await.ok();
         let mut volatile = second.as_ref() != Some(&first) || first.status == 130;
         if !volatile {
-            if let Some(clean) = self.ask_clean(p, q).await {
+            if let Ok(clean) = self.ask_clean(p, q).await {
                 volatile = clean != first;
             }
         }
@@ -383,17 +452,17 @@ impl Backend {
                     volatile,
                 },
             );
-        let e = event("iotbox", &first, !volatile, volatile);
+        let e = event("iotbox", &first, !volatile, volatile, sandbox, None);
         (first, e)
     }
 
-    /// Run `q` in the session's sandbox.
+    /// Run `q` in the session's sandbox; or why no sandbox could.
     async fn ask_sandbox(
         self: &Arc<Self>,
         lease: &mut Option<Lease>,
         p: &Profile,
         q: &Question,
-    ) -> Option<Answer> {
+    ) -> Result<Answer, String> {
         let pool = self.pool(p.arch.name())?;
         // The reset policy: a sandbox serves a session for so many commands
         // or minutes, then a clean one takes over.
@@ -410,6 +479,7 @@ impl Backend {
         if lease.is_none() {
             let (vm, rewrites) = self.fresh(&pool, p).await?;
             *lease = Some(Lease {
+                name: sandbox_name(&vm),
                 vm: Some(vm),
                 pool: pool.clone(),
                 commands: 0,
@@ -418,23 +488,23 @@ impl Backend {
                 rewrites,
             });
         }
-        let l = lease.as_mut()?;
-        let vm = l.vm.as_mut()?;
+        let l = lease.as_mut().ok_or("no sandbox")?;
+        let vm = l.vm.as_mut().ok_or("no sandbox")?;
         l.commands += 1;
         match self.run_question(vm, &l.rewrites, q).await {
-            Some(a) => Some(a),
-            None => {
+            Ok(a) => Ok(a),
+            Err(why) => {
                 if let Some(vm) = l.vm.take() {
                     self.discard(l.pool.clone(), vm);
                 }
-                None
+                Err(why)
             }
         }
     }
 
     /// Run `q` in a clean sandbox (then destroyed): what a device that no
     /// attacker has touched answers.
-    async fn ask_clean(self: &Arc<Self>, p: &Profile, q: &Question) -> Option<Answer> {
+    async fn ask_clean(self: &Arc<Self>, p: &Profile, q: &Question) -> Result<Answer, String> {
         let pool = self.pool(p.arch.name())?;
         let (mut vm, rewrites) = self.fresh(&pool, p).await?;
         let a = self.run_question(&mut vm, &rewrites, q).await;
@@ -444,24 +514,24 @@ impl Backend {
 
     /// A restored sandbox wearing the persona: the spare, or a new one;
     /// when neither is possible yet (a spare still restoring, max_vms
-    /// reached), wait a little.
+    /// reached), wait a little; then say why there is none.
     async fn fresh(
         self: &Arc<Self>,
         pool: &Arc<Pool>,
         p: &Profile,
-    ) -> Option<(Vm, Vec<(Vec<u8>, Vec<u8>)>)> {
+    ) -> Result<(Vm, Vec<(Vec<u8>, Vec<u8>)>), String> {
         let deadline = Instant::now() + Duration::from_secs(5);
         let vm = loop {
             if let Some(vm) = pool.spare.lock().await.pop() {
-                break Some(vm);
+                break Ok(vm);
             }
-            if let Some(vm) = self.restore(pool).await {
-                break Some(vm);
+            match self.restore(pool).await {
+                Ok(vm) => break Ok(vm),
+                // QEMU failed: trying again at once would fail the same way.
+                Err(NoSandbox::Failed(why)) => break Err(why),
+                Err(NoSandbox::Busy(why)) if Instant::now() >= deadline => break Err(why),
+                Err(NoSandbox::Busy(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
-            if Instant::now() >= deadline {
-                break None;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         };
         self.refill(pool.clone());
         let mut vm = vm?;
@@ -469,10 +539,10 @@ impl Backend {
         cmd.extend_from_slice(&quoted(&[p.system.hostname.as_bytes().to_vec()]));
         let _ = vm.run(&cmd, Duration::from_secs(10)).await;
         let rewrites = disguise(&mut vm, p).await;
-        Some((vm, rewrites))
+        Ok((vm, rewrites))
     }
 
-    /// `q` in `vm`, its stdin piped in; `None` when the sandbox is lost
+    /// `q` in `vm`, its stdin piped in; why not, when the sandbox is lost
     /// (QEMU exited). An interrupted command answers what it printed, with
     /// status 130.
     async fn run_question(
@@ -480,7 +550,7 @@ impl Backend {
         vm: &mut Vm,
         rewrites: &[(Vec<u8>, Vec<u8>)],
         q: &Question,
-    ) -> Option<Answer> {
+    ) -> Result<Answer, String> {
         let mut line = Vec::new();
         if !q.stdin.is_empty() {
             use base64::Engine;
@@ -495,20 +565,41 @@ impl Backend {
         line.extend_from_slice(&quoted(&q.argv));
         let timeout = Duration::from_secs(self.cfg.command_timeout.max(1));
         match vm.run(&line, timeout).await {
-            Ok(a) => Some(Answer {
+            Ok(a) => Ok(Answer {
                 output: rewrite(a.output, rewrites),
                 status: a.status,
             }),
             Err(RunError::Timeout { partial }) | Err(RunError::ShellRestarted { partial }) => {
-                Some(Answer {
+                Ok(Answer {
                     output: rewrite(partial, rewrites),
                     status: 130,
                 })
             }
             Err(e) => {
-                tracing::debug!(error = %e, "IoTBOX: sandbox lost");
-                None
+                tracing::warn!(error = %e, "IoTBOX: sandbox lost");
+                Err(format!("sandbox lost: {e}"))
             }
         }
     }
+}
+
+/// Why no sandbox could be had.
+enum NoSandbox {
+    /// `max_vms` run already: one may be free in a moment.
+    Busy(String),
+    /// QEMU could not start one (its words).
+    Failed(String),
+}
+
+/// A sandbox's name in events: its architecture and number (`mipsel/vm3`).
+fn sandbox_name(vm: &Vm) -> String {
+    let part = |p: Option<&std::ffi::OsStr>| {
+        p.map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    format!(
+        "{}/{}",
+        part(vm.run_dir.parent().and_then(|p| p.file_name())),
+        part(vm.run_dir.file_name())
+    )
 }

@@ -33,6 +33,10 @@ pub struct BoxArch {
     /// The PCI bus the analysis NIC goes on, where QEMU's default has no
     /// free slot (`sun4u`: the `pciB` bridge).
     pub nic_bus: Option<&'static str>,
+    /// Firmware files QEMU loads from its data directory for this machine
+    /// (`iotpot box status` checks them; [`firmware_package`] names where
+    /// they come from). The NIC needs none: its option ROM is turned off.
+    pub firmware: &'static [&'static str],
 }
 
 /// Architectures IoT malware is built for that IoTBOX cannot offer yet,
@@ -45,6 +49,11 @@ pub const UNAVAILABLE: &[(&str, &str)] = &[(
      so no kernel or BusyBox built with it runs (the kernel hangs in its decompressor); \
      SH4 devices stay emulated and SH4 samples are triaged but not run",
 )];
+
+/// The oldest QEMU the sandboxes run on: templates are saved and restored
+/// through the `file:` migration URI (8.2), analysis NICs use the `stream`
+/// netdev (7.2).
+pub const MIN_QEMU: (u32, u32) = (8, 2);
 
 /// What most machines share; each entry of [`ARCHES`] says what differs.
 const USUAL: BoxArch = BoxArch {
@@ -59,6 +68,7 @@ const USUAL: BoxArch = BoxArch {
     snapshot: true,
     linux32: false,
     nic_bus: None,
+    firmware: &[],
 };
 
 pub const ARCHES: &[BoxArch] = &[
@@ -112,6 +122,8 @@ pub const ARCHES: &[BoxArch] = &[
         kernel_package: "linux-image-686",
         qemu: "qemu-system-i386",
         machine: &["-M", "pc"],
+        // SeaBIOS, and the option ROMs that boot `-kernel` on a PC.
+        firmware: &["bios-256k.bin", "linuxboot_dma.bin", "kvmvapic.bin"],
         ..USUAL
     },
     BoxArch {
@@ -127,6 +139,8 @@ pub const ARCHES: &[BoxArch] = &[
         ],
         console: "hvc0",
         mem_mib: 256,
+        // x-vof=on: QEMU's small Virtual Open Firmware instead of SLOF.
+        firmware: &["vof.bin"],
         ..USUAL
     },
     // Big-endian MIPS: Debian dropped it after buster.
@@ -161,11 +175,38 @@ pub const ARCHES: &[BoxArch] = &[
         snapshot: false,
         linux32: true,
         nic_bus: Some("pciB"),
+        firmware: &["openbios-sparc64"],
         ..USUAL
     },
 ];
 
+/// The Debian package that brings a firmware file QEMU loads.
+pub fn firmware_package(file: &str) -> &'static str {
+    if file.starts_with("bios") || file.starts_with("vgabios") {
+        "seabios"
+    } else if file.starts_with("efi-") || file.starts_with("pxe-") {
+        "ipxe-qemu"
+    } else {
+        "qemu-system-data"
+    }
+}
+
 impl BoxArch {
+    /// The Debian package of [`BoxArch::qemu`] (from bookworm-backports:
+    /// Debian 12's own QEMU 7.2 is too old, see [`MIN_QEMU`]).
+    pub fn qemu_package(&self) -> &'static str {
+        match self.qemu {
+            "qemu-system-mips" | "qemu-system-mipsel" | "qemu-system-mips64el" => {
+                "qemu-system-mips"
+            }
+            "qemu-system-arm" | "qemu-system-aarch64" => "qemu-system-arm",
+            "qemu-system-i386" | "qemu-system-x86_64" => "qemu-system-x86",
+            "qemu-system-ppc" | "qemu-system-ppc64" => "qemu-system-ppc",
+            "qemu-system-sparc" | "qemu-system-sparc64" => "qemu-system-sparc",
+            _ => "qemu-system",
+        }
+    }
+
     pub fn by_name(name: &str) -> Option<&'static BoxArch> {
         ARCHES.iter().find(|a| a.name == name || a.debian == name)
     }

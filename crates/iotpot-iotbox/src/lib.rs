@@ -5,6 +5,8 @@
 //!
 //! - [`analyze`]: dynamic analysis of a sample, its traffic captured.
 //! - [`arch`]: the architectures, their Debian packages and QEMU machines.
+//! - [`host`]: what this host needs to run them (QEMU, its version,
+//!   firmware), checked with the package that brings what is missing.
 //! - [`image`]: building images (Debian kernel + BusyBox-only initramfs).
 //! - [`source`]: images cross-built from Debian's sources (big-endian MIPS).
 //! - [`sinkhole`]: the only network an analysis sandbox has (DNS, TCP, HTTP
@@ -18,6 +20,7 @@ pub mod analyze;
 pub mod arch;
 pub mod cpio;
 pub mod dns;
+pub mod host;
 pub mod image;
 pub mod qmp;
 pub mod sinkhole;

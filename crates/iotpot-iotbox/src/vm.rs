@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 
 /// What a guest printed for one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +33,10 @@ pub enum RunError {
     /// the session's shell state is gone.
     #[error("shell restarted")]
     ShellRestarted { partial: Vec<u8> },
-    /// QEMU is gone (the guest rebooted or panicked).
-    #[error("vm exited")]
-    Exited,
+    /// QEMU is gone (the guest rebooted or panicked, or QEMU failed): why,
+    /// in QEMU's words.
+    #[error("{0}")]
+    Exited(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -51,6 +52,8 @@ pub struct Vm {
     child: Child,
     stdin: ChildStdin,
     stdout: ChildStdout,
+    stderr: StderrTail,
+    qemu: &'static str,
     qmp: Qmp,
     buf: Vec<u8>,
     pub run_dir: PathBuf,
@@ -108,7 +111,9 @@ pub fn qemu_args_net(image: &Image, qmp: &Path, net: Option<&Path>) -> Vec<Strin
             ),
             "-device".to_string(),
             format!(
-                "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56{}",
+                // romfile=: no option ROM (a sandbox never boots from the
+                // network), so no firmware package is needed for the NIC.
+                "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile={}",
                 a.nic_bus.map(|b| format!(",bus={b}")).unwrap_or_default()
             ),
         ]),
@@ -137,7 +142,8 @@ impl Vm {
         std::fs::create_dir_all(run_dir)?;
         let qmp_path = run_dir.join("qmp.sock");
         let _ = std::fs::remove_file(&qmp_path);
-        let mut cmd = Command::new(image.arch.qemu);
+        let qemu = image.arch.qemu;
+        let mut cmd = Command::new(qemu);
         cmd.args(qemu_args_net(image, &qmp_path, net));
         if let Some(t) = template {
             cmd.arg("-incoming").arg(format!("file:{}", t.display()));
@@ -145,27 +151,42 @@ impl Vm {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting {} (is QEMU installed?)", image.arch.qemu))?;
+            .map_err(|e| spawn_error(image, e))?;
         let stdin = child.stdin.take().context("qemu stdin")?;
         let stdout = child.stdout.take().context("qemu stdout")?;
-        let qmp = Qmp::connect(&qmp_path, Duration::from_secs(20)).await?;
+        let stderr = StderrTail::collect(child.stderr.take());
+        let qmp = match Qmp::connect(&qmp_path, Duration::from_secs(20)).await {
+            Ok(q) => q,
+            Err(e) => return Err(failure(&mut child, &stderr, qemu, e).await),
+        };
         let mut vm = Vm {
             child,
             stdin,
             stdout,
+            stderr,
+            qemu,
             qmp,
             buf: Vec::new(),
             run_dir: run_dir.to_path_buf(),
             started: Instant::now(),
         };
-        if template.is_some() {
+        match vm.boot(template.is_some()).await {
+            Ok(()) => Ok(vm),
+            Err(e) => Err(failure(&mut vm.child, &vm.stderr, qemu, e).await),
+        }
+    }
+
+    /// Wait until a restored machine runs (and set its clock), or a booted
+    /// one's shell is ready.
+    async fn boot(&mut self, restored: bool) -> anyhow::Result<()> {
+        if restored {
             // Never type into the UART before the restored VM runs.
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
-                let s = vm.qmp.status().await?;
+                let s = self.qmp.status().await?;
                 if s == "running" {
                     break;
                 }
@@ -175,12 +196,16 @@ impl Vm {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             // The guest's clock stopped when the template was saved.
-            vm.set_clock().await?;
+            self.set_clock().await
         } else {
-            vm.wait_for(READY, Duration::from_secs(120)).await?;
-            vm.sync().await?;
+            self.wait_for(READY, Duration::from_secs(120)).await?;
+            self.sync().await
         }
-        Ok(vm)
+    }
+
+    /// Why QEMU is gone: its exit status and the last lines it wrote.
+    pub async fn exit_reason(&mut self) -> String {
+        exit_reason(&mut self.child, &self.stderr, self.qemu).await
     }
 
     /// Read until `needle` appears; what came before it is dropped.
@@ -196,7 +221,7 @@ impl Vm {
                 .await
                 .with_context(|| format!("waiting for {:?}", String::from_utf8_lossy(needle)))??;
             if n == 0 {
-                bail!("QEMU exited while booting");
+                bail!("QEMU closed its console");
             }
             self.buf.extend_from_slice(&tmp[..n]);
             if self.buf.len() > MAX_OUTPUT {
@@ -294,7 +319,7 @@ impl Vm {
                     self.interrupt().await;
                     return Err(RunError::Timeout { partial });
                 }
-                Ok(Ok(0)) => return Err(RunError::Exited),
+                Ok(Ok(0)) => return Err(RunError::Exited(self.exit_reason().await)),
                 Ok(Ok(n)) => {
                     self.buf.extend_from_slice(&tmp[..n]);
                     if self.buf.len() > MAX_OUTPUT {
@@ -382,6 +407,197 @@ impl Vm {
 
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qemu_messages_fit_one_line() {
+        let err = b"qemu-system-mipsel: warning: x\n\nqemu-system-mipsel: -device virtio-net-pci,netdev=n0: failed to find romfile \"efi-virtio.rom\"\n";
+        assert_eq!(
+            last_lines(err, 1),
+            "qemu-system-mipsel: -device virtio-net-pci,netdev=n0: failed to find romfile \"efi-virtio.rom\""
+        );
+        assert_eq!(last_lines(b"a\nb\x1b[2J\nc\n", 2), "b?[2J | c");
+        assert_eq!(last_lines(b"", 3), "");
+    }
+}
+
+/// See [`crate::host::dry_start`].
+pub(crate) async fn dry_start(image: &Image, run_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(run_dir)?;
+    let qmp_path = run_dir.join("qmp.sock");
+    let net = run_dir.join("net.sock");
+    let _ = std::fs::remove_file(&qmp_path);
+    let _ = std::fs::remove_file(&net);
+    // The NIC's other end (nobody reads it: the machine never runs).
+    let _listener = tokio::net::UnixListener::bind(&net)?;
+    let qemu = image.arch.qemu;
+    let mut child = Command::new(qemu)
+        .args(qemu_args_net(image, &qmp_path, Some(&net)))
+        .arg("-S")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| spawn_error(image, e))?;
+    let stderr = StderrTail::collect(child.stderr.take());
+    // The monitor answers once the machine is made (devices realized,
+    // firmware and ROMs loaded); a failure there ends QEMU.
+    let made = async {
+        let mut qmp = Qmp::connect(&qmp_path, Duration::from_secs(20)).await?;
+        qmp.status().await?;
+        let _ = qmp.execute("quit", serde_json::json!({})).await;
+        anyhow::Ok(())
+    }
+    .await;
+    let result = match made {
+        Ok(()) => Ok(()),
+        Err(e) => Err(failure(&mut child, &stderr, qemu, e).await),
+    };
+    let _ = child.kill().await;
+    let _ = std::fs::remove_file(&qmp_path);
+    let _ = std::fs::remove_file(&net);
+    result
+}
+
+/// The last bytes QEMU wrote to stderr (its own messages: a missing ROM, a
+/// template that does not load...), kept for the error a user sees.
+#[derive(Clone, Default)]
+struct StderrTail {
+    kept: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    /// Done when QEMU closed its stderr (it exited).
+    reader: Option<std::sync::Arc<tokio::sync::Notify>>,
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Bytes of QEMU's stderr kept (the end).
+const STDERR_KEPT: usize = 4096;
+
+impl StderrTail {
+    fn collect(pipe: Option<ChildStderr>) -> StderrTail {
+        let mut tail = StderrTail::default();
+        let Some(mut pipe) = pipe else {
+            return tail;
+        };
+        let done = std::sync::Arc::new(tokio::sync::Notify::new());
+        tail.reader = Some(done.clone());
+        let (kept, closed) = (tail.kept.clone(), tail.closed.clone());
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let mut k = kept.lock().unwrap_or_else(|e| e.into_inner());
+                k.extend_from_slice(&buf[..n]);
+                if k.len() > STDERR_KEPT {
+                    let cut = k.len() - STDERR_KEPT;
+                    k.drain(..cut);
+                }
+            }
+            closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            done.notify_one();
+        });
+        tail
+    }
+
+    /// Everything QEMU wrote is in (it closed stderr), or a moment passed.
+    async fn settle(&self) {
+        if let Some(done) = &self.reader {
+            if !self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = tokio::time::timeout(Duration::from_millis(500), done.notified()).await;
+            }
+        }
+    }
+
+    /// The last lines, on one line (`" | "` between them), printable.
+    fn last_lines(&self, n: usize) -> String {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        last_lines(&kept, n)
+    }
+}
+
+/// The last `n` non-empty lines of `text` joined with `" | "`; control
+/// characters become `?`.
+fn last_lines(text: &[u8], n: usize) -> String {
+    let text = String::from_utf8_lossy(text);
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            l.trim()
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect::<String>()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
+/// Starting QEMU failed: a missing binary names its package.
+fn spawn_error(image: &Image, e: std::io::Error) -> anyhow::Error {
+    let a = image.arch;
+    if e.kind() == std::io::ErrorKind::NotFound {
+        anyhow::anyhow!(
+            "{} is not installed: install the Debian package {} from bookworm-backports \
+             (apt-get install -t bookworm-backports {})",
+            a.qemu,
+            a.qemu_package(),
+            a.qemu_package()
+        )
+    } else {
+        anyhow::anyhow!("starting {}: {e}", a.qemu)
+    }
+}
+
+/// Why QEMU is gone (or, if it still runs, what it said): its exit status
+/// and the last lines of its stderr, on one line.
+async fn exit_reason(child: &mut Child, stderr: &StderrTail, qemu: &str) -> String {
+    let status = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+    stderr.settle().await;
+    let said = stderr.last_lines(3);
+    let how = match status {
+        Ok(Ok(s)) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+            (Some(code), _) => format!("{qemu} exited with status {code}"),
+            (None, Some(sig)) => format!("{qemu} was killed by signal {sig}"),
+            _ => format!("{qemu} exited"),
+        },
+        _ => format!("{qemu} stopped answering"),
+    };
+    if said.is_empty() {
+        format!("{how} (it printed nothing)")
+    } else {
+        format!("{how}: {said}")
+    }
+}
+
+/// A sandbox that did not come up: when QEMU is gone, its own reason
+/// (the error seen on this side, "connection reset", says nothing); when it
+/// still runs, the error seen here and what QEMU printed, and it is killed.
+async fn failure(
+    child: &mut Child,
+    stderr: &StderrTail,
+    qemu: &str,
+    e: anyhow::Error,
+) -> anyhow::Error {
+    let gone = tokio::time::timeout(Duration::from_millis(300), child.wait())
+        .await
+        .is_ok();
+    if gone {
+        return anyhow::anyhow!("{}", exit_reason(child, stderr, qemu).await);
+    }
+    let _ = child.kill().await;
+    stderr.settle().await;
+    let said = stderr.last_lines(3);
+    if said.is_empty() {
+        e
+    } else {
+        anyhow::anyhow!("{e:#} ({qemu} said: {said})")
     }
 }
 

@@ -50,8 +50,32 @@ enum Command {
     Bench(cmd::bench::BenchCmd),
 }
 
+/// The commands that only print what the store or a file holds end
+/// quietly when their reader goes away (`iotpot events | head`), as Unix
+/// tools do. Not the others: they write to sockets and QEMU's pipes, where
+/// a closed peer must be an error, not the end of iotpot.
+fn default_sigpipe(command: &Command) {
+    if matches!(
+        command,
+        Command::Config(_)
+            | Command::Events(_)
+            | Command::Sessions(_)
+            | Command::Samples(_)
+            | Command::Honeytokens(_)
+            | Command::Pcap(_)
+            | Command::Profiles(_)
+    ) {
+        // SAFETY: setting a signal's disposition to the default, before
+        // any other thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    default_sigpipe(&cli.command);
     let result = match cli.command {
         Command::Run => cmd::run::run(cli.config.as_deref()),
         Command::Config(c) => cmd::config::run(c, cli.config.as_deref()),

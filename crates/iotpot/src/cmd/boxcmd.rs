@@ -188,41 +188,23 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
             }
         }
         BoxCmd::Status => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let run_dir =
+                std::env::temp_dir().join(format!("iotpot-status-{}", std::process::id()));
+            let mut problems = 0;
             for a in ARCHES {
-                let qemu = std::process::Command::new(a.qemu)
-                    .arg("--version")
-                    .output()
-                    .ok()
-                    .filter(|o| o.status.success())
-                    .map(|o| {
-                        String::from_utf8_lossy(&o.stdout)
-                            .lines()
-                            .next()
-                            .unwrap_or("")
-                            .to_string()
-                    });
-                let image = match Image::load(&images, a, true) {
-                    Ok(i) => {
-                        let t = template::path(&i).ok().filter(|p| p.exists());
-                        format!(
-                            "image ok, template {}",
-                            if !a.snapshot {
-                                "none (this machine boots cold)"
-                            } else if t.is_some() {
-                                "ready"
-                            } else {
-                                "not made yet"
-                            }
-                        )
-                    }
-                    Err(e) => format!("{e:#}"),
-                };
-                println!(
-                    "{:<9} {}; {}",
-                    a.name,
-                    qemu.unwrap_or_else(|| format!("{} missing", a.qemu)),
-                    image
-                );
+                let lines = rt.block_on(status(a, &images, &run_dir));
+                problems += lines.iter().filter(|l| l.starts_with('!')).count();
+                println!("{:<9} {}", a.name, lines[0].trim_start_matches('!'));
+                for l in &lines[1..] {
+                    println!("{:<9}   {}", "", l.trim_start_matches('!'));
+                }
+            }
+            let _ = std::fs::remove_dir_all(&run_dir);
+            if problems > 0 {
+                anyhow::bail!("{problems} problem(s) with built images: see above");
             }
         }
         BoxCmd::Analyze {
@@ -283,6 +265,90 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What `box status` says of one architecture: its QEMU, its image, and
+/// for a built image, whether QEMU can run it (firmware, a dry start).
+/// Lines starting with `!` are problems with a built image.
+async fn status(a: &'static BoxArch, images: &Path, run_dir: &Path) -> Vec<String> {
+    let host = iotpot_iotbox::host::check(a);
+    let image = Image::load(images, a, true);
+    let built = image.is_ok();
+    let mark = |ok: bool| if ok || !built { "" } else { "!" };
+    let mut lines = vec![format!(
+        "{}{}",
+        mark(host.version.is_ok()),
+        match &host.version {
+            Ok(v) => v.clone(),
+            Err(e) => e.clone(),
+        }
+    )];
+    for f in &host.firmware {
+        lines.push(match &f.found {
+            Some(p) => format!("firmware {} ok ({})", f.file, p.display()),
+            None => format!(
+                "{}firmware {} missing: install {}",
+                mark(false),
+                f.file,
+                f.package
+            ),
+        });
+    }
+    match image {
+        Err(_) if !images.join(a.name).join("manifest.toml").exists() => lines.push(format!(
+            "image not built (iotpot box build {}--arch {})",
+            if a.source.is_some() {
+                "--from-source "
+            } else {
+                ""
+            },
+            a.name
+        )),
+        Err(e) => lines.push(format!("!image damaged: {e:#}")),
+        Ok(i) => {
+            lines.push("image ok".to_string());
+            if host.version.is_ok() {
+                let dir = run_dir.join(a.name);
+                lines.push(match iotpot_iotbox::host::dry_start(&i, &dir).await {
+                    Ok(()) => "QEMU accepts its machine (dry start: ok)".to_string(),
+                    Err(e) => format!("!QEMU cannot start it: {e:#}"),
+                });
+                lines.push(template_status(&i, &dir).await);
+            }
+        }
+    }
+    lines
+}
+
+/// Whether the image's template restores (a sandbox from it answers).
+async fn template_status(i: &Image, dir: &Path) -> String {
+    if !i.arch.snapshot {
+        return "template: none (this machine boots cold)".into();
+    }
+    let Some(t) = template::path(i).ok().filter(|p| p.exists()) else {
+        return "template not made yet (iotpot run or box shell makes it)".into();
+    };
+    let started = Instant::now();
+    match Vm::start(i, &dir.join("restore"), Some(&t)).await {
+        Ok(mut vm) => {
+            let ok = vm.run(b"true", Duration::from_secs(10)).await;
+            vm.kill().await;
+            match ok {
+                Ok(_) => format!(
+                    "template ready (restored and answering in {:.2} s)",
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(e) => format!(
+                    "!template restored but does not answer: {e} ({})",
+                    t.display()
+                ),
+            }
+        }
+        Err(e) => format!(
+            "!template does not restore: {e:#} (delete {} and it is made again)",
+            t.display()
+        ),
+    }
 }
 
 /// The sinkhole serves downloads from the sample store: a URL the
