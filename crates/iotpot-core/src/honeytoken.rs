@@ -47,8 +47,8 @@ pub struct Honeytokens {
     leaks: Mutex<HashMap<&'static str, VecDeque<Leak>>>,
 }
 
-/// Letters that read unambiguously in a small video caption.
-const CLEAR: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// Letters that read unambiguously in a camera picture: no i/l/1, o/0, g/q.
+const CLEAR: &[u8] = b"abcdefhjkmnprstuvwxyz23456789";
 const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 fn word(d: &Deployment, key: &str, alphabet: &[u8], len: usize) -> String {

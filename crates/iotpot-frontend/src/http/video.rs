@@ -6,6 +6,7 @@
 //! Frames are JPEG, rendered at most once per frame period per camera and
 //! shared by every viewer, so the CPU cost does not grow with the audience.
 
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use font8x8::UnicodeFonts;
 use iotpot_core::profile::VideoProfile;
 use std::sync::{Arc, Mutex};
@@ -128,27 +129,33 @@ impl Camera {
             h / 40,
             [40, 40, 44],
         );
-        // The note, pinned to the wall at the right of the screen.
-        let scale = (w / 320).max(1);
+        // The note, pinned to the wall at the right of the screen: printed
+        // in a clear bold face, big enough to read through a JPEG stream.
+        let px = (h as f32 / 17.0).max(10.0);
+        let (line_h, char_w) = (px * 1.25, px * 0.62);
         let cols = self
             .note
             .iter()
             .map(|l| l.chars().count())
             .max()
             .unwrap_or(0);
-        let (nw, nh) = ((cols * 8 + 4) * scale, (self.note.len() * 10 + 4) * scale);
+        let pad = (px * 0.6) as usize;
+        let (nw, nh) = (
+            (cols as f32 * char_w) as usize + 2 * pad,
+            (self.note.len() as f32 * line_h) as usize + 2 * pad,
+        );
         let (nx, ny) = (
             (w * 3 / 4).saturating_sub(nw / 2).min(w.saturating_sub(nw)),
-            h / 6,
+            h / 8,
         );
         img.rect(nx + 3, ny + 3, nw, nh, [150, 140, 110]);
         img.rect(nx, ny, nw, nh, [250, 236, 120]);
         for (i, line) in self.note.iter().enumerate() {
-            img.text(
-                nx + 2 * scale,
-                ny + (2 + i * 10) * scale,
+            img.print(
+                (nx + pad) as f32,
+                ny as f32 + pad as f32 + px + i as f32 * line_h - px * 0.2,
                 line,
-                scale,
+                px,
                 [20, 20, 60],
             );
         }
@@ -174,6 +181,8 @@ impl Camera {
             t.minute(),
             t.second()
         );
+        // The overlay's blocky 8x8 font, as camera firmware draws it.
+        let scale = (w / 320).max(1);
         img.shadowed(8, 8, &stamp, scale);
         img.shadowed(8, h.saturating_sub(8 + 8 * scale), &self.title, scale);
         let mut out = Vec::with_capacity(w * h / 8);
@@ -188,6 +197,15 @@ impl Camera {
         }
         out
     }
+}
+
+/// The note's typeface (DejaVu Sans Mono Bold, `assets/`, with its licence).
+fn note_font() -> Option<&'static FontRef<'static>> {
+    static FONT: std::sync::OnceLock<Option<FontRef<'static>>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| {
+        FontRef::try_from_slice(include_bytes!("../../assets/DejaVuSansMono-Bold.ttf")).ok()
+    })
+    .as_ref()
 }
 
 struct Image {
@@ -218,6 +236,42 @@ impl Image {
                     }
                 }
             }
+        }
+    }
+
+    /// `s` in the note's typeface, `px` high, its baseline at `y`:
+    /// anti-aliased (each pixel blended by the glyph's coverage).
+    fn print(&mut self, x: f32, y: f32, s: &str, px: f32, c: [u8; 3]) {
+        let Some(font) = note_font() else {
+            return;
+        };
+        let font = font.as_scaled(PxScale::from(px));
+        let mut caret = x;
+        for ch in s.chars() {
+            let glyph = font.scaled_glyph(ch);
+            let advance = font.h_advance(glyph.id);
+            let mut glyph = glyph;
+            glyph.position = ab_glyph::point(caret, y);
+            caret += advance;
+            let Some(outline) = font.outline_glyph(glyph) else {
+                continue;
+            };
+            let bounds = outline.px_bounds();
+            outline.draw(|gx, gy, coverage| {
+                let (px, py) = (
+                    bounds.min.x as i64 + gx as i64,
+                    bounds.min.y as i64 + gy as i64,
+                );
+                if px < 0 || py < 0 || px as usize >= self.w || py as usize >= self.h {
+                    return;
+                }
+                let i = (py as usize * self.w + px as usize) * 3;
+                let a = coverage.clamp(0.0, 1.0);
+                for k in 0..3 {
+                    let under = self.px[i + k] as f32;
+                    self.px[i + k] = (under + (c[k] as f32 - under) * a) as u8;
+                }
+            });
         }
     }
 
