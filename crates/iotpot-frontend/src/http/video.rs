@@ -267,9 +267,9 @@ impl Image {
                 }
                 let i = (py as usize * self.w + px as usize) * 3;
                 let a = coverage.clamp(0.0, 1.0);
-                for k in 0..3 {
-                    let under = self.px[i + k] as f32;
-                    self.px[i + k] = (under + (c[k] as f32 - under) * a) as u8;
+                for (under, over) in self.px[i..i + 3].iter_mut().zip(c) {
+                    let u = *under as f32;
+                    *under = (u + (over as f32 - u) * a) as u8;
                 }
             });
         }
