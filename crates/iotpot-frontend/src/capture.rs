@@ -3,7 +3,8 @@
 //!
 //! An `AF_PACKET` socket in cooked mode (`SOCK_DGRAM`, like tcpdump's
 //! `-i any`) on every interface or one; files are Linux SLL pcaps that
-//! tcpdump, Wireshark and `iotpot pcap check` read. Only packets to or from
+//! tcpdump, Wireshark and `iotpot pcap check` read, the one being written
+//! too (packets are flushed to it within a second, like `tcpdump -U`). Only packets to or from
 //! a listening port are kept. A plain thread reads the socket (with a short
 //! timeout so shutdown is prompt) and writes the files: nothing here
 //! touches the async runtime. Needs CAP_NET_RAW; without it the honeypot
@@ -13,7 +14,7 @@ use iotpot_core::config::CaptureConfig;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_store::EventTx;
 use iotpot_wire::ipcheck::{self, Link};
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::pcap::PcapHeader;
 use pcap_file::DataLink;
 use std::collections::HashSet;
 use std::io::BufWriter;
@@ -280,10 +281,18 @@ fn port_filter(ports: &[Port]) -> Option<Vec<libc::sock_filter>> {
 }
 
 struct OpenFile {
-    writer: PcapWriter<BufWriter<std::fs::File>>,
+    /// The file after its pcap header (written in big-endian order, the
+    /// header's): one 16-byte record header and the frame per packet.
+    writer: BufWriter<std::fs::File>,
     bytes: u64,
     opened: Instant,
+    /// When the oldest packet not yet flushed to the file was written.
+    dirty: Option<Instant>,
 }
+
+/// Packets reach the file within this (plus the read timeout, 200 ms): the
+/// file being written can be read at any time, as with `tcpdump -U -w`.
+const FLUSH_AFTER: Duration = Duration::from_millis(500);
 
 struct Run {
     sock: OwnedFd,
@@ -328,6 +337,7 @@ impl Run {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 self.rotate_if_old();
+                self.flush_if_due();
                 continue;
             }
             let real = n as usize;
@@ -346,9 +356,10 @@ impl Run {
             if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
                 self.check(&frame, real + 16);
             }
+            self.flush_if_due();
         }
         if let Some(f) = self.file.take() {
-            let mut w = f.writer.into_writer();
+            let mut w = f.writer;
             let _ = std::io::Write::flush(&mut w);
         }
     }
@@ -384,9 +395,11 @@ impl Run {
         let ts = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let packet = PcapPacket::new(ts, orig_len as u32, frame);
-        match f.writer.write_packet(&packet) {
-            Ok(n) => f.bytes += n as u64,
+        match write_record(&mut f.writer, ts, orig_len, frame) {
+            Ok(n) => {
+                f.bytes += n as u64;
+                f.dirty.get_or_insert_with(Instant::now);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "packet capture: writing failed; a new file follows");
                 self.file = None;
@@ -397,6 +410,21 @@ impl Run {
             self.file = None;
         }
         self.rotate_if_old();
+    }
+
+    /// Flush what has waited in the buffer for [`FLUSH_AFTER`].
+    fn flush_if_due(&mut self) {
+        let Some(f) = self.file.as_mut() else {
+            return;
+        };
+        if f.dirty.is_some_and(|t| t.elapsed() >= FLUSH_AFTER) {
+            if let Err(e) = std::io::Write::flush(&mut f.writer) {
+                tracing::warn!(error = %e, "packet capture: writing failed; a new file follows");
+                self.file = None;
+                return;
+            }
+            f.dirty = None;
+        }
     }
 
     fn rotate_if_old(&mut self) {
@@ -436,14 +464,22 @@ impl Run {
         let file = std::fs::File::create(&path)
             .map_err(|e| tracing::warn!(error = %e, path = %path.display(), "packet capture: cannot create file"))
             .ok()?;
-        let writer = PcapWriter::with_header(BufWriter::new(file), header)
-            .map_err(|e| tracing::warn!(error = %e, "packet capture: cannot write file"))
-            .ok()?;
+        let mut writer = BufWriter::new(file);
+        // The header at once: the new file is a valid pcap from the start.
+        let written = header
+            .write_to(&mut writer)
+            .map_err(std::io::Error::other)
+            .and_then(|_| std::io::Write::flush(&mut writer));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "packet capture: cannot write file");
+            return None;
+        }
         self.prune();
         Some(OpenFile {
             writer,
             bytes: 24,
             opened: Instant::now(),
+            dirty: None,
         })
     }
 
@@ -516,6 +552,24 @@ impl Run {
                 payload,
             }));
     }
+}
+
+/// One pcap record (big-endian, as the file header says; microseconds):
+/// its 16-byte header and the frame. The bytes written.
+fn write_record(
+    w: &mut impl std::io::Write,
+    ts: Duration,
+    orig_len: usize,
+    frame: &[u8],
+) -> std::io::Result<usize> {
+    let mut head = [0u8; 16];
+    head[0..4].copy_from_slice(&(ts.as_secs() as u32).to_be_bytes());
+    head[4..8].copy_from_slice(&ts.subsec_micros().to_be_bytes());
+    head[8..12].copy_from_slice(&(frame.len() as u32).to_be_bytes());
+    head[12..16].copy_from_slice(&(orig_len as u32).to_be_bytes());
+    w.write_all(&head)?;
+    w.write_all(frame)?;
+    Ok(16 + frame.len())
 }
 
 /// The 16-byte Linux SLL header, then the packet.

@@ -18,7 +18,7 @@ fn config(dir: &TempDir, extra: &str) -> std::path::PathBuf {
         format!(
             "data_dir = \"{}\"\nsensor = \"e2e\"\n\
              [[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:53413\"\n\
-             [[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:2323\"\n\
+             [[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:2323\"\nprofile = \"dvr-xiongmai\"\n\
              [downloader]\nenabled = false\n{extra}",
             dir.0.join("data").display()
         ),
@@ -28,8 +28,9 @@ fn config(dir: &TempDir, extra: &str) -> std::path::PathBuf {
 }
 
 /// Run iotpot in a network namespace of its own with `extra` config, and
-/// the Python `client` beside it; iotpot's log.
-fn in_netns(dir: &TempDir, extra: &str, client: &str) -> String {
+/// the Python `client` beside it, then the shell commands `while_running`
+/// (iotpot still runs); iotpot's log.
+fn in_netns(dir: &TempDir, extra: &str, client: &str, while_running: &str) -> String {
     for tool in ["unshare", "ip", "python3", "tcpdump"] {
         require(tool);
     }
@@ -37,15 +38,22 @@ fn in_netns(dir: &TempDir, extra: &str, client: &str) -> String {
     let script = format!(
         r#"set -e
 ip link set lo up
-{bin} run --config {cfg} 2>{log} &
+{bin} run --config {cfg} 2>{log} >/dev/null &
 pid=$!
 for i in $(seq 200); do grep -q "iotpot running" {log} && break; sleep 0.05; done
+# iotpot is stopped whatever happens here; the script fails if this did.
+rc=0
+(
+set -e
 python3 - <<'PY'
 {client}
 PY
+{while_running}
+) || rc=$?
 sleep 0.5
 kill -TERM $pid
 wait $pid
+exit $rc
 "#,
         bin = BIN,
         cfg = cfg.display(),
@@ -100,6 +108,7 @@ for i in range(40):
     u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
     u.recvfrom(100)"#
         ),
+        "",
     );
 
     let db = rusqlite::Connection::open(dir.0.join("data/iotpot.db")).unwrap();
@@ -164,8 +173,8 @@ fn without_cap_net_raw_it_warns_and_runs_on() {
     );
     hp.wait_ready();
     let mut bot = Bot::connect(addr);
-    bot.login("root", "xc3511");
-    assert!(bot.cmd("echo alive").contains("alive"));
+    bot.login_ok("root", "xc3511");
+    assert_eq!(bot.run("echo al''ive"), "alive\n");
     let log = hp.stderr.lock().unwrap().clone();
     assert!(
         log.contains("packet capture disabled: it needs CAP_NET_RAW"),
@@ -190,6 +199,7 @@ for i in range(3):
     u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
     u.recvfrom(100)
     time.sleep(1.3)"#,
+        "",
     );
     let files = pcap_files(&dir);
     assert_eq!(
@@ -201,4 +211,73 @@ for i in range(3):
         let text = run_ok(Command::new("tcpdump").args(["-nn", "-r"]).arg(f));
         assert!(text.contains(".53413"), "{}: {text}", f.display());
     }
+}
+
+/// The file being written is a pcap that tcpdump and `iotpot pcap check`
+/// read while iotpot runs (flushed within a second, as `tcpdump -U -w`),
+/// and `pcap check` prints its times as UTC dates.
+#[test]
+fn the_file_being_written_is_readable() {
+    let dir = TempDir::new("capture-live");
+    let lo = "127.0.0.1".parse().unwrap();
+    let frame = udp_frame(lo, lo, 40001, 53413, &[0x42; 18], Some(60), Some(40));
+    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+    let out = |name: &str| dir.0.join(name).display().to_string();
+    let before = time_now();
+    in_netns(
+        &dir,
+        "",
+        &format!(
+            r#"import socket
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+raw.bind(("lo", 0))
+raw.send(bytes.fromhex("{hex}"))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+for i in range(5):
+    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
+    u.recvfrom(100)"#
+        ),
+        &format!(
+            // What is on disk while iotpot runs (tcpdump cannot drop its
+            // privileges in this namespace: it reads the copy afterwards).
+            "sleep 1.2\nf=$(ls {data}/pcap/*.pcap)\ncp \"$f\" {copy}\n{bin} pcap check \"$f\" > {check} 2>&1\n",
+            data = dir.0.join("data").display(),
+            copy = out("live.pcap"),
+            check = out("live-check"),
+            bin = BIN
+        ),
+    );
+    let tcpdump = run_ok(
+        Command::new("tcpdump")
+            .args(["-nn", "-r"])
+            .arg(out("live.pcap")),
+    );
+    // The lying packet, 5 probes and 5 replies, read while being written.
+    assert_eq!(
+        tcpdump.lines().filter(|l| l.contains(".53413")).count(),
+        11,
+        "{tcpdump}"
+    );
+    let check = std::fs::read_to_string(out("live-check")).unwrap();
+    let row = check
+        .lines()
+        .find(|l| l.contains("127.0.0.1:40001"))
+        .unwrap_or_else(|| panic!("{check}"));
+    // TIME is a UTC date of this run: "2026-12-01 14:03:05.123456Z".
+    let stamp = &row[..27];
+    assert!(
+        stamp.ends_with('Z') && stamp.as_bytes()[10] == b' ' && stamp >= before.as_str(),
+        "{stamp:?} in {check}"
+    );
+    assert!(row.contains("ip_total_length,udp_length"), "{row}");
+}
+
+/// Now as `pcap check` prints it, to the second.
+fn time_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M:%S"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

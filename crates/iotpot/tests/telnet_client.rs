@@ -57,10 +57,13 @@ fn debian_telnet_client_session() {
     t.expect("Password: ");
     t.type_line("admin");
     t.expect("# ");
+    // What the device prints, never what the echo of the typed line shows
+    // (`hel''lo` is echoed as typed and printed as `hello`).
     t.type_line("uname -a; echo done-$?");
     t.expect("mips GNU/Linux");
-    t.type_line("cd /tmp && echo hello > f && cat f && ls -l");
-    t.expect("hello");
+    t.expect("done-0");
+    t.type_line("cd /tmp && echo hel''lo > f && cat f && ls -l");
+    t.expect("\nhello\r\n");
     t.expect("root     root");
     t.type_line("exit");
     let deadline = Instant::now() + Duration::from_secs(10);

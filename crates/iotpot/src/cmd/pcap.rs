@@ -34,7 +34,7 @@ pub fn run(cmd: PcapCmd, _config: Option<&Path>) -> anyhow::Result<()> {
     let mut per_port: std::collections::BTreeMap<u16, u64> = Default::default();
     if !json {
         println!(
-            "{:<17}  {:<21}  {:<21}  {:>6}  {:>6}  {:>6}  ANOMALY",
+            "{:<27}  {:<21}  {:<21}  {:>6}  {:>6}  {:>6}  ANOMALY",
             "TIME", "SOURCE", "DESTINATION", "REAL", "IP LEN", "UDP LEN"
         );
     }
@@ -59,7 +59,10 @@ pub fn run(cmd: PcapCmd, _config: Option<&Path>) -> anyhow::Result<()> {
         }
         anomalous += 1;
         *per_port.entry(p.dst_port).or_default() += 1;
-        let t = pkt.timestamp.as_secs_f64();
+        // UTC, as tcpdump -tttt and cowrie's timestamps read.
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(pkt.timestamp.as_nanos() as i128)
+            .map(|t| iotpot_core::event::timestamp::format(&t))
+            .unwrap_or_default();
         if json {
             println!(
                 "{}",
@@ -72,7 +75,8 @@ pub fn run(cmd: PcapCmd, _config: Option<&Path>) -> anyhow::Result<()> {
             );
         } else {
             println!(
-                "{t:<17.6}  {:<21}  {:<21}  {:>6}  {:>6}  {:>6}  {}",
+                "{:<27}  {:<21}  {:<21}  {:>6}  {:>6}  {:>6}  {}",
+                t.replace('T', " "),
                 format!("{}:{}", p.src, p.src_port),
                 format!("{}:{}", p.dst, p.dst_port),
                 p.real_length,

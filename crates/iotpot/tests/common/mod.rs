@@ -324,6 +324,35 @@ impl Bot {
         self.until_prompt(None)
     }
 
+    /// What the device printed for `line`: without the echo of the line
+    /// itself (the devices echo what is typed, `WILL ECHO`) and without
+    /// the prompt after it, lines ending in `\n`. So a test of `echo ok`
+    /// cannot pass on the echo alone.
+    pub fn run(&mut self, line: &str) -> String {
+        let all = self.cmd(line);
+        let rest = all
+            .strip_prefix(line)
+            .and_then(|r| r.strip_prefix("\r\n"))
+            .unwrap_or_else(|| panic!("the device did not echo {line:?} first: {all:?}"));
+        let end = rest.rfind('\n').map_or(0, |i| i + 1);
+        rest[..end].replace("\r\n", "\n")
+    }
+
+    /// Log in and check the device let us in: its shell prompt follows,
+    /// with no "incorrect" on the way.
+    pub fn login_ok(&mut self, user: &str, pass: &str) -> String {
+        let motd = self.login(user, pass);
+        assert!(
+            !motd.to_lowercase().contains("incorrect") && !motd.trim_end().ends_with(':'),
+            "login {user}/{pass} refused: {motd:?}"
+        );
+        assert!(
+            motd.trim_end().ends_with(['#', '$', '>']),
+            "no shell prompt after login {user}/{pass}: {motd:?}"
+        );
+        motd
+    }
+
     pub fn login(&mut self, user: &str, pass: &str) -> String {
         self.until_prompt(Some("ogin"));
         self.send(user);
