@@ -16,18 +16,50 @@ fn runs_on_embedded_defaults_and_shuts_down_cleanly() {
         TempDir::new("defaults-unused"),
     );
     hp.wait_ready();
+    // Every default listener answers, as the device it is. Which built-in
+    // device this deployment wears is chosen at random: the log names it,
+    // its profile says which logins it takes.
     let log = hp.stderr.lock().unwrap().clone();
-    assert!(log.contains("0.0.0.0:2323"), "{log}");
-    // Port 23: bound when privileged, a clear warning otherwise.
-    assert!(
-        log.contains("0.0.0.0:23 ")
-            || log.contains("0.0.0.0:23\n")
-            || log.contains("cannot bind privileged port 23"),
-        "{log}"
-    );
-    let mut bot = Bot::connect(addr);
-    bot.login("root", "root");
-    bot.cmd("echo still-open");
+    let profile = log
+        .lines()
+        .find(|l| l.contains("address=0.0.0.0:2323"))
+        .and_then(|l| l.split("profile=").nth(1))
+        .map(|p| p.trim().to_string())
+        .unwrap_or_else(|| panic!("{log}"));
+    let logins = profile_logins(&profile);
+    let mut bot = Bot::break_in(addr, &logins);
+    assert_eq!(bot.run("echo still-o''pen"), "still-open\n");
+    // Port 23: served when iotpot may bind it (root, as in CI), else
+    // nothing listens there and the log says why.
+    let root = run_ok(Command::new("id").arg("-u")).trim() == "0";
+    if root {
+        let mut on23 = Bot::break_in("127.0.0.1:23".parse().unwrap(), &logins);
+        assert_eq!(on23.run("echo o''n-23"), "on-23\n");
+    } else {
+        assert!(std::net::TcpStream::connect("127.0.0.1:23").is_err());
+        let log = hp.stderr.lock().unwrap().clone();
+        assert!(log.contains("cannot bind privileged port 23"), "{log}");
+    }
+    // The device web server on 8080.
+    require("curl");
+    let head = run_ok(Command::new("curl").args([
+        "-sS",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "http://127.0.0.1:8080/",
+    ]));
+    assert!(head.starts_with("HTTP/1."), "{head}");
+    assert!(head.lines().any(|l| l.starts_with("Server: ")), "{head}");
+    // The router backdoor on 53413/UDP: the probe gets the login banner.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+        .unwrap();
+    udp.send_to(&[0u8; 8], "127.0.0.1:53413").unwrap();
+    let mut buf = [0u8; 512];
+    let (n, _) = udp.recv_from(&mut buf).expect("an answer on 53413/udp");
+    assert!(buf[..n].ends_with(b"Login:"), "{:?}", &buf[..n]);
     // Stop while the session is open: its events must all be written.
     hp.stop();
     let data = dir.0.join("iotpot-data");
@@ -36,10 +68,11 @@ fn runs_on_embedded_defaults_and_shuts_down_cleanly() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    let reason: String = conn
-        .query_row("SELECT close_reason FROM sessions", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(reason, "shutdown");
+    let reasons = column(
+        &conn,
+        "SELECT close_reason FROM sessions WHERE dst_port = 2323",
+    );
+    assert_eq!(reasons, ["shutdown"]);
     let jsonl = std::fs::read_to_string(data.join("events.jsonl")).unwrap();
     assert!(jsonl
         .lines()
@@ -99,4 +132,43 @@ fn config_default_is_complete_and_loadable() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("data_dri"));
+}
+
+/// Ctrl-C (SIGINT) stops iotpot as SIGTERM does: open sessions are closed
+/// and every event they made is written before it exits 0.
+#[test]
+fn ctrl_c_shuts_down_cleanly() {
+    let mut hp = Honeypot::start("sigint", "router-dlink", "");
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "admin");
+    assert_eq!(bot.run("echo bef''ore"), "before\n");
+    let mut child = hp.child.take().unwrap();
+    run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "iotpot ignored SIGINT"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}: {}", hp.stderr.lock().unwrap());
+    // The session saw the device hang up.
+    let mut buf = [0u8; 16];
+    assert_eq!(std::io::Read::read(&mut bot.s, &mut buf).unwrap_or(0), 0);
+    let db = hp.db();
+    assert_eq!(
+        column(&db, "SELECT close_reason FROM sessions"),
+        ["shutdown"]
+    );
+    let last = column(&db, "SELECT eventid FROM events ORDER BY id DESC LIMIT 1");
+    assert_eq!(last, ["iotpot.session.closed"]);
+    let jsonl = hp.jsonl();
+    assert_eq!(jsonl.last().unwrap()["eventid"], "iotpot.session.closed");
+    assert!(jsonl
+        .iter()
+        .any(|e| e["eventid"] == "iotpot.command.input" && e["input"] == "echo bef''ore"));
 }

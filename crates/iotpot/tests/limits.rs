@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -48,27 +48,139 @@ fn per_source_limit_spares_other_sources() {
     assert!(rejected.contains("max_sessions_per_ip"), "{rejected}");
 }
 
+/// Seconds until the device hangs up on `s` (reading and dropping what it
+/// sends); the test fails if it never does.
+fn until_closed(s: &mut std::net::TcpStream, within: Duration) -> f64 {
+    let t = Instant::now();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return t.elapsed().as_secs_f64(),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return t.elapsed().as_secs_f64()
+            }
+            Err(_) => {}
+        }
+        assert!(t.elapsed() < within, "still open after {within:?}");
+    }
+}
+
+/// Each timeout closes the sessions it is for, with its own reason: a
+/// client silent at the login prompt (login_timeout), one that logged in
+/// and stopped typing (idle_timeout), and one that keeps typing but has had
+/// its time (session_timeout).
 #[test]
-fn idle_and_login_timeouts_close_sessions() {
+fn each_timeout_closes_its_own_kind_of_session() {
     let mut hp = Honeypot::start(
         "timeouts",
         "router-tplink",
-        "[limits]\nlogin_timeout = 1\nidle_timeout = 1\n",
+        "[limits]\nlogin_timeout = 1\nidle_timeout = 2\nsession_timeout = 4\n",
     );
-    let mut silent = Bot::connect(hp.addr);
+    // Silent at the login prompt: closed after 1 s.
+    let mut silent = Bot::connect_from("127.0.0.1", hp.addr).unwrap();
     silent.until_prompt(Some("ogin"));
-    let mut buf = [0u8; 64];
-    let t = Instant::now();
-    assert_eq!(silent.s.read(&mut buf).unwrap_or(0), 0);
-    assert!(t.elapsed() < Duration::from_secs(5));
-    hp.stop();
-    let reason: String = hp
-        .db()
-        .query_row("SELECT close_reason FROM sessions", [], |r| r.get(0))
-        .unwrap();
+    let waited = until_closed(&mut silent.s, Duration::from_secs(5));
     assert!(
-        reason == "login_timeout" || reason == "idle_timeout",
-        "{reason}"
+        (0.7..2.0).contains(&waited),
+        "login timeout after {waited} s"
+    );
+    // Logged in, then silent: closed 2 s after the last line, not at the
+    // login timeout's 1 s.
+    let mut idle = Bot::connect_from("127.0.0.2", hp.addr).unwrap();
+    idle.login_ok("admin", "admin");
+    assert_eq!(idle.run("echo st''ill"), "still\n");
+    let waited = until_closed(&mut idle.s, Duration::from_secs(6));
+    assert!(
+        (1.7..3.2).contains(&waited),
+        "idle timeout after {waited} s"
+    );
+    // Typing a line every 0.4 s (never idle): closed 4 s after it came.
+    let started = Instant::now();
+    let mut busy = Bot::connect_from("127.0.0.3", hp.addr).unwrap();
+    busy.login_ok("admin", "admin");
+    busy.s
+        .set_read_timeout(Some(Duration::from_millis(400)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let lasted = loop {
+        if busy.s.write_all(b"echo busy\r\n").is_err() {
+            break started.elapsed().as_secs_f64();
+        }
+        match busy.s.read(&mut buf) {
+            Ok(0) => break started.elapsed().as_secs_f64(),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                break started.elapsed().as_secs_f64()
+            }
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(started.elapsed() < Duration::from_secs(8), "never closed");
+    };
+    assert!((3.7..5.5).contains(&lasted), "session lasted {lasted} s");
+    hp.stop();
+    let reasons = column(
+        &hp.db(),
+        "SELECT src_ip || ' ' || close_reason FROM sessions ORDER BY src_ip",
+    );
+    assert_eq!(
+        reasons,
+        [
+            "127.0.0.1 login_timeout",
+            "127.0.0.2 idle_timeout",
+            "127.0.0.3 session_timeout"
+        ]
+    );
+}
+
+/// `max_sessions` bounds the sessions of all sources together: past it,
+/// a connection from a new address is closed at once, without a banner,
+/// and counted; when one ends, the next is served.
+#[test]
+fn global_session_limit_refuses_every_source() {
+    let mut hp = Honeypot::start(
+        "max-sessions",
+        "router-dlink",
+        "[limits]\nmax_sessions = 2\n",
+    );
+    let mut a = Bot::connect_from("127.0.0.1", hp.addr).unwrap();
+    let mut b = Bot::connect_from("127.0.0.2", hp.addr).unwrap();
+    a.until_prompt(Some("ogin"));
+    b.until_prompt(Some("ogin"));
+    let mut c = Bot::connect_from("127.0.0.3", hp.addr).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        c.s.read(&mut buf).unwrap_or(0),
+        0,
+        "a third session was served"
+    );
+    drop(a);
+    // The slot is free again once the first session is closed.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut d = loop {
+        let mut d = Bot::connect_from("127.0.0.4", hp.addr).unwrap();
+        d.s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        if d.s.peek(&mut buf).unwrap_or(0) > 0 {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "no slot after a session ended");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    d.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    d.login_ok("root", "admin");
+    assert_eq!(d.run("echo o''k"), "ok\n");
+    drop((b, d));
+    hp.stop();
+    let rejected = column(
+        &hp.db(),
+        "SELECT src_ip || ' ' || json_extract(data, '$.reason') FROM events WHERE eventid = 'iotpot.session.rejected' ORDER BY id",
+    );
+    assert_eq!(
+        rejected.first().map(String::as_str),
+        Some("127.0.0.3 max_sessions"),
+        "{rejected:?}"
     );
 }
 

@@ -264,16 +264,29 @@ impl Bot {
     /// Read (answering negotiation) until the data ends with a prompt as
     /// Mirai detects it, and `must` (if any) was seen. Returns the data.
     pub fn until_prompt(&mut self, must: Option<&str>) -> String {
+        self.try_until_prompt(must)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Bot::until_prompt`], or why not (the device hung up...).
+    pub fn try_until_prompt(&mut self, must: Option<&str>) -> Result<String, String> {
         let mut data = Vec::new();
         let mut buf = [0u8; 65536];
         loop {
             let n = match self.s.read(&mut buf) {
-                Ok(0) => panic!("closed; got so far: {:?}", String::from_utf8_lossy(&data)),
+                Ok(0) => {
+                    return Err(format!(
+                        "closed; got so far: {:?}",
+                        String::from_utf8_lossy(&data)
+                    ))
+                }
                 Ok(n) => n,
-                Err(e) => panic!(
-                    "read: {e}; got so far: {:?}",
-                    String::from_utf8_lossy(&data)
-                ),
+                Err(e) => {
+                    return Err(format!(
+                        "read: {e}; got so far: {:?}",
+                        String::from_utf8_lossy(&data)
+                    ))
+                }
             };
             self.seen.extend_from_slice(&buf[..n]);
             let mut i = 0;
@@ -308,7 +321,7 @@ impl Bot {
             let prompt = last.is_some_and(|b| b":>$#%".contains(b));
             let found = must.is_none_or(|m| data.windows(m.len()).any(|w| w == m.as_bytes()));
             if prompt && found {
-                return String::from_utf8_lossy(&data).into_owned();
+                return Ok(String::from_utf8_lossy(&data).into_owned());
             }
         }
     }
@@ -359,6 +372,67 @@ impl Bot {
         self.until_prompt(Some("assword"));
         self.send(pass);
         self.until_prompt(None)
+    }
+}
+
+/// The logins a built-in profile accepts, as a dictionary attack would try
+/// them (from `iotpot profiles show`): a profile that refuses the first
+/// attempts gets the same pair again.
+pub fn profile_logins(profile: &str) -> Vec<(String, String)> {
+    let text = run_ok(Command::new(BIN).args(["profiles", "show", profile]));
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    let auth = &v["auth"];
+    let pair = |c: &str| {
+        let (u, p) = c.split_once(':').unwrap();
+        (u.to_string(), p.to_string())
+    };
+    match auth["policy"].as_str().unwrap() {
+        "list" => auth["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| pair(c.as_str().unwrap()))
+            .collect(),
+        "per_user" => auth["users"]
+            .as_table()
+            .unwrap()
+            .iter()
+            .flat_map(|(u, ps)| {
+                ps.as_array().unwrap().iter().map(move |p| {
+                    let p = p.as_str().unwrap();
+                    (u.clone(), if p == "*" { "x".into() } else { p.to_string() })
+                })
+            })
+            .collect(),
+        _ => vec![("root".into(), "root".into())],
+    }
+}
+
+impl Bot {
+    /// Log in to the device at `addr` like a dictionary attack: the pairs
+    /// in turn (again from the first when the list ends), a new connection
+    /// when the device hangs up; fails after 12 tries.
+    pub fn break_in(addr: SocketAddr, pairs: &[(String, String)]) -> Bot {
+        let mut bot = Bot::connect(addr);
+        bot.until_prompt(Some("ogin"));
+        let mut tried = Vec::new();
+        for (user, pass) in pairs.iter().cycle().take(12) {
+            tried.push(format!("{user}/{pass}"));
+            bot.send(user);
+            let after = bot.try_until_prompt(Some("assword")).and_then(|_| {
+                bot.send(pass);
+                bot.try_until_prompt(None)
+            });
+            match after {
+                Ok(out) if out.trim_end().ends_with(['#', '$', '>']) => return bot,
+                Ok(_) => {} // "Login incorrect" and the login prompt again
+                Err(_) => {
+                    bot = Bot::connect(addr);
+                    bot.until_prompt(Some("ogin"));
+                }
+            }
+        }
+        panic!("no login accepted: {tried:?}");
     }
 }
 
