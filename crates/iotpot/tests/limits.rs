@@ -160,7 +160,7 @@ fn global_session_limit_refuses_every_source() {
     // The slot is free again once the first session is closed.
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut d = loop {
-        let mut d = Bot::connect_from("127.0.0.4", hp.addr).unwrap();
+        let d = Bot::connect_from("127.0.0.4", hp.addr).unwrap();
         d.s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         if d.s.peek(&mut buf).unwrap_or(0) > 0 {
             break d;
