@@ -143,6 +143,10 @@ pub struct Page {
     pub status: u16,
     /// Extra header lines (`Location: /index.asp`).
     pub headers: Vec<String>,
+    /// Serve another page of this profile here, byte for byte (one file
+    /// under several paths, as `/DVR.cfg` and `/dvr.cfg`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub same_as: String,
 }
 
 impl Default for Page {
@@ -154,6 +158,7 @@ impl Default for Page {
             auth: false,
             status: 200,
             headers: Vec::new(),
+            same_as: String::new(),
         }
     }
 }
@@ -383,11 +388,18 @@ pub enum ProfileError {
 
 impl Profile {
     pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ProfileError> {
-        let p: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
+        let mut p: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
             name: origin.to_string(),
             message: e.to_string(),
         })?;
         p.validate()?;
+        // Pages served under several paths are one page.
+        let pages = p.http.pages.clone();
+        for page in p.http.pages.values_mut() {
+            if let Some(target) = pages.get(&page.same_as) {
+                *page = target.clone();
+            }
+        }
         Ok(p)
     }
 
@@ -454,6 +466,18 @@ impl Profile {
         for (path, page) in &self.http.pages {
             if !path.starts_with('/') {
                 return Err(bad(format!("http page {path:?} must start with /")));
+            }
+            if !page.same_as.is_empty()
+                && self
+                    .http
+                    .pages
+                    .get(&page.same_as)
+                    .is_none_or(|t| !t.same_as.is_empty())
+            {
+                return Err(bad(format!(
+                    "http page {path:?}: same_as {:?} is not a page of this profile",
+                    page.same_as
+                )));
             }
             if !(100..=599).contains(&page.status) {
                 return Err(bad(format!(

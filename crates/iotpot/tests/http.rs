@@ -76,6 +76,20 @@ fn dvr_config_baits_are_caught_when_reused() {
     for key in ["[FTP]", "[Email]", "[DNS]", "SmtpServer="] {
         assert!(cfg.contains(key), "{key} missing: {cfg}");
     }
+    // The same file under the other names scanners ask for.
+    for path in ["/dvr.cfg", "/config/DVR.cfg"] {
+        let (other, code) = curl(&[&format!("http://127.0.0.1:{dvr}{path}")]);
+        assert_eq!(
+            (code.as_str(), other == cfg),
+            ("200", true),
+            "{path}: {other}"
+        );
+    }
+    let (ftp_user, ftp_pass) = (ini(&cfg, "FTP", "UserName"), ini(&cfg, "FTP", "Password"));
+    let (mail_user, mail_pass) = (
+        ini(&cfg, "Email", "UserName"),
+        ini(&cfg, "Email", "Password"),
+    );
     // Reused over Basic auth on another device...
     let (_, code) = curl(&[
         "-u",
@@ -85,8 +99,19 @@ fn dvr_config_baits_are_caught_when_reused() {
     assert_eq!(code, "401", "the router does not know the DVR's password");
     // ... over Telnet ...
     let mut bot = Bot::connect(hp.addr);
-    bot.login(&user, &pass);
+    bot.login_ok(&user, &pass);
+    // ... the FTP account in a command ...
+    bot.cmd(&format!(
+        "ftpget -u {ftp_user} -p {ftp_pass} 198.51.100.7 dvr.bin"
+    ));
     bot.send("exit");
+    // ... the mail account over Basic auth ...
+    let (_, code) = curl(&[
+        "-u",
+        &format!("{mail_user}:{mail_pass}"),
+        &format!("http://127.0.0.1:{router}/"),
+    ]);
+    assert_eq!(code, "401");
     // ... and on the backdoor (the PPPoE password in a command).
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
@@ -107,23 +132,33 @@ fn dvr_config_baits_are_caught_when_reused() {
     hp.stop();
 
     let db = hp.db();
-    let leak_session = column(&db, "SELECT session FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.path') = '/DVR.cfg'");
-    assert_eq!(leak_session.len(), 1);
+    // Three fetches of the config; an alarm names the latest leak to the
+    // address that used the bait.
+    let leaks = column(&db, "SELECT session FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.path') IN ('/DVR.cfg', '/dvr.cfg', '/config/DVR.cfg') ORDER BY id");
+    assert_eq!(leaks.len(), 3);
+    let leak_session = &leaks[2..];
     let used = column(&db, "SELECT json_extract(data, '$.via') || ' ' || json_extract(data, '$.token') || ' ' || json_extract(data, '$.leaked_session') || ' ' || json_extract(data, '$.leaked_src') || ' ' || session FROM events WHERE eventid = 'iotpot.honeytoken.used' ORDER BY id");
-    assert_eq!(used.len(), 3, "{used:?}");
-    for (u, via) in used
-        .iter()
-        .zip(["http-basic dvr", "telnet-login dvr", "netis pppoe"])
-    {
+    let expected = [
+        "http-basic dvr",
+        "telnet-login dvr",
+        "telnet-command ftp",
+        "http-basic mail",
+        "netis pppoe",
+    ];
+    assert_eq!(used.len(), expected.len(), "{used:?}");
+    for (u, via) in used.iter().zip(expected) {
         assert!(u.starts_with(via), "{u} vs {via}");
         assert!(u.contains(&format!("{} 127.0.0.1", leak_session[0])), "{u}");
         assert!(
-            !u.ends_with(&leak_session[0]),
+            !leaks.iter().any(|l| u.ends_with(l.as_str())),
             "a different session used it: {u}"
         );
     }
     let req = column(&db, &format!("SELECT json_extract(data, '$.method') || ' ' || json_extract(data, '$.status') || ' ' || json_extract(data, '$.username') FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.dst_port') = {router}"));
-    assert_eq!(req, [format!("GET 401 {user}")]);
+    assert_eq!(
+        req,
+        [format!("GET 401 {user}"), format!("GET 401 {mail_user}")]
+    );
     let ua = column(&db, "SELECT json_extract(data, '$.user_agent') FROM events WHERE eventid = 'iotpot.http.request' LIMIT 1");
     assert!(ua[0].starts_with("curl/"), "{ua:?}");
 }
@@ -208,7 +243,8 @@ fn cameras_stream_video_behind_their_logins() {
         .unwrap();
     assert!(ok.success(), "ffmpeg decodes the snapshot");
 
-    // A viewer that watches for 3 s (ffmpeg decoding the live stream).
+    // A viewer that watches for 3 s: ffmpeg decodes the live stream and
+    // prints an MD5 per decoded frame, then stops cleanly on `q`.
     let started = Instant::now();
     let mut viewer = Command::new("ffmpeg")
         .args([
@@ -217,31 +253,70 @@ fn cameras_stream_video_behind_their_logins() {
             "-i",
             &format!("http://127.0.0.1:{open}/axis-cgi/mjpg/video.cgi"),
             "-f",
-            "null",
+            "framemd5",
             "-",
         ])
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(3));
-    viewer.kill().unwrap();
-    viewer.wait().unwrap();
+    viewer.stdin.as_mut().unwrap().write_all(b"q").unwrap();
+    let out = viewer.wait_with_output().unwrap();
     let watched = started.elapsed().as_secs_f64();
-
-    // The credentials shown in the picture, typed by a human.
-    let listed = hp.cli(&["honeytokens", "--json"]);
-    let video: serde_json::Value = listed
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|v| v["token"] == "video")
-        .unwrap();
-    let cred = format!(
-        "{}:{}",
-        video["user"].as_str().unwrap(),
-        video["password"].as_str().unwrap()
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "ffmpeg: {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
+    let frames: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+        .collect();
+    // 5 frames a second (the first arrives once ffmpeg has connected).
+    assert!(
+        (10..=18).contains(&frames.len()),
+        "{} frames in {watched:.1} s",
+        frames.len()
+    );
+    let distinct: std::collections::BTreeSet<&String> = frames.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        frames.len(),
+        "live video: every frame differs"
+    );
+
+    // The credentials shown in the picture, read off it (tesseract, as a
+    // person zooming on the note would) and typed into the camera's login.
+    require("tesseract");
+    let picture = snap.0.join("frame.png");
+    run_ok(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i"])
+            .arg(format!("http://127.0.0.1:{open}/axis-cgi/mjpg/video.cgi"))
+            .args(["-frames:v", "1", "-vf", "crop=iw/2:ih/2:iw/2:0,format=gray"])
+            .arg(&picture),
+    );
+    let read = run_ok(
+        Command::new("tesseract")
+            .arg(&picture)
+            .args(["-", "--psm", "6"]),
+    );
+    let field = |name: &str| {
+        read.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no {name:?} in the picture: {read:?}"))
+    };
+    let cred = format!("{}:{}", field("user:"), field("pass:"));
     let (_, code) = curl(&["-u", &cred, &format!("{base}/")]);
-    assert_eq!(code, "200", "the camera accepts the credentials it shows");
+    assert_eq!(
+        code, "200",
+        "the camera accepts the credentials it shows ({cred})"
+    );
     // Malformed: a TLS hello to a plain HTTP camera.
     let mut s = TcpStream::connect(("127.0.0.1", open)).unwrap();
     s.write_all(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03")
@@ -257,11 +332,13 @@ fn cameras_stream_video_behind_their_logins() {
     hp.stop();
 
     let db = hp.db();
-    let views = column(&db, &format!("SELECT CAST(json_extract(data, '$.duration') AS TEXT) FROM events WHERE eventid = 'iotpot.video.stopped' AND json_extract(data, '$.dst_port') = {open} ORDER BY id"));
-    let last: f64 = views.last().unwrap().parse().unwrap();
+    // The 3-s viewing is the longest of the stream's viewings (ffprobe and
+    // the one-frame grab are short ones).
+    let views = column(&db, &format!("SELECT CAST(json_extract(data, '$.duration') AS TEXT) FROM events WHERE eventid = 'iotpot.video.stopped' AND json_extract(data, '$.dst_port') = {open} ORDER BY json_extract(data, '$.duration') DESC"));
+    let longest: f64 = views[0].parse().unwrap();
     assert!(
-        (last - watched).abs() < 1.0,
-        "recorded {last} s for {watched} s of viewing"
+        (longest - watched).abs() < 1.0,
+        "recorded {longest} s for {watched} s of viewing"
     );
     let starts = column(
         &db,
