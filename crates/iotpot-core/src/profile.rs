@@ -655,7 +655,17 @@ mod tests {
                 "{name}: a lone DO NAWS is cowrie's nmap signature"
             );
         }
-        assert!(names.len() >= 20, "only {} built-in profiles", names.len());
+        // Every file in profiles/ is built in, and the README's count holds.
+        let files: BTreeSet<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles"))
+                .unwrap()
+                .filter_map(|e| {
+                    let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                    name.strip_suffix(".toml").map(str::to_string)
+                })
+                .collect();
+        assert_eq!(names, files);
+        assert_eq!(names.len(), 31, "the README says 31 built-in profiles");
         let profiles = Profile::builtins();
         let arches: BTreeSet<_> = profiles.iter().map(|p| p.arch.name()).collect();
         for a in ["armel", "mips", "mipsel", "ppc", "i686", "sh4"] {

@@ -251,23 +251,34 @@ fn every_spelling_of_a_forbidden_address_is_refused_without_a_packet() {
     let redirector = TcpListener::bind("127.0.0.2:0").unwrap();
     let rport = redirector.local_addr().unwrap().port();
     let target = format!("http://127.0.0.1:{p}/");
-    std::thread::spawn(move || {
+    // The redirecting server answers once and says what it was asked.
+    let asked = std::thread::spawn(move || {
         use std::io::{Read, Write};
-        if let Ok((mut s, _)) = redirector.accept() {
-            let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(
-                format!("HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n")
-                    .as_bytes(),
-            );
-        }
+        let (mut s, _) = redirector.accept().ok()?;
+        let mut buf = [0u8; 1024];
+        let n = s.read(&mut buf).ok()?;
+        s.write_all(
+            format!("HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n")
+                .as_bytes(),
+        )
+        .ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
     });
     let only_2 = Fetcher {
         guard: Guard::new(&["127.0.0.2".into()], &[]).unwrap(),
         ..Fetcher::default()
     };
     let r = rt().block_on(only_2.fetch(&format!("http://127.0.0.2:{rport}/x.sh"), Tool::Wget));
-    assert!(matches!(r, Err(FetchError::Refused { .. })), "{r:?}");
+    match &r {
+        Err(FetchError::Refused { addr, .. }) => assert_eq!(addr.to_string(), "127.0.0.1"),
+        other => panic!("the redirect was not refused: {other:?}"),
+    }
+    // It was the redirect that was refused: the first server was asked.
+    let request = asked
+        .join()
+        .unwrap()
+        .expect("the redirecting server was never contacted");
+    assert!(request.starts_with("GET /x.sh HTTP/1.1\r\n"), "{request}");
     std::thread::sleep(Duration::from_millis(100));
     assert!(
         listener.accept().is_err(),

@@ -78,7 +78,11 @@ fn mirai_scanner_and_loader_are_recorded() {
         .unwrap();
     let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(content, hex, "the echo-built file is stored byte-exact");
-    assert_eq!(sha.len(), 64);
+    let want = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&payload))
+    };
+    assert_eq!(sha, want, "the event names the file's own SHA-256");
     let session: (String, i64, i64, String) = db
         .query_row(
             "SELECT profile, login_ok, downloads, close_reason FROM sessions",
