@@ -77,6 +77,8 @@ pub enum FetchError {
     Unsupported(String),
     /// More fetches from this host in the last minute than allowed.
     RateLimited(u32),
+    /// More redirects than `max_redirects` (the limit).
+    TooManyRedirects(u32),
 }
 
 impl FetchError {
@@ -97,6 +99,7 @@ impl FetchError {
             FetchError::RateLimited(n) => {
                 format!("limit: more than {n} fetches from this host per minute")
             }
+            FetchError::TooManyRedirects(n) => format!("limit: more than {n} redirects"),
         }
     }
 }

@@ -29,10 +29,7 @@ pub async fn get(f: &Fetcher, mut url: Url, tool: Tool) -> Result<Fetched, Fetch
             Step::Redirect(next) => {
                 redirects += 1;
                 if redirects > f.limits.max_redirects {
-                    return Err(FetchError::Protocol(format!(
-                        "more than {} redirects",
-                        f.limits.max_redirects
-                    )));
+                    return Err(FetchError::TooManyRedirects(f.limits.max_redirects));
                 }
                 url = next;
             }

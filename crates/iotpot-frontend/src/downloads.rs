@@ -185,6 +185,7 @@ fn failure(e: &FetchError) -> FetchFailure {
         }
         FetchError::Timeout | FetchError::RateLimited(_) => FetchFailure::Timeout,
         FetchError::TooLarge(_) => FetchFailure::TooLarge,
+        FetchError::TooManyRedirects(n) => FetchFailure::TooManyRedirects(*n),
         FetchError::Status(code, reason) => FetchFailure::HttpStatus(*code, reason.clone()),
         FetchError::Protocol(m) => FetchFailure::Server(m.clone()),
     }

@@ -121,6 +121,8 @@ pub enum FetchFailure {
     /// A TFTP/FTP server error, or a broken transfer.
     Server(String),
     TooLarge,
+    /// Redirected more times than the tool follows (the limit).
+    TooManyRedirects(u32),
 }
 
 impl Outcome {

@@ -260,3 +260,332 @@ fn downloads_become_triaged_samples() {
     );
     assert_eq!(arch_of(&m68k), Some("m68k".into()));
 }
+
+/// A lab web server (Python's http.server) that logs every request it gets
+/// as a JSON line: its request line, its header lines as sent (names and
+/// order), when it came, and how many `/slow` requests were in progress.
+/// `/hang` never answers, `/slow` answers after 1 s, `/r/N` redirects to
+/// `/r/N-1` (`/r/0` is a file), anything else is a small file.
+const LAB: &str = r#"
+import http.server, json, socketserver, sys, threading, time
+log = open(sys.argv[2], "a", buffering=1)
+lock = threading.Lock()
+slow = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        p = self.path
+        with lock:
+            if p.startswith("/slow"):
+                slow[0] += 1
+            log.write(json.dumps({"line": self.requestline, "headers": list(self.headers.keys()),
+                                  "values": dict(self.headers.items()), "at": time.time(),
+                                  "slow": slow[0]}) + "\n")
+        try:
+            if p.startswith("/hang"):
+                time.sleep(30)
+                return
+            if p.startswith("/slow"):
+                time.sleep(1)
+            if p.startswith("/r/") and int(p.split("/")[2]) > 0:
+                self.send_response(302)
+                self.send_header("Location", "/r/%d" % (int(p.split("/")[2]) - 1))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = b"\x7fELF lab " + p.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with lock:
+                if p.startswith("/slow"):
+                    slow[0] -= 1
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"#;
+
+/// The lab server on a free port, logging to `dir/lab.log`.
+fn lab(dir: &TempDir) -> (Server, u16) {
+    require("/usr/bin/python3");
+    let port = free_port();
+    let script = dir.0.join("lab.py");
+    std::fs::write(&script, LAB).unwrap();
+    let s = quiet(
+        Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(dir.0.join("lab.log")),
+    );
+    wait_port(port);
+    (s, port)
+}
+
+/// What the lab server logged.
+fn lab_log(dir: &TempDir) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.0.join("lab.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn requested(log: &[serde_json::Value], path: &str) -> usize {
+    let line = format!("GET {path} HTTP/1.1");
+    log.iter().filter(|r| r["line"] == line.as_str()).count()
+}
+
+/// The downloader's limits, each seen from both ends: the attacker's tool
+/// prints what it would print, and the server sees only what the limit
+/// allows. A fetch that hangs is cut at `timeout`; a chain of redirects is
+/// followed `max_redirects` times; a session's fetches past
+/// `max_per_session` never leave; with `max_concurrent = 1` two sessions'
+/// fetches reach the server one after the other.
+#[test]
+fn the_downloader_keeps_its_limits() {
+    let dir = TempDir::new("dl-limits");
+    let (_lab, port) = lab(&dir);
+    let hp = Honeypot::start(
+        "dl-limits",
+        "dvr-xiongmai",
+        "[downloader]\nallow = [\"127.0.0.1/32\"]\ntimeout = 2\nmax_redirects = 2\nmax_per_session = 3\nmax_concurrent = 1\n",
+    );
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let mut a = Bot::connect(hp.addr);
+    a.login_ok("root", "xc3511");
+    a.run("cd /tmp");
+    let t = std::time::Instant::now();
+    let out = a.run(&format!("wget {} -O h", url("/hang")));
+    let took = t.elapsed().as_secs_f64();
+    assert!(
+        (1.8..5.0).contains(&took),
+        "the hanging fetch took {took} s"
+    );
+    assert!(
+        out.ends_with("wget: can't connect to remote host (127.0.0.1): Connection timed out\n"),
+        "{out}"
+    );
+    let out = a.run(&format!("wget {} -O two", url("/r/2")));
+    assert!(out.contains("two                  100% |"), "{out}");
+    assert_eq!(a.run("cat two"), "\x7fELF lab /r/0");
+    let out = a.run(&format!("wget {} -O three", url("/r/3")));
+    assert!(out.ends_with("wget: too many redirections\n"), "{out}");
+    // The fourth fetch of this session is not made.
+    let out = a.run(&format!("wget {} -O four", url("/fourth")));
+    assert!(out.contains("wget: "), "{out}");
+    drop(a);
+
+    // Two sessions fetch at once; one fetch runs at a time.
+    let addr = hp.addr;
+    let fetchers: Vec<_> = ["b", "c"]
+        .into_iter()
+        .map(|who| {
+            let u = url(&format!("/slow/{who}"));
+            std::thread::spawn(move || {
+                let mut s = Bot::connect(addr);
+                s.login_ok("root", "xc3511");
+                s.run(&format!("cd /tmp; wget {u} -O {who}"))
+            })
+        })
+        .collect();
+    for f in fetchers {
+        let out = f.join().unwrap();
+        assert!(out.contains("100% |"), "{out}");
+    }
+    let mut hp = hp;
+    hp.stop();
+
+    let log = lab_log(&dir);
+    assert_eq!(requested(&log, "/hang"), 1);
+    // /r/2 -> /r/1 -> /r/0, then /r/3 -> /r/2 -> /r/1 and no further.
+    assert_eq!(
+        (
+            requested(&log, "/r/3"),
+            requested(&log, "/r/2"),
+            requested(&log, "/r/1"),
+            requested(&log, "/r/0")
+        ),
+        (1, 2, 2, 1),
+        "{log:?}"
+    );
+    assert_eq!(
+        requested(&log, "/fourth"),
+        0,
+        "max_per_session let a fourth fetch out"
+    );
+    let slow: Vec<&serde_json::Value> = log
+        .iter()
+        .filter(|r| r["line"].as_str().unwrap().contains("/slow/"))
+        .collect();
+    assert_eq!(slow.len(), 2);
+    assert!(
+        slow.iter().all(|r| r["slow"] == 1),
+        "fetches overlapped: {slow:?}"
+    );
+    let gap = slow[1]["at"].as_f64().unwrap() - slow[0]["at"].as_f64().unwrap();
+    assert!(
+        gap >= 0.95,
+        "the second fetch started {gap} s after the first"
+    );
+    let reasons = column(
+        &hp.db(),
+        "SELECT json_extract(data, '$.reason') FROM events WHERE eventid = 'iotpot.download.failed' ORDER BY id",
+    );
+    assert_eq!(
+        reasons,
+        [
+            "timeout",
+            "limit: more than 2 redirects",
+            "limit: more than 3 fetches in this session"
+        ]
+    );
+}
+
+/// The requests the downloader sends are the tools' own: for `curl`, what
+/// Debian's curl sends (Host, User-Agent: curl/..., Accept: */*); for
+/// `wget`, what Debian's BusyBox wget sends (Host, User-Agent: Wget,
+/// Connection: close): the same header names in the same order.
+#[test]
+fn requests_carry_the_tools_own_headers() {
+    require("curl");
+    let dir = TempDir::new("dl-headers");
+    let (_lab, port) = lab(&dir);
+    let busybox = std::path::PathBuf::from(
+        std::env::var("IOTPOT_ELF_CORPUS")
+            .expect("IOTPOT_ELF_CORPUS is not set: run the README's test command (scripts/test)"),
+    )
+    .join("amd64/busybox");
+    // The real tools first.
+    run_ok(
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null"])
+            .arg(format!("http://127.0.0.1:{port}/real/curl")),
+    );
+    let mut perms = std::fs::metadata(&busybox).unwrap().permissions();
+    let copy = dir.0.join("busybox");
+    std::fs::copy(&busybox, &copy).unwrap();
+    perms.set_mode(0o755);
+    std::fs::set_permissions(&copy, perms).unwrap();
+    run_ok(
+        Command::new(&copy)
+            .args(["wget", "-q", "-O", "/dev/null"])
+            .arg(format!("http://127.0.0.1:{port}/real/wget")),
+    );
+    // Then the honeypot's, on an attacker's behalf, as an ASUS router
+    // (Asuswrt ships curl beside BusyBox's wget).
+    let text = run_ok(Command::new(BIN).args(["profiles", "show", "router-asus"]));
+    let mut asus: toml::Value = toml::from_str(&text).unwrap();
+    asus["name"] = "router-asus-curl".into();
+    asus["system"]
+        .as_table_mut()
+        .unwrap()
+        .insert("applets".into(), vec!["wget", "curl", "cat", "ls"].into());
+    let profile = dir.0.join("router-asus-curl.toml");
+    std::fs::write(&profile, toml::to_string(&asus).unwrap()).unwrap();
+    let mut hp = Honeypot::start(
+        "dl-headers",
+        profile.to_str().unwrap(),
+        "[downloader]\nallow = [\"127.0.0.1/32\"]\n",
+    );
+    let mut bot = Bot::break_in(hp.addr, &profile_logins("router-asus"));
+    bot.run(&format!("cd /tmp; curl -s -O http://127.0.0.1:{port}/iotpot/curl; wget -q http://127.0.0.1:{port}/iotpot/wget"));
+    drop(bot);
+    hp.stop();
+    let log = lab_log(&dir);
+    let of = |path: &str| {
+        log.iter()
+            .find(|r| r["line"] == format!("GET {path} HTTP/1.1").as_str())
+            .unwrap_or_else(|| panic!("no request for {path}: {log:?}"))
+            .clone()
+    };
+    for tool in ["curl", "wget"] {
+        let (real, ours) = (of(&format!("/real/{tool}")), of(&format!("/iotpot/{tool}")));
+        assert_eq!(
+            ours["headers"], real["headers"],
+            "{tool}: header names and order"
+        );
+        for h in ["Accept", "Connection"] {
+            assert_eq!(ours["values"][h], real["values"][h], "{tool}: {h}");
+        }
+    }
+    assert!(of("/iotpot/curl")["values"]["User-Agent"]
+        .as_str()
+        .unwrap()
+        .starts_with("curl/"));
+    assert_eq!(of("/iotpot/wget")["values"]["User-Agent"], "Wget");
+}
+
+/// A hostile FTP server whose PASV reply points at another address (a
+/// forbidden one) cannot move the downloader: the data connection goes to
+/// the server the control connection reached, and the other address sees
+/// nothing. The server is a Python script; the trap listens on 127.0.0.2.
+#[test]
+fn a_hostile_pasv_reply_cannot_point_the_downloader_elsewhere() {
+    require("/usr/bin/python3");
+    let dir = TempDir::new("dl-pasv");
+    let (ctl, data) = (free_port(), free_port());
+    let trap = TcpListener::bind(("127.0.0.2", data)).unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let script = format!(
+        r#"
+import socket, threading
+ctl = socket.socket(); ctl.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ctl.bind(("127.0.0.1", {ctl})); ctl.listen(1)
+data = socket.socket(); data.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+data.bind(("127.0.0.1", {data})); data.listen(1)
+def serve(c):
+    f = c.makefile("rb")
+    c.sendall(b"220 evil ftp\r\n")
+    while True:
+        line = f.readline().decode().strip()
+        if not line:
+            return
+        verb = line.split(" ")[0].upper()
+        if verb == "USER": c.sendall(b"331 ok\r\n")
+        elif verb == "PASS": c.sendall(b"230 ok\r\n")
+        elif verb == "TYPE": c.sendall(b"200 ok\r\n")
+        elif verb == "PASV": c.sendall(b"227 Entering Passive Mode (127,0,0,2,{p1},{p2})\r\n")
+        elif verb == "RETR":
+            c.sendall(b"150 here it comes\r\n")
+            d, _ = data.accept()
+            d.sendall(b"\x7fELF from the control host")
+            d.close()
+            c.sendall(b"226 done\r\n")
+        elif verb == "QUIT":
+            c.sendall(b"221 bye\r\n")
+            return
+        else: c.sendall(b"500 no\r\n")
+while True:
+    c, _ = ctl.accept()
+    try:
+        serve(c)
+    except OSError:
+        pass
+    c.close()
+"#,
+        p1 = data / 256,
+        p2 = data % 256
+    );
+    let path = dir.0.join("evil_ftp.py");
+    std::fs::write(&path, script).unwrap();
+    let _ftp = quiet(Command::new("/usr/bin/python3").arg(&path));
+    wait_port(ctl);
+    let mut hp = Honeypot::start(
+        "dl-pasv",
+        "dvr-xiongmai",
+        "[downloader]\nallow = [\"127.0.0.1/32\"]\n",
+    );
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "xc3511");
+    let out = bot.run(&format!(
+        "cd /tmp; ftpget -P {ctl} 127.0.0.1 got evil.bin; cat got"
+    ));
+    assert_eq!(out, "\x7fELF from the control host");
+    drop(bot);
+    hp.stop();
+    assert!(trap.accept().is_err(), "the PASV address was contacted");
+}

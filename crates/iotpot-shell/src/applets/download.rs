@@ -462,6 +462,7 @@ const WGET: ToolSpec = ToolSpec {
             FetchFailure::Timeout => format!("wget: can't connect to remote host ({}): Connection timed out\n", r.host),
             FetchFailure::HttpStatus(code, reason) => format!("wget: server returned error: HTTP/1.1 {code} {reason}\n"),
             FetchFailure::Server(_) | FetchFailure::TooLarge => "wget: error getting response: Connection reset by peer\n".to_string(),
+            FetchFailure::TooManyRedirects(_) => "wget: too many redirections\n".to_string(),
         };
         (1, msg)
     },
@@ -501,6 +502,7 @@ const CURL: ToolSpec = ToolSpec {
             FetchFailure::Server(_) | FetchFailure::TooLarge => {
                 (56, "Recv failure: Connection reset by peer".to_string())
             }
+            FetchFailure::TooManyRedirects(n) => (47, format!("Maximum ({n}) redirects followed")),
         };
         (
             code,

@@ -240,6 +240,9 @@ pub fn unsafe_sigterm(pid: u32) {
 pub struct Bot {
     pub s: TcpStream,
     pub seen: Vec<u8>,
+    /// The shell prompt, learned at login (what follows the last line
+    /// break once logged in).
+    pub prompt: Option<String>,
 }
 
 impl Bot {
@@ -249,6 +252,7 @@ impl Bot {
         Bot {
             s,
             seen: Vec::new(),
+            prompt: None,
         }
     }
 
@@ -258,6 +262,7 @@ impl Bot {
         Ok(Bot {
             s,
             seen: Vec::new(),
+            prompt: None,
         })
     }
 
@@ -347,8 +352,12 @@ impl Bot {
             .strip_prefix(line)
             .and_then(|r| r.strip_prefix("\r\n"))
             .unwrap_or_else(|| panic!("the device did not echo {line:?} first: {all:?}"));
-        let end = rest.rfind('\n').map_or(0, |i| i + 1);
-        rest[..end].replace("\r\n", "\n")
+        let out = match self.prompt.as_deref() {
+            Some(p) if rest.ends_with(p) => &rest[..rest.len() - p.len()],
+            // No prompt learned: it is the last line.
+            _ => &rest[..rest.rfind('\n').map_or(0, |i| i + 1)],
+        };
+        out.replace("\r\n", "\n")
     }
 
     /// Log in and check the device let us in: its shell prompt follows,
@@ -371,7 +380,17 @@ impl Bot {
         self.send(user);
         self.until_prompt(Some("assword"));
         self.send(pass);
-        self.until_prompt(None)
+        let out = self.until_prompt(None);
+        self.learn_prompt(&out);
+        out
+    }
+
+    /// After a login: the prompt is what follows the last line break.
+    fn learn_prompt(&mut self, out: &str) {
+        let last = out.rsplit('\n').next().unwrap_or(out);
+        if last.trim_end().ends_with(['#', '$', '>']) {
+            self.prompt = Some(last.to_string());
+        }
     }
 }
 
@@ -424,7 +443,10 @@ impl Bot {
                 bot.try_until_prompt(None)
             });
             match after {
-                Ok(out) if out.trim_end().ends_with(['#', '$', '>']) => return bot,
+                Ok(out) if out.trim_end().ends_with(['#', '$', '>']) => {
+                    bot.learn_prompt(&out);
+                    return bot;
+                }
                 Ok(_) => {} // "Login incorrect" and the login prompt again
                 Err(_) => {
                     bot = Bot::connect(addr);
