@@ -155,6 +155,11 @@ pub struct Limits {
     pub max_input_bytes: u64,
     /// Bytes of files a session may create in its virtual filesystem.
     pub max_vfs_bytes: usize,
+    /// UDP datagrams (the 53413 backdoor) answered per second from one
+    /// source address (bursts of twice that); the rest are dropped.
+    pub datagrams_per_ip_per_second: u32,
+    /// ... and from all sources together.
+    pub datagrams_per_second: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,6 +274,8 @@ impl Default for Limits {
             max_line: 8192,
             max_input_bytes: 8 << 20,
             max_vfs_bytes: 16 << 20,
+            datagrams_per_ip_per_second: 20,
+            datagrams_per_second: 2000,
         }
     }
 }
@@ -344,6 +351,11 @@ max_line = 8192
 max_input_bytes = 8388608
 # Bytes of files one session may create in its virtual filesystem.
 max_vfs_bytes = 16777216
+# UDP datagrams (53413/udp) handled per second from one source address and
+# from all together (bursts of twice that); the rest are dropped unanswered
+# (and counted in the log), so spoofed floods cannot use the honeypot.
+datagrams_per_ip_per_second = 20
+datagrams_per_second = 2000
 
 [store]
 # Write events.jsonl (cowrie-compatible JSON lines) in data_dir.
@@ -477,6 +489,11 @@ impl Config {
             ("limits.session_timeout", l.session_timeout),
             ("limits.max_line", l.max_line as u64),
             ("limits.max_input_bytes", l.max_input_bytes),
+            (
+                "limits.datagrams_per_ip_per_second",
+                l.datagrams_per_ip_per_second as u64,
+            ),
+            ("limits.datagrams_per_second", l.datagrams_per_second as u64),
             ("store.queue", self.store.queue as u64),
             ("store.batch", self.store.batch as u64),
             ("downloader.max_bytes", self.downloader.max_bytes),

@@ -33,10 +33,8 @@ use tokio_util::sync::CancellationToken;
 const MAX_DATAGRAM: usize = 2048;
 /// Reply size limit, as a factor of the datagram's size.
 const AMPLIFICATION: usize = 3;
-/// Datagrams per second per source (burst twice that), and in all.
-const PER_SOURCE_RATE: f64 = 20.0;
-const GLOBAL_RATE: f64 = 2000.0;
 /// Sources remembered at once, and how long a silent one is kept.
+/// (The per-address rate buckets are bounded by the same number.)
 const MAX_PEERS: usize = 1024;
 /// Bytes of files one source's shell may create.
 pub const MAX_VFS_PER_SOURCE: usize = 256 << 10;
@@ -45,7 +43,6 @@ const PEER_IDLE: Duration = Duration::from_secs(600);
 struct Peer {
     info: SessionInfo,
     shell: Option<Box<Shell>>,
-    tokens: f64,
     last: Instant,
     /// The command waiting for a fetch, if any.
     busy: Option<Busy>,
@@ -86,6 +83,11 @@ impl Bucket {
 }
 
 pub struct NetisContext {
+    /// Datagrams per second from one address (`[limits]
+    /// datagrams_per_ip_per_second`), and from all (`datagrams_per_second`);
+    /// bursts of twice that.
+    pub per_ip_rate: f64,
+    pub rate: f64,
     pub device: Arc<System>,
     pub events: EventTx,
     pub shell_limits: iotpot_shell::Limits,
@@ -104,8 +106,11 @@ pub async fn serve(
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 53413)));
     let mut peers: HashMap<SocketAddr, Peer> = HashMap::new();
+    // Rates are per address, not per socket: a flood cannot escape its
+    // limit by changing source ports.
+    let mut per_ip: HashMap<std::net::IpAddr, Bucket> = HashMap::new();
     let mut global = Bucket {
-        tokens: GLOBAL_RATE,
+        tokens: ctx.rate * 2.0,
         last: Instant::now(),
     };
     let mut dropped: u64 = 0;
@@ -134,7 +139,7 @@ pub async fn serve(
             },
         };
         let now = Instant::now();
-        if !global.take(GLOBAL_RATE, now) {
+        if !global.take(ctx.rate, now) {
             dropped += 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(
@@ -151,25 +156,39 @@ pub async fn serve(
                 continue;
             }
         }
+        if !per_ip.contains_key(&from.ip()) && per_ip.len() >= MAX_PEERS {
+            // A full bucket is as good as none: forget those.
+            let full = ctx.per_ip_rate * 2.0;
+            per_ip.retain(|_, b| {
+                b.tokens + now.duration_since(b.last).as_secs_f64() * ctx.per_ip_rate < full
+            });
+            if per_ip.len() >= MAX_PEERS {
+                dropped += 1;
+                continue;
+            }
+        }
+        let bucket = per_ip.entry(from.ip()).or_insert(Bucket {
+            tokens: ctx.per_ip_rate * 2.0,
+            last: now,
+        });
+        if !bucket.take(ctx.per_ip_rate, now) {
+            dropped += 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(
+                    dropped,
+                    "netis: a source's datagram rate exceeded, datagrams dropped"
+                );
+            }
+            continue;
+        }
         let peer = peers.entry(from).or_insert_with(|| Peer {
             info: SessionInfo::new(from, local, sensor.clone(), "netis"),
             shell: None,
-            tokens: PER_SOURCE_RATE * 2.0,
             last: now,
             busy: None,
             fetches: 0,
         });
-        let mut bucket = Bucket {
-            tokens: peer.tokens,
-            last: peer.last,
-        };
-        let allowed = bucket.take(PER_SOURCE_RATE, now);
-        peer.tokens = bucket.tokens;
         peer.last = now;
-        if !allowed {
-            dropped += 1;
-            continue;
-        }
         let data = &buf[..n];
         let reply = if peer.busy.is_some() {
             Reply::default()

@@ -101,6 +101,8 @@ impl Frontend {
                 };
                 tracing::info!(address = %sock.local_addr()?, service = "netis", profile = %device.persona.profile.name, "listening");
                 let ctx = Arc::new(NetisContext {
+                    per_ip_rate: limits.datagrams_per_ip_per_second as f64,
+                    rate: limits.datagrams_per_second as f64,
                     device,
                     downloads,
                     tokens: tokens.clone(),

@@ -100,6 +100,8 @@ fn config_default_is_complete_and_loadable() {
         "max_sessions_per_ip",
         "idle_timeout",
         "max_vfs_bytes",
+        "datagrams_per_ip_per_second",
+        "datagrams_per_second",
         "[downloader]",
         "allow",
         "max_per_session",

@@ -162,3 +162,76 @@ fn netis_wget_fetches_the_sample() {
     let exec = column(&db, "SELECT json_extract(data, '$.shasum') FROM events WHERE eventid = 'iotpot.file.executed' AND protocol = 'netis'");
     assert_eq!(exec, [sha]);
 }
+
+/// Probes sent from `sockets` as fast as they go (`per` each), then the
+/// replies that came back within half a second, counted.
+fn flood(sockets: &[UdpSocket], to: std::net::SocketAddr, per: usize) -> usize {
+    for _ in 0..per {
+        for s in sockets {
+            s.send_to(&[0; 8], to).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut replies = 0;
+    let mut buf = [0u8; 512];
+    for s in sockets {
+        s.set_nonblocking(true).unwrap();
+        while s.recv_from(&mut buf).is_ok() {
+            replies += 1;
+        }
+    }
+    replies
+}
+
+/// The backdoor's rate limits, seen from the sources: one address gets
+/// its burst (twice its rate) and no more, whatever source ports it uses,
+/// while another address is answered; and all addresses together get the
+/// global burst and no more. Every answered datagram is an event.
+#[test]
+fn netis_rate_limits_per_address_and_in_all() {
+    let port = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let mut hp = Honeypot::start(
+        "netis-rate",
+        "router-netis",
+        &format!(
+            "[[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:{port}\"\n\
+             [limits]\ndatagrams_per_ip_per_second = 10\ndatagrams_per_second = 50\n"
+        ),
+    );
+    let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // 100 probes from one address, over 10 source ports: a burst of 20.
+    let one: Vec<UdpSocket> = (0..10)
+        .map(|_| UdpSocket::bind("127.0.0.2:0").unwrap())
+        .collect();
+    let answered = flood(&one, to, 10);
+    assert!((20..=23).contains(&answered), "{answered} of 100 answered");
+    // Another address is answered meanwhile.
+    let other = UdpSocket::bind("127.0.0.3:0").unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    assert!(
+        ask(&other, to, &[0; 8]).is_some(),
+        "another address was not answered"
+    );
+    // The global bucket refills (50/s, burst 100); then 30 addresses send
+    // 5 each (each under its own burst): 100 are answered, not 150.
+    std::thread::sleep(Duration::from_millis(2500));
+    let many: Vec<UdpSocket> = (10..40)
+        .map(|i| UdpSocket::bind(format!("127.0.0.{i}:0")).unwrap())
+        .collect();
+    let answered_all = flood(&many, to, 5);
+    assert!(
+        (100..=108).contains(&answered_all),
+        "{answered_all} of 150 answered"
+    );
+    hp.stop();
+    let events = column(
+        &hp.db(),
+        "SELECT count(*) FROM events WHERE eventid = 'iotpot.netis.datagram'",
+    );
+    assert_eq!(events, [(answered + 1 + answered_all).to_string()]);
+}
