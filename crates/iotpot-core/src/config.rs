@@ -40,8 +40,8 @@ pub struct IotboxConfig {
     pub spares: usize,
     /// A session's sandbox is reset after this many commands...
     pub max_commands: u32,
-    /// ... or this many minutes.
-    pub max_minutes: u64,
+    /// ... or this many minutes (a fraction is allowed: 0.5).
+    pub max_minutes: f64,
     /// Seconds a command may run in a sandbox.
     pub command_timeout: u64,
     /// New answers one session may have learned (each costs a clean
@@ -60,7 +60,7 @@ impl Default for IotboxConfig {
             max_vms: 4,
             spares: 1,
             max_commands: 50,
-            max_minutes: 10,
+            max_minutes: 10.0,
             command_timeout: 5,
             max_learn: 10,
             never: [
@@ -420,7 +420,8 @@ images = ""
 # Sandboxes running at once in all, and restored spares kept per architecture.
 max_vms = 4
 spares = 1
-# A session's sandbox is reset after max_commands commands or max_minutes.
+# A session's sandbox is reset after max_commands commands or max_minutes
+# (fractions allowed).
 max_commands = 50
 max_minutes = 10
 # Seconds one command may run in a sandbox.
@@ -519,6 +520,10 @@ impl Config {
                 ));
             }
         }
+        let m = self.iotbox.max_minutes;
+        if !(m.is_finite() && (0.0..=MAX_TIMEOUT as f64 / 60.0).contains(&m)) {
+            return Err("iotbox.max_minutes must be a number of minutes, at most a year".into());
+        }
         Ok(())
     }
 
@@ -561,5 +566,14 @@ mod tests {
             .contains("dta_dir"));
         assert!(Config::from_toml("[limits]\nmax_line = 0").is_err());
         assert!(Config::from_toml("[limits]\nidle_timeout = 18446744073709551615").is_err());
+        assert_eq!(
+            Config::from_toml("[iotbox]\nmax_minutes = 0.5")
+                .unwrap()
+                .iotbox
+                .max_minutes,
+            0.5
+        );
+        assert!(Config::from_toml("[iotbox]\nmax_minutes = -1").is_err());
+        assert!(Config::from_toml("[iotbox]\nmax_minutes = nan").is_err());
     }
 }

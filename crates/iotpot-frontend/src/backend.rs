@@ -470,7 +470,7 @@ impl Backend {
         let learning = lease.as_ref().map_or(0, |l| l.learning);
         if let Some(l) = lease.as_ref() {
             if l.commands >= self.cfg.max_commands
-                || l.since.elapsed() >= Duration::from_secs(self.cfg.max_minutes * 60)
+                || l.since.elapsed() >= Duration::from_secs_f64(self.cfg.max_minutes * 60.0)
                 || l.vm.is_none()
             {
                 self.release(lease.take());

@@ -188,8 +188,22 @@ fn box_analyze_reports_what_a_sample_tried() {
     }
     assert_eq!(r["per_24"]["198.51.100.0/24"], 3, "{r}");
     assert_eq!(r["ports"]["23"], 3, "{r}");
+    // The capture, as tcpdump reads it: the DNS question and the SYNs.
+    require("tcpdump");
     let pcap = std::path::PathBuf::from(r["pcap"].as_str().unwrap());
-    assert!(std::fs::metadata(&pcap).unwrap().len() > 24);
+    let text = run_ok(
+        std::process::Command::new("tcpdump")
+            .args(["-nn", "-r"])
+            .arg(&pcap),
+    );
+    assert!(text.contains("A? cnc.iotpot-test.example."), "{text}");
+    for i in 10..=12 {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("> 198.51.100.{i}.23: Flags [S]"))),
+            "no SYN to 198.51.100.{i}:23 in {text}"
+        );
+    }
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(host.accept().is_err(), "the sandbox reached the host");
     let db = rusqlite::Connection::open(dir.0.join("data/iotpot.db")).unwrap();
@@ -417,4 +431,288 @@ fn box_build_explains_why_there_is_no_sh4() {
         err.contains("sh4 sandboxes cannot be built") && err.contains("miscompiles"),
         "{err}"
     );
+}
+
+/// `[iotbox] never`, set in a config: those applets are never asked of a
+/// sandbox (the emulation answers, here with nothing), others still are.
+#[test]
+fn never_keeps_applets_away_from_the_sandbox() {
+    let mut hp = with_sandbox(
+        "iotbox-never",
+        "router-dlink",
+        "mipsel",
+        "never = [\"expr\"]\n",
+    );
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "admin");
+    assert_eq!(bot.run("expr 6 \\* 7"), "");
+    assert_eq!(
+        bot.run("echo hello | md5sum"),
+        "b1946ac92492d2347c6235b4d2611184  -\n"
+    );
+    bot.send("exit");
+    hp.stop();
+    let asked = column(&hp.db(), "SELECT json_extract(data, '$.command') || ' ' || json_extract(data, '$.source') FROM events WHERE eventid = 'iotpot.iotbox.answer' ORDER BY id");
+    assert_eq!(asked, ["md5sum iotbox"]);
+}
+
+/// The reset policy: a session's sandbox serves `max_commands` commands or
+/// `max_minutes`, then a clean one takes over (what the session did in the
+/// old one is gone; the events name a new sandbox).
+#[test]
+fn a_sessions_sandbox_is_reset_after_max_commands_or_max_minutes() {
+    let mut hp = with_sandbox(
+        "iotbox-reset",
+        "router-dlink",
+        "mipsel",
+        "max_commands = 2\nmax_minutes = 0.1\nmax_learn = 0\n",
+    );
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "admin");
+    let dom = "sysctl -n kernel.domainname";
+    assert_eq!(
+        bot.run("sysctl -w kernel.domainname=one"),
+        "kernel.domainname = one\n"
+    );
+    assert_eq!(bot.run(dom), "one\n");
+    // Third command: max_commands reached, a clean sandbox.
+    assert_eq!(bot.run(dom), "(none)\n");
+    bot.run("sysctl -w kernel.domainname=two");
+    // 6 s later: max_minutes (0.1) passed, a clean sandbox again.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(bot.run(dom), "(none)\n");
+    bot.send("exit");
+    hp.stop();
+    let sandboxes = column(&hp.db(), "SELECT json_extract(data, '$.sandbox') FROM events WHERE eventid = 'iotpot.iotbox.answer' ORDER BY id");
+    assert_eq!(sandboxes.len(), 5, "{sandboxes:?}");
+    let (a, b, c) = (&sandboxes[0], &sandboxes[2], &sandboxes[4]);
+    assert!(a.starts_with("mipsel/vm"), "{sandboxes:?}");
+    assert_eq!(
+        [&sandboxes[1], &sandboxes[3]],
+        [a, b],
+        "each sandbox served until its limit: {sandboxes:?}"
+    );
+    assert!(a != b && b != c && a != c, "{sandboxes:?}");
+}
+
+/// `max_vms` bounds the sandboxes: past it, a session's command is
+/// answered by the emulation and the event says why; when a session ends
+/// its sandbox is freed and the next one gets it.
+#[test]
+fn max_vms_bounds_the_sandboxes() {
+    let mut hp = with_sandbox(
+        "iotbox-maxvms",
+        "router-dlink",
+        "mipsel",
+        "max_vms = 2\nspares = 1\nmax_learn = 0\n",
+    );
+    let sessions: Vec<Bot> = ["127.0.0.1", "127.0.0.2"]
+        .iter()
+        .map(|src| {
+            let mut b = Bot::connect_from(src, hp.addr).unwrap();
+            b.login_ok("root", "admin");
+            assert_eq!(b.run("expr 2 + 2"), "4\n");
+            b
+        })
+        .collect();
+    // Both sandboxes are taken: a third session gets the emulation.
+    let mut third = Bot::connect_from("127.0.0.3", hp.addr).unwrap();
+    third.login_ok("root", "admin");
+    assert_eq!(third.run("expr 3 + 3"), "");
+    // One session ends: its sandbox goes, a clean one comes back.
+    drop(sessions);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if third.run("expr 4 + 4") == "8\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no sandbox came back");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    third.send("exit");
+    hp.stop();
+    let rows = column(&hp.db(), "SELECT json_extract(data, '$.command') || ' | ' || json_extract(data, '$.source') || ' | ' || coalesce(json_extract(data, '$.reason'), '') FROM events WHERE eventid = 'iotpot.iotbox.answer' ORDER BY id");
+    assert_eq!(
+        rows[..3],
+        [
+            "expr 2 + 2 | iotbox | ",
+            "expr 2 + 2 | iotbox | ",
+            "expr 3 + 3 | unavailable | max_vms reached: 2 sandboxes already run",
+        ],
+        "{rows:?}"
+    );
+    assert_eq!(rows.last().unwrap(), "expr 4 + 4 | iotbox | ");
+}
+
+/// `box analyze --arch`: the operator picks the sandbox (a script would
+/// run in mipsel otherwise); what it printed is the arm64 machine's.
+#[test]
+fn box_analyze_runs_where_arch_says() {
+    let dir = TempDir::new("analyze-arch");
+    let sample = dir.0.join("probe.sh");
+    std::fs::write(&sample, "#!/bin/sh\nuname -m\n").unwrap();
+    let out = run_ok(
+        std::process::Command::new(BIN)
+            .args([
+                "box",
+                "analyze",
+                "--seconds",
+                "2",
+                "--json",
+                "--arch",
+                "arm64",
+                "--config",
+            ])
+            .arg(box_config(&dir))
+            .arg(&sample),
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["arch"], "arm64");
+    assert_eq!(r["output"], "aarch64\n");
+}
+
+/// A copy of the test's `arch` image in `dir/images`, with a template
+/// made (by `box shell`), then damaged as a full disk or a bad copy would:
+/// cut in the middle.
+fn damaged_template(dir: &TempDir, arch: &str) -> std::path::PathBuf {
+    let built = std::path::PathBuf::from(images());
+    let images = dir.0.join("images");
+    std::fs::create_dir_all(images.join(arch)).unwrap();
+    for f in ["kernel", "initramfs.cpio", "manifest.toml"] {
+        std::fs::copy(built.join(arch).join(f), images.join(arch).join(f)).unwrap();
+    }
+    let cfg = dir.0.join("damaged.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[iotbox]\nimages = \"{}\"\n",
+            dir.0.join("data").display(),
+            images.display()
+        ),
+    )
+    .unwrap();
+    let made = std::process::Command::new(BIN)
+        .args(["box", "shell", arch, "--config"])
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let template = std::fs::read_dir(images.join(arch))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "mig"))
+        .expect("a template");
+    let len = std::fs::metadata(&template).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&template)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    cfg
+}
+
+/// A QEMU that fails says why, in one line, wherever the failure shows:
+/// the operator's `box shell` and `box status`, and the honeypot's log and
+/// events (the emulation answers meanwhile).
+#[test]
+fn a_failing_qemu_says_why() {
+    let dir = TempDir::new("qemu-fails");
+    let cfg = damaged_template(&dir, "mipsel");
+    let shell = std::process::Command::new(BIN)
+        .args(["box", "shell", "mipsel", "--config"])
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&shell.stderr);
+    assert!(!shell.status.success());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("iotpot: qemu-system-mipsel exited with status 1: ")
+            && err.contains("load of migration failed"),
+        "{err}"
+    );
+    let status = std::process::Command::new(BIN)
+        .args(["box", "status", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&status.stdout);
+    assert!(!status.status.success(), "{out}");
+    assert!(
+        out.lines().any(|l| l
+            .contains("template does not restore: qemu-system-mipsel exited with status 1: ")
+            && l.contains("load of migration failed")),
+        "{out}"
+    );
+    // The honeypot on the same images.
+    let images = dir.0.join("images");
+    let mut hp = Honeypot::start(
+        "qemu-fails-run",
+        "router-dlink",
+        &format!("[iotbox]\nimages = \"{}\"\n", images.display()),
+    );
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "admin");
+    assert_eq!(bot.run("expr 6 \\* 7"), "");
+    bot.send("exit");
+    hp.stop();
+    let reason = column(&hp.db(), "SELECT json_extract(data, '$.source') || ' ' || json_extract(data, '$.reason') FROM events WHERE eventid = 'iotpot.iotbox.answer'");
+    assert_eq!(reason.len(), 1);
+    assert!(
+        reason[0].starts_with("unavailable starting a mipsel sandbox failed: qemu-system-mipsel exited with status 1: ")
+            && reason[0].contains("load of migration failed"),
+        "{reason:?}"
+    );
+    let log = hp.stderr.lock().unwrap().clone();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("IoTBOX: starting a sandbox failed")
+                && l.contains("load of migration failed")),
+        "{log}"
+    );
+}
+
+/// `box status` on the test images: every built image's QEMU is found, new
+/// enough, has its firmware and starts its machine (a dry start).
+#[test]
+fn box_status_checks_what_qemu_needs() {
+    let dir = TempDir::new("status");
+    let out = run_ok(
+        std::process::Command::new(BIN)
+            .args(["box", "status", "--config"])
+            .arg(box_config(&dir)),
+    );
+    let built = [
+        "mipsel", "mips64el", "armhf", "armel", "arm64", "i686", "ppc64el", "mips",
+    ];
+    for arch in built {
+        let section: Vec<&str> = out
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("{arch:<9} ")))
+            .take_while(|l| l.starts_with(&format!("{arch:<9} ")) || l.starts_with("          "))
+            .collect();
+        // "mipsel    qemu-system-mipsel 10.0.2 (Debian ...)": found, new enough.
+        let qemu = section[0][10..].split(' ').collect::<Vec<_>>();
+        assert!(
+            qemu[0].starts_with("qemu-system-") && qemu[1].split('.').count() == 3,
+            "{arch}: {section:?}"
+        );
+        assert!(
+            section.contains(&"            image ok"),
+            "{arch}: {section:?}"
+        );
+        assert!(
+            section.contains(&"            QEMU accepts its machine (dry start: ok)"),
+            "{arch}: {section:?}"
+        );
+    }
+    assert!(out.contains("firmware bios-256k.bin ok"), "{out}");
+    assert!(out.contains("firmware vof.bin ok"), "{out}");
 }
