@@ -1,0 +1,62 @@
+//! `iotpot bench telnet`, the project's benchmark harness, works end to end:
+//! it starts the bare reference server and iotpot, plays Mirai-style
+//! sessions against both (each session checks the BusyBox answer), and
+//! reports figures for both. A test of the harness, not of performance.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+#[test]
+fn bench_telnet_measures_iotpot_against_the_reference() {
+    let dir = TempDir::new("bench");
+    let json = dir.0.join("bench.json");
+    let out = run_ok(
+        Command::new(BIN)
+            .args([
+                "bench",
+                "telnet",
+                "--concurrency",
+                "1,8",
+                "--seconds",
+                "1",
+                "--idle",
+                "200",
+                "--json",
+            ])
+            .arg(&json),
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let servers: Vec<&str> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(servers, ["reference", "iotpot"]);
+    for r in results.as_array().unwrap() {
+        let load = r["load"].as_array().unwrap();
+        assert_eq!(load.len(), 2, "{r}");
+        for l in load {
+            assert!(l["sessions"].as_u64().unwrap() > 0, "{r}");
+            assert_eq!(l["failed"], 0, "{r}");
+            assert!(
+                l["p99_ms"].as_f64().unwrap() >= l["p50_ms"].as_f64().unwrap(),
+                "{r}"
+            );
+        }
+        assert_eq!(r["idle_failed"], 0, "{r}");
+        let kib = r["rss_per_idle_session_kib"].as_f64().unwrap();
+        assert!(kib < 64.0, "{kib} KiB per idle session: {r}");
+        if r["name"] == "iotpot" {
+            assert!(kib > 0.0, "idle sessions cost iotpot nothing? {r}");
+        }
+    }
+    // The table a person reads says the same, with the ratios.
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("iotpot ") && l.contains("% of sessions/s, p99 x")),
+        "{out}"
+    );
+}
