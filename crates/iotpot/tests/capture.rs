@@ -77,6 +77,28 @@ exit $rc
     log
 }
 
+/// A Python client that sends, from port `src_port`, one 53413/UDP packet
+/// whose length fields lie (18 bytes of payload; the IP and UDP headers
+/// claim 60 and 40 bytes), runs the line `then`, and sends `probes` honest
+/// probes, each answered.
+fn liar(src_port: u16, then: &str, probes: u32) -> String {
+    let lo = "127.0.0.1".parse().unwrap();
+    let frame = udp_frame(lo, lo, src_port, 53413, &[0x42; 18], Some(60), Some(40));
+    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        r#"import socket
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+raw.bind(("lo", 0))
+raw.send(bytes.fromhex("{hex}"))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+{then}
+for i in range({probes}):
+    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
+    u.recvfrom(100)"#
+    )
+}
+
 fn pcap_files(dir: &TempDir) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir.0.join("data/pcap"))
         .unwrap()
@@ -89,25 +111,10 @@ fn pcap_files(dir: &TempDir) -> Vec<std::path::PathBuf> {
 #[test]
 fn captures_its_ports_and_flags_lying_packets() {
     let dir = TempDir::new("capture");
-    let lo = "127.0.0.1".parse().unwrap();
-    // 18 bytes of payload; the headers claim 60 and 40 bytes.
-    let frame = udp_frame(lo, lo, 40000, 53413, &[0x42; 18], Some(60), Some(40));
-    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
     in_netns(
         &dir,
         "[capture]\nmax_file_bytes = 4096\nkeep_files = 100\n",
-        &format!(
-            r#"import socket
-raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-raw.bind(("lo", 0))
-raw.send(bytes.fromhex("{hex}"))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(3)
-u.sendto(b"not ours", ("127.0.0.1", 9))
-for i in range(40):
-    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
-    u.recvfrom(100)"#
-        ),
+        &liar(40000, "u.sendto(b\"not ours\", (\"127.0.0.1\", 9))", 40),
         "",
     );
 
@@ -219,25 +226,12 @@ for i in range(3):
 #[test]
 fn the_file_being_written_is_readable() {
     let dir = TempDir::new("capture-live");
-    let lo = "127.0.0.1".parse().unwrap();
-    let frame = udp_frame(lo, lo, 40001, 53413, &[0x42; 18], Some(60), Some(40));
-    let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
     let out = |name: &str| dir.0.join(name).display().to_string();
     let before = time_now();
     in_netns(
         &dir,
         "",
-        &format!(
-            r#"import socket
-raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-raw.bind(("lo", 0))
-raw.send(bytes.fromhex("{hex}"))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(3)
-for i in range(5):
-    u.sendto(b"\0" * 8, ("127.0.0.1", 53413))
-    u.recvfrom(100)"#
-        ),
+        &liar(40001, "", 5),
         &format!(
             // What is on disk while iotpot runs (tcpdump cannot drop its
             // privileges in this namespace: it reads the copy afterwards).
