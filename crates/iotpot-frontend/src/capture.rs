@@ -336,8 +336,9 @@ impl Run {
                     tracing::warn!(error = %e, "packet capture: read failed");
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                self.rotate_if_old();
-                self.flush_if_due();
+                let now = Instant::now();
+                self.rotate_if_old(now);
+                self.flush_if_due(now);
                 continue;
             }
             let real = n as usize;
@@ -351,12 +352,14 @@ impl Run {
             if !self.ours(proto, data) {
                 continue;
             }
-            let frame = sll_frame(&from, proto, data);
-            self.write(&frame, real + 16);
+            // Nothing is allocated per packet: the SLL header is written
+            // before the packet, and the check reads the IP packet itself.
+            let now = Instant::now();
+            self.write(&sll_header(&from, proto), data, real + 16, now);
             if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
-                self.check(&frame, real + 16);
+                self.check(data, real);
             }
-            self.flush_if_due();
+            self.flush_if_due(now);
         }
         if let Some(f) = self.file.take() {
             let mut w = f.writer;
@@ -385,7 +388,8 @@ impl Run {
         self.ports.contains(&(l4, dst)) || self.ports.contains(&(l4, src))
     }
 
-    fn write(&mut self, frame: &[u8], orig_len: usize) {
+    /// One packet: `link` (its SLL header), then `data` (the IP packet).
+    fn write(&mut self, link: &[u8], data: &[u8], orig_len: usize, now: Instant) {
         if self.file.is_none() {
             self.file = self.open();
         }
@@ -395,10 +399,10 @@ impl Run {
         let ts = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        match write_record(&mut f.writer, ts, orig_len, frame) {
+        match write_record(&mut f.writer, ts, orig_len, link, data) {
             Ok(n) => {
                 f.bytes += n as u64;
-                f.dirty.get_or_insert_with(Instant::now);
+                f.dirty.get_or_insert(now);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "packet capture: writing failed; a new file follows");
@@ -409,15 +413,17 @@ impl Run {
         if f.bytes >= self.cfg.max_file_bytes {
             self.file = None;
         }
-        self.rotate_if_old();
+        self.rotate_if_old(now);
     }
 
     /// Flush what has waited in the buffer for [`FLUSH_AFTER`].
-    fn flush_if_due(&mut self) {
+    fn flush_if_due(&mut self, now: Instant) {
         let Some(f) = self.file.as_mut() else {
             return;
         };
-        if f.dirty.is_some_and(|t| t.elapsed() >= FLUSH_AFTER) {
+        if f.dirty
+            .is_some_and(|t| now.duration_since(t) >= FLUSH_AFTER)
+        {
             if let Err(e) = std::io::Write::flush(&mut f.writer) {
                 tracing::warn!(error = %e, "packet capture: writing failed; a new file follows");
                 self.file = None;
@@ -427,12 +433,10 @@ impl Run {
         }
     }
 
-    fn rotate_if_old(&mut self) {
-        if self
-            .file
-            .as_ref()
-            .is_some_and(|f| f.opened.elapsed() >= Duration::from_secs(self.cfg.rotate_seconds))
-        {
+    fn rotate_if_old(&mut self, now: Instant) {
+        if self.file.as_ref().is_some_and(|f| {
+            now.duration_since(f.opened) >= Duration::from_secs(self.cfg.rotate_seconds)
+        }) {
             self.file = None;
         }
     }
@@ -510,8 +514,9 @@ impl Run {
     }
 
     /// The IPv4/UDP length check, and its event.
-    fn check(&mut self, frame: &[u8], orig_len: usize) {
-        let Some(p) = ipcheck::check(Link::LinuxSll, frame, orig_len) else {
+    /// `ip`: an IPv4 packet, `real` bytes long on the wire.
+    fn check(&mut self, ip: &[u8], real: usize) {
+        let Some(p) = ipcheck::check(Link::Raw, ip, real) else {
             return;
         };
         if p.anomalies.is_empty() {
@@ -533,7 +538,6 @@ impl Run {
             return;
         }
         *left -= 1;
-        let ip = &frame[16..];
         let ihl = (ip[0] & 0x0f) as usize * 4;
         let payload = ip.get(ihl + 8..).unwrap_or(&[]);
         let payload: String = hex::encode(&payload[..payload.len().min(64)]);
@@ -555,34 +559,35 @@ impl Run {
 }
 
 /// One pcap record (big-endian, as the file header says; microseconds):
-/// its 16-byte header and the frame. The bytes written.
+/// its 16-byte header, then the frame (`link` header and `data`). The
+/// bytes written.
 fn write_record(
     w: &mut impl std::io::Write,
     ts: Duration,
     orig_len: usize,
-    frame: &[u8],
+    link: &[u8],
+    data: &[u8],
 ) -> std::io::Result<usize> {
+    let len = link.len() + data.len();
     let mut head = [0u8; 16];
     head[0..4].copy_from_slice(&(ts.as_secs() as u32).to_be_bytes());
     head[4..8].copy_from_slice(&ts.subsec_micros().to_be_bytes());
-    head[8..12].copy_from_slice(&(frame.len() as u32).to_be_bytes());
+    head[8..12].copy_from_slice(&(len as u32).to_be_bytes());
     head[12..16].copy_from_slice(&(orig_len as u32).to_be_bytes());
     w.write_all(&head)?;
-    w.write_all(frame)?;
-    Ok(16 + frame.len())
+    w.write_all(link)?;
+    w.write_all(data)?;
+    Ok(16 + len)
 }
 
-/// The 16-byte Linux SLL header, then the packet.
-fn sll_frame(from: &libc::sockaddr_ll, proto: u16, data: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(16 + data.len());
-    f.extend_from_slice(&(from.sll_pkttype as u16).to_be_bytes());
-    f.extend_from_slice(&from.sll_hatype.to_be_bytes());
-    let halen = from.sll_halen.min(8);
-    f.extend_from_slice(&(halen as u16).to_be_bytes());
-    let mut addr = [0u8; 8];
-    addr[..halen as usize].copy_from_slice(&from.sll_addr[..halen as usize]);
-    f.extend_from_slice(&addr);
-    f.extend_from_slice(&proto.to_be_bytes());
-    f.extend_from_slice(data);
-    f
+/// The 16-byte Linux SLL header of a packet.
+fn sll_header(from: &libc::sockaddr_ll, proto: u16) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[0..2].copy_from_slice(&(from.sll_pkttype as u16).to_be_bytes());
+    h[2..4].copy_from_slice(&from.sll_hatype.to_be_bytes());
+    let halen = from.sll_halen.min(8) as usize;
+    h[4..6].copy_from_slice(&(halen as u16).to_be_bytes());
+    h[6..6 + halen].copy_from_slice(&from.sll_addr[..halen]);
+    h[14..16].copy_from_slice(&proto.to_be_bytes());
+    h
 }

@@ -24,6 +24,9 @@ pub struct Camera {
     cache: Mutex<Option<(u64, Arc<Vec<u8>>)>>,
     /// One render at a time; the others wait and take the cached frame.
     rendering: tokio::sync::Mutex<()>,
+    /// The room and the note, drawn once (RGB); each frame adds noise and
+    /// the overlay.
+    scene: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Camera {
@@ -38,6 +41,7 @@ impl Camera {
             boundary: v.boundary.clone(),
             cache: Mutex::new(None),
             rendering: tokio::sync::Mutex::new(()),
+            scene: std::sync::OnceLock::new(),
         }
     }
 
@@ -79,8 +83,8 @@ impl Camera {
         jpeg
     }
 
-    /// Draw the scene at `secs` (frame `slot`) and encode it.
-    pub fn render(&self, slot: u64, secs: i64) -> Vec<u8> {
+    /// The room and the note: the same in every frame (drawn once).
+    fn draw_scene(&self) -> Vec<u8> {
         let (w, h) = (self.width as usize, self.height as usize);
         let mut img = Image {
             w,
@@ -159,6 +163,17 @@ impl Camera {
                 [20, 20, 60],
             );
         }
+        img.px
+    }
+
+    /// Draw the scene at `secs` (frame `slot`) and encode it.
+    pub fn render(&self, slot: u64, secs: i64) -> Vec<u8> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut img = Image {
+            w,
+            h,
+            px: self.scene.get_or_init(|| self.draw_scene()).clone(),
+        };
         // Sensor noise and a slight flicker: every frame differs, as live
         // video does.
         let mut r = slot.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
