@@ -63,6 +63,24 @@ struct Fetched {
     result: FetchResult,
 }
 
+/// Datagrams dropped by a limit, logged at powers of two (a flood writes a
+/// few log lines, not one per datagram).
+#[derive(Default)]
+struct Dropped(u64);
+
+impl Dropped {
+    fn one(&mut self, limit: &'static str) {
+        self.0 += 1;
+        if self.0.is_power_of_two() {
+            tracing::warn!(
+                dropped = self.0,
+                limit,
+                "netis: datagrams dropped unanswered by a limit"
+            );
+        }
+    }
+}
+
 struct Bucket {
     tokens: f64,
     last: Instant,
@@ -113,7 +131,7 @@ pub async fn serve(
         tokens: ctx.rate * 2.0,
         last: Instant::now(),
     };
-    let mut dropped: u64 = 0;
+    let mut dropped = Dropped::default();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     // At most one fetch per source is under way: MAX_PEERS is room enough.
     let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<Fetched>(MAX_PEERS);
@@ -140,19 +158,13 @@ pub async fn serve(
         };
         let now = Instant::now();
         if !global.take(ctx.rate, now) {
-            dropped += 1;
-            if dropped.is_power_of_two() {
-                tracing::warn!(
-                    dropped,
-                    "netis: global datagram rate exceeded, datagrams dropped"
-                );
-            }
+            dropped.one("datagrams_per_second");
             continue;
         }
         if !peers.contains_key(&from) && peers.len() >= MAX_PEERS {
             peers.retain(|_, p| p.busy.is_some() || now.duration_since(p.last) < PEER_IDLE);
             if peers.len() >= MAX_PEERS {
-                dropped += 1;
+                dropped.one("sources remembered");
                 continue;
             }
         }
@@ -163,7 +175,7 @@ pub async fn serve(
                 b.tokens + now.duration_since(b.last).as_secs_f64() * ctx.per_ip_rate < full
             });
             if per_ip.len() >= MAX_PEERS {
-                dropped += 1;
+                dropped.one("sources remembered");
                 continue;
             }
         }
@@ -172,13 +184,7 @@ pub async fn serve(
             last: now,
         });
         if !bucket.take(ctx.per_ip_rate, now) {
-            dropped += 1;
-            if dropped.is_power_of_two() {
-                tracing::warn!(
-                    dropped,
-                    "netis: a source's datagram rate exceeded, datagrams dropped"
-                );
-            }
+            dropped.one("datagrams_per_ip_per_second");
             continue;
         }
         let peer = peers.entry(from).or_insert_with(|| Peer {
