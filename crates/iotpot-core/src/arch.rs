@@ -53,6 +53,10 @@ pub struct ArchInfo {
     pub description: &'static str,
     /// A default `/proc/cpuinfo` (profiles usually bring their own).
     pub cpuinfo: &'static str,
+    /// The kernel's compiler in `/proc/version` ("gcc version 4.3.3 (GCC)
+    /// "), a toolchain such devices were built with; a profile may name
+    /// its own.
+    pub compiler: &'static str,
 }
 
 impl Arch {
@@ -82,6 +86,7 @@ impl Arch {
                 e_flags: 0x0500_0200,
                 description: "ELF 32-bit LSB executable, ARM, EABI5 version 1 (SYSV)",
                 cpuinfo: CPUINFO_ARMV5,
+                compiler: "gcc version 4.4.1 (Hisilicon_v100(gcc4.4-290+uclibc_0.9.32.1+eabi+linuxpthread)) ",
             },
             Arch::Armhf => ArchInfo {
                 name: "armhf",
@@ -92,6 +97,7 @@ impl Arch {
                 e_flags: 0x0500_0400,
                 description: "ELF 32-bit LSB executable, ARM, EABI5 version 1 (SYSV)",
                 cpuinfo: CPUINFO_ARMV7,
+                compiler: "gcc version 4.8.3 20131202 (prerelease) (Hisilicon_v300) ",
             },
             Arch::Arm64 => ArchInfo {
                 name: "arm64",
@@ -102,6 +108,7 @@ impl Arch {
                 e_flags: 0,
                 description: "ELF 64-bit LSB executable, ARM aarch64, version 1 (SYSV)",
                 cpuinfo: CPUINFO_ARM64,
+                compiler: "gcc version 6.3.1 20170404 (Linaro GCC 6.3-2017.05) ",
             },
             Arch::Mips => ArchInfo {
                 name: "mips",
@@ -112,6 +119,7 @@ impl Arch {
                 e_flags: 0x7000_1007,
                 description: "ELF 32-bit MSB executable, MIPS, MIPS32 rel2 version 1 (SYSV)",
                 cpuinfo: CPUINFO_MIPS,
+                compiler: "gcc version 4.3.3 (GCC) ",
             },
             Arch::Mipsel => ArchInfo {
                 name: "mipsel",
@@ -122,6 +130,7 @@ impl Arch {
                 e_flags: 0x7000_1007,
                 description: "ELF 32-bit LSB executable, MIPS, MIPS32 rel2 version 1 (SYSV)",
                 cpuinfo: CPUINFO_MIPSEL,
+                compiler: "gcc version 3.4.2 ",
             },
             Arch::Mips64el => ArchInfo {
                 name: "mips64el",
@@ -132,6 +141,7 @@ impl Arch {
                 e_flags: 0x8000_0007,
                 description: "ELF 64-bit LSB executable, MIPS, MIPS64 rel2 version 1 (SYSV)",
                 cpuinfo: CPUINFO_MIPS64,
+                compiler: "gcc version 4.7.0 (Cavium Inc. Version: SDK_3_1_0 build 131) ",
             },
             Arch::Ppc => ArchInfo {
                 name: "ppc",
@@ -142,6 +152,7 @@ impl Arch {
                 e_flags: 0,
                 description: "ELF 32-bit MSB executable, PowerPC or cisco 4500, version 1 (SYSV)",
                 cpuinfo: CPUINFO_PPC,
+                compiler: "gcc version 4.2.2 ",
             },
             Arch::I686 => ArchInfo {
                 name: "i686",
@@ -152,6 +163,7 @@ impl Arch {
                 e_flags: 0,
                 description: "ELF 32-bit LSB executable, Intel 80386, version 1 (SYSV)",
                 cpuinfo: CPUINFO_X86,
+                compiler: "gcc version 4.4.3 (Ubuntu 4.4.3-4ubuntu5) ",
             },
             Arch::X86_64 => ArchInfo {
                 name: "x86_64",
@@ -162,6 +174,7 @@ impl Arch {
                 e_flags: 0,
                 description: "ELF 64-bit LSB executable, x86-64, version 1 (SYSV)",
                 cpuinfo: CPUINFO_X86_64,
+                compiler: "gcc version 4.8.4 (Ubuntu 4.8.4-2ubuntu1~14.04.3) ",
             },
             Arch::Sh4 => ArchInfo {
                 name: "sh4",
@@ -172,6 +185,7 @@ impl Arch {
                 e_flags: 0x9,
                 description: "ELF 32-bit LSB executable, Renesas SH, version 1 (SYSV)",
                 cpuinfo: CPUINFO_SH4,
+                compiler: "gcc version 4.3.4 (stm-target-gcc-4.3.4-73) ",
             },
             Arch::Sparc => ArchInfo {
                 name: "sparc",
@@ -182,6 +196,7 @@ impl Arch {
                 e_flags: 0,
                 description: "ELF 32-bit MSB executable, SPARC, version 1 (SYSV)",
                 cpuinfo: CPUINFO_SPARC,
+                compiler: "gcc version 4.2.4 ",
             },
             Arch::M68k => ArchInfo {
                 name: "m68k",
@@ -192,6 +207,7 @@ impl Arch {
                 e_flags: 0,
                 description: "ELF 32-bit MSB executable, Motorola m68k, 68020, version 1 (SYSV)",
                 cpuinfo: CPUINFO_M68K,
+                compiler: "gcc version 3.4.0 ",
             },
         }
     }

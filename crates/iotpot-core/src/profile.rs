@@ -15,6 +15,7 @@
 //! | `{MAC}` / `{mac_plain}` | upper case with colons / lower case without |
 //! | `{serial}` | `system.serial`, each `#` a random digit, `?` a hex digit |
 //! | `{ip}` | the device's LAN address, `192.168.1.x` style |
+//! | `{busybox}` | `system.busybox`, the BusyBox banner (`BusyBox v1.01 (2013.12.13-06:08+0000)`) |
 //!
 //! [`Profile::instantiate`] turns a profile into a [`Persona`]: the same data
 //! with every placeholder resolved, shared read-only by all its sessions.
@@ -258,7 +259,7 @@ impl Default for TelnetProfile {
             login_prompt: "\r\n{hostname} login: ".into(),
             password_prompt: "Password: ".into(),
             login_incorrect: "Login incorrect\r\n".into(),
-            motd: "\r\n\r\nBusyBox v1.19.4 (2014-03-12 10:22:08 CST) built-in shell (ash)\r\nEnter 'help' for a list of built-in commands.\r\n\r\n".into(),
+            motd: "\r\n\r\n{busybox} built-in shell (ash)\r\nEnter 'help' for a list of built-in commands.\r\n\r\n".into(),
             prompt: "# ".into(),
             max_attempts: 3,
             local_options: vec![1, 3],
@@ -321,6 +322,11 @@ pub struct SystemProfile {
     pub mounts: String,
     /// `/proc/cpuinfo`; empty means the architecture's default.
     pub cpuinfo: String,
+    /// The compiler `/proc/version` names ("gcc version 4.3.3 (GCC) ");
+    /// empty means the architecture's usual toolchain.
+    pub compiler: String,
+    /// Who built the kernel, as `/proc/version` says ("root@localhost").
+    pub kernel_builder: String,
     /// Process list: one `PID USER VSZ STAT COMMAND` line per process,
     /// whitespace-separated, command last.
     pub processes: Vec<String>,
@@ -345,6 +351,8 @@ impl Default for SystemProfile {
             shell_name: "-sh".into(),
             mounts: String::new(),
             cpuinfo: String::new(),
+            compiler: String::new(),
+            kernel_builder: "root@localhost".into(),
             processes: Vec::new(),
             oui: "00:12:16".into(),
             serial: "############".into(),
@@ -551,6 +559,7 @@ impl Profile {
         );
         let basic = Vars {
             hostname: String::new(),
+            busybox: self.system.busybox.clone(),
             suffix: suffix.clone(),
             mac: mac.clone(),
             serial: serial.clone(),
@@ -572,6 +581,7 @@ impl Profile {
 
 struct Vars {
     hostname: String,
+    busybox: String,
     suffix: String,
     mac: String,
     serial: String,
@@ -591,6 +601,7 @@ impl Vars {
             .replace("{mac_plain}", &self.mac.replace(':', ""))
             .replace("{serial}", &self.serial)
             .replace("{ip}", &self.ip)
+            .replace("{busybox}", &self.busybox)
     }
 
     fn fill_profile(&self, p: &mut Profile) {

@@ -113,6 +113,25 @@ impl Shell {
         self.emit(bytes, tty, io.out);
     }
 
+    /// BusyBox's usage text of `applet`, as this device's BusyBox words it.
+    pub(crate) fn usage_text(&self, applet: &str) -> Vec<u8> {
+        crate::usage::usage(&self.sys, applet).unwrap_or_else(|| {
+            format!(
+                "{}\n\nUsage: {applet}\n\n",
+                crate::usage::first_line(&self.sys)
+            )
+            .into_bytes()
+        })
+    }
+
+    /// Print `applet`'s usage on stderr, as BusyBox does when called
+    /// wrongly; its exit status (1).
+    pub(crate) fn usage(&mut self, io: &mut Io, applet: &str) -> i32 {
+        let text = self.usage_text(applet);
+        self.err(io, &text);
+        1
+    }
+
     /// Write to the command's stderr.
     pub(crate) fn err(&mut self, io: &mut Io, bytes: &[u8]) {
         let tty = io.err_tty;

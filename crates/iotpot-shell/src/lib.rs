@@ -18,6 +18,7 @@ mod applets;
 mod exec;
 pub mod parser;
 pub mod system;
+pub mod usage;
 pub mod vfs;
 
 use std::collections::{BTreeSet, HashMap};

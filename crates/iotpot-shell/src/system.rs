@@ -186,6 +186,11 @@ impl System {
         } else {
             s.mounts.clone()
         };
+        let compiler = if s.compiler.is_empty() {
+            arch.info().compiler
+        } else {
+            &s.compiler
+        };
         let mem = s.mem_kib;
         let free = mem / 3;
         let proc_files = [
@@ -194,8 +199,8 @@ impl System {
             (
                 "/proc/version",
                 format!(
-                    "Linux version {} (root@localhost) (gcc version 4.4.1 (Hisilicon_v100(gcc4.4-290+uclibc_0.9.32.1+eabi+linuxpthread)) ) {}\n",
-                    s.kernel_release, uname_v
+                    "Linux version {} ({}) ({compiler}) {uname_v}\n",
+                    s.kernel_release, s.kernel_builder
                 ),
             ),
             (
@@ -287,7 +292,8 @@ fn busybox_image(arch: Arch, version: &str, applets: &BTreeSet<String>) -> Vec<u
         x ^= x << 5;
         img.extend_from_slice(&x.to_le_bytes());
     }
-    img.extend_from_slice(format!("{version} multi-call binary.\0").as_bytes());
+    img.extend_from_slice(crate::usage::version_line(version).as_bytes());
+    img.push(0);
     img.extend_from_slice(b"/bin/sh\0/etc/passwd\0/proc/self/exe\0applet not found\0");
     for a in applets {
         img.extend_from_slice(a.as_bytes());

@@ -16,11 +16,7 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
         ops.insert(0, &args[pos]);
     }
     if ops.len() < 2 {
-        sh.err(
-            io,
-            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: chmod [-Rcvf] MODE[,MODE]... FILE...\n",
-        );
-        return 1;
+        return sh.usage(io, "chmod");
     }
     let mode_arg = lossy(ops[0]).into_owned();
     let mut status = 0;

@@ -8,11 +8,7 @@ use crate::Shell;
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (_, ops) = flags(&argv[1..], "rRfpadv");
     if ops.len() < 2 {
-        sh.err(
-            io,
-            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: cp [OPTIONS] SOURCE... DEST\n",
-        );
-        return 1;
+        return sh.usage(io, "cp");
     }
     let dest = ops[ops.len() - 1];
     let mut status = 0;

@@ -355,8 +355,9 @@ pub(crate) fn record_intent(sh: &mut Shell, name: &str, argv: &[Vec<u8>]) {
 /// How one download tool behaves around the shared fetch.
 struct ToolSpec {
     parse: fn(&[Vec<u8>]) -> Option<Request>,
-    /// Printed (to stderr) when the arguments make no sense.
-    usage: &'static [u8],
+    /// Printed (to stderr) when the arguments make no sense: BusyBox's
+    /// usage of the tool, or curl's hint.
+    usage: fn(&Shell) -> Vec<u8>,
     /// Printed before anything else once the fetch is known (`wget`'s
     /// "Connecting to" line): `None` when the tool says nothing.
     connecting: fn(&Request, &FetchResult) -> Option<String>,
@@ -372,7 +373,8 @@ struct ToolSpec {
 /// the fetch result, deliver the bytes or print the tool's error.
 fn run_tool(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io, t: &ToolSpec) -> i32 {
     let Some(r) = (t.parse)(argv) else {
-        sh.err(io, t.usage);
+        let text = (t.usage)(sh);
+        sh.err(io, &text);
         return 1;
     };
     record(sh, &r);
@@ -440,7 +442,7 @@ fn wget_target(r: &Request) -> String {
 
 const WGET: ToolSpec = ToolSpec {
     parse: parse_wget,
-    usage: b"BusyBox v1.19.4 multi-call binary.\n\nUsage: wget [-c|--continue] [-s|--spider] [-q|--quiet] [-O|--output-document FILE]\n\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n\t[--no-check-certificate] [-U|--user-agent AGENT] [-T SEC] URL...\n",
+    usage: |sh| sh.usage_text("wget"),
     connecting: |r, result| {
         if r.quiet || matches!(result, FetchResult::Failed(FetchFailure::BadAddress)) {
             return None;
@@ -452,16 +454,30 @@ const WGET: ToolSpec = ToolSpec {
         Some(format!("Connecting to {} ({remote})\n", wget_target(r)))
     },
     done: |r, size| {
-        let name = if r.dest == "-" { "-" } else { crate::vfs::basename(&r.dest) };
+        let name = if r.dest == "-" {
+            "-"
+        } else {
+            crate::vfs::basename(&r.dest)
+        };
         (!r.quiet).then(|| progress(name, size))
     },
     failed: |r, f| {
         let msg = match f {
             FetchFailure::BadAddress => format!("wget: bad address '{}'\n", r.host),
-            FetchFailure::ConnectionRefused => format!("wget: can't connect to remote host ({}): Connection refused\n", r.host),
-            FetchFailure::Timeout => format!("wget: can't connect to remote host ({}): Connection timed out\n", r.host),
-            FetchFailure::HttpStatus(code, reason) => format!("wget: server returned error: HTTP/1.1 {code} {reason}\n"),
-            FetchFailure::Server(_) | FetchFailure::TooLarge => "wget: error getting response: Connection reset by peer\n".to_string(),
+            FetchFailure::ConnectionRefused => format!(
+                "wget: can't connect to remote host ({}): Connection refused\n",
+                r.host
+            ),
+            FetchFailure::Timeout => format!(
+                "wget: can't connect to remote host ({}): Connection timed out\n",
+                r.host
+            ),
+            FetchFailure::HttpStatus(code, reason) => {
+                format!("wget: server returned error: HTTP/1.1 {code} {reason}\n")
+            }
+            FetchFailure::Server(_) | FetchFailure::TooLarge => {
+                "wget: error getting response: Connection reset by peer\n".to_string()
+            }
             FetchFailure::TooManyRedirects(_) => "wget: too many redirections\n".to_string(),
         };
         (1, msg)
@@ -471,7 +487,7 @@ const WGET: ToolSpec = ToolSpec {
 
 const CURL: ToolSpec = ToolSpec {
     parse: parse_curl,
-    usage: b"curl: try 'curl --help' or 'curl --manual' for more information\n",
+    usage: |_| b"curl: try 'curl --help' or 'curl --manual' for more information\n".to_vec(),
     connecting: |_, _| None,
     done: |r, n| {
         (!r.quiet && r.dest != "-").then(|| {
@@ -518,7 +534,7 @@ const CURL: ToolSpec = ToolSpec {
 
 const TFTP: ToolSpec = ToolSpec {
     parse: parse_tftp,
-    usage: b"BusyBox v1.19.4 multi-call binary.\n\nUsage: tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n\t-b SIZE\tTransfer blocks of SIZE octets\n",
+    usage: |sh| sh.usage_text("tftp"),
     connecting: |_, _| None,
     done: |_, _| None,
     failed: |r, f| {
@@ -526,7 +542,8 @@ const TFTP: ToolSpec = ToolSpec {
             FetchFailure::BadAddress => format!("tftp: bad address '{}'\n", r.host),
             FetchFailure::Server(m) => format!(
                 "tftp: server error: (1) {}\n",
-                m.trim_start_matches("protocol: ").trim_start_matches("server error: ")
+                m.trim_start_matches("protocol: ")
+                    .trim_start_matches("server error: ")
             ),
             _ => "tftp: timeout\n".to_string(),
         };
@@ -537,15 +554,21 @@ const TFTP: ToolSpec = ToolSpec {
 
 const FTPGET: ToolSpec = ToolSpec {
     parse: parse_ftpget,
-    usage: b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n",
+    usage: |sh| sh.usage_text("ftpget"),
     connecting: |_, _| None,
     done: |_, _| None,
     failed: |r, f| {
         let msg = match f {
             FetchFailure::BadAddress => format!("ftpget: bad address '{}'\n", r.host),
-            FetchFailure::ConnectionRefused => format!("ftpget: can't connect to remote host ({}): Connection refused\n", r.host),
+            FetchFailure::ConnectionRefused => format!(
+                "ftpget: can't connect to remote host ({}): Connection refused\n",
+                r.host
+            ),
             FetchFailure::Server(m) => format!("ftpget: unexpected server response to RETR: {m}\n"),
-            _ => format!("ftpget: can't connect to remote host ({}): Connection timed out\n", r.host),
+            _ => format!(
+                "ftpget: can't connect to remote host ({}): Connection timed out\n",
+                r.host
+            ),
         };
         (1, msg)
     },
@@ -574,10 +597,7 @@ pub(crate) fn nc(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             record(sh, &r);
             1
         }
-        None => {
-            sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: nc [-iN] [-wN] [-l] [-p PORT] [-f FILE|IPADDR PORT] [-e PROG]\n");
-            1
-        }
+        None => sh.usage(io, "nc"),
     }
 }
 

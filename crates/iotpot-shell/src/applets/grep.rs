@@ -8,7 +8,7 @@ use crate::Shell;
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (f, ops) = flags(&argv[1..], "ivcqnwEFlo");
     let Some(pattern) = ops.first() else {
-        sh.err(io, b"BusyBox v1.19.4 multi-call binary.\n\nUsage: grep [-HhnlLoqvsriwFE] [-m N] [-A/B/C N] PATTERN/-e PATTERN.../-f FILE [FILE]...\n");
+        sh.usage(io, "grep");
         return 2;
     };
     let icase = f.contains('i');

@@ -8,8 +8,7 @@ use crate::Shell;
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let pids: Vec<&Vec<u8>> = argv[1..].iter().filter(|a| !a.starts_with(b"-")).collect();
     if pids.is_empty() {
-        sh.err(io, b"kill: usage: kill [-s sigspec | -signum | -sigspec] [pid | job]... or\nkill -l [exitstatus]\n");
-        return 1;
+        return sh.usage(io, "kill");
     }
     let mut status = 0;
     for p in pids {

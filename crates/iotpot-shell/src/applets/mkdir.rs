@@ -7,6 +7,9 @@ use crate::Shell;
 
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (f, ops) = flags(&argv[1..], "pm");
+    if ops.is_empty() {
+        return sh.usage(io, "mkdir");
+    }
     let parents = f.contains('p');
     let mut status = 0;
     for op in ops {
@@ -44,11 +47,7 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
 pub(crate) fn ln(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (f, ops) = flags(&argv[1..], "sfn");
     if ops.len() != 2 {
-        sh.err(
-            io,
-            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: ln [OPTIONS] TARGET... LINK|DIR\n",
-        );
-        return 1;
+        return sh.usage(io, "ln");
     }
     let link = sh.abs(ops[1]);
     if f.contains('f') {

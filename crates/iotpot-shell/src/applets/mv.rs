@@ -7,11 +7,7 @@ use crate::Shell;
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let (_, ops) = flags(&argv[1..], "fin");
     if ops.len() < 2 {
-        sh.err(
-            io,
-            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: mv [-fin] SOURCE DEST\n",
-        );
-        return 1;
+        return sh.usage(io, "mv");
     }
     let mut status = 0;
     for (src, src_path, target) in super::copy_targets(sh, &ops) {

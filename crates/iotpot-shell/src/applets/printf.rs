@@ -8,7 +8,7 @@ use crate::Shell;
 
 pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let Some(fmt) = argv.get(1) else {
-        sh.err(io, b"printf: usage: printf FORMAT [ARGUMENT...]\n");
+        sh.usage(io, "printf");
         return 1;
     };
     let mut fmt_bytes = Vec::new();

@@ -11,11 +11,7 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let recursive = f.contains('r') || f.contains('R');
     let force = f.contains('f');
     if ops.is_empty() && !force {
-        sh.err(
-            io,
-            b"BusyBox v1.19.4 multi-call binary.\n\nUsage: rm [-irf] FILE...\n",
-        );
-        return 1;
+        return sh.usage(io, "rm");
     }
     let mut status = 0;
     for op in ops {

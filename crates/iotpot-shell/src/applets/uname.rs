@@ -9,6 +9,9 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let s = &sh.sys.persona.profile.system;
     let machine = sh.sys.arch.info().machine;
     let all = f.contains('a');
+    // BusyBox 0.x's -a ends with the processor ("unknown"), later ones
+    // with the operating system.
+    let old = crate::usage::Version::of_banner(&s.busybox) < crate::usage::Version(1, 0);
     let mut parts: Vec<&str> = Vec::new();
     if all || f.contains('s') || f.is_empty() {
         parts.push("Linux");
@@ -25,13 +28,13 @@ pub(crate) fn run(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     if all || f.contains('m') {
         parts.push(machine);
     }
-    if !all && f.contains('p') {
+    if (all && old) || (!all && f.contains('p')) {
         parts.push("unknown");
     }
     if !all && f.contains('i') {
         parts.push("unknown");
     }
-    if all || f.contains('o') {
+    if (all && !old) || f.contains('o') {
         parts.push("GNU/Linux");
     }
     let line = format!("{}\n", parts.join(" "));

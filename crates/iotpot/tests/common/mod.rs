@@ -400,12 +400,13 @@ impl Bot {
 pub fn profile_logins(profile: &str) -> Vec<(String, String)> {
     let text = run_ok(Command::new(BIN).args(["profiles", "show", profile]));
     let v: toml::Value = toml::from_str(&text).unwrap();
-    let auth = &v["auth"];
+    let any = toml::Value::Table(Default::default());
+    let auth = v.get("auth").unwrap_or(&any);
     let pair = |c: &str| {
         let (u, p) = c.split_once(':').unwrap();
         (u.to_string(), p.to_string())
     };
-    match auth["policy"].as_str().unwrap() {
+    match auth.get("policy").and_then(|p| p.as_str()).unwrap_or("any") {
         "list" => auth["credentials"]
             .as_array()
             .unwrap()
