@@ -243,11 +243,6 @@ impl Default for Config {
                     profile: None,
                 },
                 Listen {
-                    service: Service::Netis,
-                    address: "0.0.0.0:53413".parse().expect("literal address"),
-                    profile: None,
-                },
-                Listen {
                     service: Service::Http,
                     address: "0.0.0.0:8080".parse().expect("literal address"),
                     profile: None,
@@ -311,15 +306,25 @@ data_dir = "./iotpot-data"
 sensor = ""
 
 # One [[listen]] table per listener.
-#   service: "telnet"; "http" (a device web server: profiles dvr (the
-#            default), camera-basic, camera-open, router-web); or "netis"
-#            (the Netis/Netcore router backdoor, UDP; its usual port is
-#            53413; default profile router-netis)
+#   service: "telnet"; "http" (a device web server: profiles dvr,
+#            camera-basic, camera-open, router-web); or "netis" (the
+#            Netis/Netcore router backdoor, UDP; its usual port is 53413;
+#            profile router-netis)
 #   address: "IP:PORT". Ports below 1024 need CAP_NET_BIND_SERVICE (see the
 #            README); when that is missing iotpot warns and runs on the others.
 #   profile: a built-in profile (`iotpot profiles list`) or a path to a
-#            profile TOML file. Unset: one built-in profile chosen at random
-#            once per deployment and kept.
+#            profile TOML file. Unset: the device of its address.
+# One address, one device: the listeners of one address (0.0.0.0 is every
+# address) are faces of one device. Those that name no profile take the
+# device another listener of the address names, or one chosen once per
+# deployment among the built-ins with those faces, and kept; a listener
+# whose service that device lacks is not opened (a DVR has no 53413
+# backdoor). `iotpot config check` warns about an address given two devices.
+# For the Netis/Netcore backdoor, give a Netis router its own address:
+#   [[listen]]
+#   service = "netis"
+#   address = "192.0.2.10:53413"    # a second address of this host
+#   profile = "router-netis"
 [[listen]]
 service = "telnet"
 address = "0.0.0.0:2323"
@@ -327,10 +332,6 @@ address = "0.0.0.0:2323"
 [[listen]]
 service = "telnet"
 address = "0.0.0.0:23"
-
-[[listen]]
-service = "netis"
-address = "0.0.0.0:53413"
 
 [[listen]]
 service = "http"

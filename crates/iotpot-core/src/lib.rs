@@ -12,6 +12,7 @@
 pub mod arch;
 pub mod config;
 pub mod deployment;
+pub mod device;
 pub mod escape;
 pub mod event;
 pub mod honeytoken;

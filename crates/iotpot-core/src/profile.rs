@@ -36,6 +36,10 @@ pub struct Profile {
     pub name: String,
     /// The real device family it imitates.
     pub description: String,
+    /// The device it is a face of: the profile its `extends` chain starts
+    /// from (`dvr` extends `dvr-xiongmai`: one device), or its own name.
+    #[serde(skip)]
+    pub device: String,
     /// `DVR`, `NVR`, `IP Camera`, `Router`, `Modem`, `Set-Top-Box`, `CPE`, `Gateway`...
     pub device_type: String,
     pub arch: Arch,
@@ -211,6 +215,9 @@ impl Default for VideoProfile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetisProfile {
+    /// The firmware has the 53413/UDP backdoor (Netis/Netcore routers): a
+    /// listener that names no profile shows it only on such a device.
+    pub backdoor: bool,
     /// What the reply to the 8-byte zero probe ends with.
     pub probe_reply: ProbeReply,
 }
@@ -396,10 +403,13 @@ pub enum ProfileError {
 
 impl Profile {
     pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ProfileError> {
-        let mut p: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
+        let invalid = |message: String| ProfileError::Invalid {
             name: origin.to_string(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let (value, root) = extended(toml::from_str(text).map_err(|e| invalid(e.to_string()))?, 0)?;
+        let mut p: Profile = value.try_into().map_err(|e| invalid(e.to_string()))?;
+        p.device = root.unwrap_or_else(|| p.name.clone());
         p.validate()?;
         // Pages served under several paths are one page.
         let pages = p.http.pages.clone();
@@ -409,6 +419,17 @@ impl Profile {
             }
         }
         Ok(p)
+    }
+
+    /// The faces this device shows: always Telnet; a web server when it has
+    /// pages; the 53413/UDP backdoor when its firmware has it.
+    pub fn has_face(&self, service: crate::config::Service) -> bool {
+        use crate::config::Service;
+        match service {
+            Service::Telnet => true,
+            Service::Http => !self.http.pages.is_empty(),
+            Service::Netis => self.netis.backdoor,
+        }
     }
 
     /// A built-in profile by name, or a TOML file when `spec` is a path
@@ -576,6 +597,60 @@ impl Profile {
             mac,
             serial,
         }
+    }
+}
+
+/// How many `extends` a profile may chain.
+const MAX_EXTENDS: usize = 4;
+
+/// A profile's TOML with its `extends` resolved: the named built-in
+/// profile's tables, overridden key by key by this one's (tables merge,
+/// other values replace); and the name the chain starts from, if any.
+fn extended(
+    mut v: toml::Value,
+    depth: usize,
+) -> Result<(toml::Value, Option<String>), ProfileError> {
+    let Some(base) = v.as_table_mut().and_then(|t| t.remove("extends")) else {
+        return Ok((v, None));
+    };
+    let name = base.as_str().unwrap_or_default().to_string();
+    let (_, text) =
+        BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ProfileError::Invalid {
+                name: name.clone(),
+                message: format!("extends {name:?}, which is not a built-in profile"),
+            })?;
+    if depth >= MAX_EXTENDS {
+        return Err(ProfileError::Invalid {
+            name,
+            message: format!("more than {MAX_EXTENDS} profiles extend each other"),
+        });
+    }
+    let parsed = toml::from_str(text).map_err(|e| ProfileError::Invalid {
+        name: name.clone(),
+        message: e.to_string(),
+    })?;
+    let (mut base, root) = extended(parsed, depth + 1)?;
+    merge(&mut base, v);
+    Ok((base, Some(root.unwrap_or(name))))
+}
+
+/// `over` laid over `base`, table by table.
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) if existing.is_table() && v.is_table() => merge(existing, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
     }
 }
 

@@ -17,7 +17,7 @@ fn config(dir: &TempDir, extra: &str) -> std::path::PathBuf {
         &cfg,
         format!(
             "data_dir = \"{}\"\nsensor = \"e2e\"\n\
-             [[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:53413\"\n\
+             [[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:53413\"\nprofile = \"router-netis\"\n\
              [[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:2323\"\nprofile = \"dvr-xiongmai\"\n\
              [downloader]\nenabled = false\n{extra}",
             dir.0.join("data").display()

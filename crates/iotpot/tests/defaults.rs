@@ -40,7 +40,29 @@ fn runs_on_embedded_defaults_and_shuts_down_cleanly() {
         let log = hp.stderr.lock().unwrap().clone();
         assert!(log.contains("cannot bind privileged port 23"), "{log}");
     }
-    // The device web server on 8080.
+    // The web server on 8080 is the same device's: its profile is a face
+    // of the Telnet's device, and it answers as that profile says.
+    let web = log
+        .lines()
+        .find(|l| l.contains("address=0.0.0.0:8080"))
+        .and_then(|l| l.split("profile=").nth(1))
+        .map(|p| p.trim().to_string())
+        .unwrap_or_else(|| panic!("{log}"));
+    let devices = run_ok(Command::new(BIN).args(["profiles", "list"]));
+    let device_of = |name: &str| {
+        devices
+            .lines()
+            .find_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next() == Some(name)).then(|| w.next().unwrap_or_default().to_string())
+            })
+            .unwrap_or_else(|| panic!("{name} not in {devices}"))
+    };
+    assert_eq!(
+        device_of(&profile),
+        device_of(&web),
+        "one address, one device"
+    );
     require("curl");
     let head = run_ok(Command::new("curl").args([
         "-sS",
@@ -50,16 +72,29 @@ fn runs_on_embedded_defaults_and_shuts_down_cleanly() {
         "/dev/null",
         "http://127.0.0.1:8080/",
     ]));
+    let shown = run_ok(Command::new(BIN).args(["profiles", "show", &web]));
     assert!(head.starts_with("HTTP/1."), "{head}");
-    assert!(head.lines().any(|l| l.starts_with("Server: ")), "{head}");
-    // The router backdoor on 53413/UDP: the probe gets the login banner.
+    match shown
+        .split("\"Server: ")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+    {
+        Some(server) => assert!(
+            head.contains(&format!("Server: {server}\r\n")),
+            "{web} should say Server: {server}: {head}"
+        ),
+        None => assert!(
+            !head.contains("Server: "),
+            "{web} has no Server header: {head}"
+        ),
+    }
+    // No 53413 backdoor: none of these devices has one.
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    udp.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+    udp.set_read_timeout(Some(std::time::Duration::from_secs(2)))
         .unwrap();
     udp.send_to(&[0u8; 8], "127.0.0.1:53413").unwrap();
     let mut buf = [0u8; 512];
-    let (n, _) = udp.recv_from(&mut buf).expect("an answer on 53413/udp");
-    assert!(buf[..n].ends_with(b"Login:"), "{:?}", &buf[..n]);
+    assert!(udp.recv_from(&mut buf).is_err(), "53413/udp answered");
     // Stop while the session is open: its events must all be written.
     hp.stop();
     let data = dir.0.join("iotpot-data");
@@ -173,4 +208,42 @@ fn ctrl_c_shuts_down_cleanly() {
     assert!(jsonl
         .iter()
         .any(|e| e["eventid"] == "iotpot.command.input" && e["input"] == "echo bef''ore"));
+}
+
+/// `iotpot config check` warns when one address shows two devices (and
+/// still accepts the file: it is the operator's choice), and says nothing
+/// when an address's listeners are faces of one device.
+#[test]
+fn config_check_warns_about_two_devices_on_one_address() {
+    let dir = TempDir::new("two-devices");
+    let path = dir.0.join("c.toml");
+    let check = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(BIN)
+            .args(["config", "check", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let two = check(&format!(
+        "{}{}",
+        listen("telnet", 2323, "dvr-xiongmai"),
+        listen("http", 8080, "camera-basic")
+    ));
+    assert!(
+        two.contains("warning: 127.0.0.1 shows 2 devices (telnet 127.0.0.1:2323 as dvr-xiongmai; http 127.0.0.1:8080 as camera-basic)"),
+        "{two}"
+    );
+    let one = check(&format!(
+        "{}{}",
+        listen("telnet", 2323, "dvr-xiongmai"),
+        listen("http", 8080, "dvr")
+    ));
+    assert!(!one.contains("warning"), "{one}");
 }

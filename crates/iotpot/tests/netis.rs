@@ -26,7 +26,7 @@ fn netis_backdoor_over_udp() {
     let mut hp = Honeypot::start(
         "netis",
         "router-tplink",
-        &format!("[[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:{port}\"\n"),
+        &format!("[[listen]]\nservice = \"netis\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"router-netis\"\n"),
     );
     let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -21,6 +21,10 @@ pub fn run(cmd: ConfigCmd, path: Option<&Path>) -> anyhow::Result<()> {
                     iotpot_core::Profile::load(p)?;
                 }
             }
+            // One address, one device: say where a scan would see two.
+            for warning in iotpot_core::device::mixed(&c.listen)? {
+                eprintln!("iotpot: warning: {warning}");
+            }
             println!("# configuration OK");
             print!("{}", toml_of(&c)?);
         }

@@ -69,25 +69,38 @@ pub fn run(cmd: ProfilesCmd, config: Option<&Path>) -> anyhow::Result<()> {
             );
         }
         ProfilesCmd::List => {
+            // A device's faces may be several profiles (`dvr` is the web
+            // server of `dvr-xiongmai`): DEVICE names the device.
             println!(
-                "{:<22}  {:<10}  {:<20}  DESCRIPTION",
-                "NAME", "ARCH", "TYPE"
+                "{:<20}  {:<20}  {:<9}  {:<12}  {:<18}  DESCRIPTION",
+                "NAME", "DEVICE", "ARCH", "TYPE", "FACES"
             );
             for p in Profile::builtins() {
+                use iotpot_core::config::Service;
+                let faces: Vec<&str> = [Service::Telnet, Service::Http, Service::Netis]
+                    .into_iter()
+                    .filter(|s| p.has_face(*s))
+                    .map(Service::name)
+                    .collect();
                 println!(
-                    "{:<22}  {:<10}  {:<20}  {}",
+                    "{:<20}  {:<20}  {:<9}  {:<12}  {:<18}  {}",
                     p.name,
+                    p.device,
                     p.arch.name(),
                     p.device_type,
+                    faces.join(","),
                     p.description
                 );
             }
         }
         ProfilesCmd::Show { name } => {
-            if let Some((_, text)) = iotpot_core::profile::BUILTIN
+            // A built-in as written (with its comments), unless it extends
+            // another: then as it resolves.
+            let builtin = iotpot_core::profile::BUILTIN
                 .iter()
                 .find(|(n, _)| *n == name)
-            {
+                .filter(|(_, text)| !text.lines().any(|l| l.starts_with("extends")));
+            if let Some((_, text)) = builtin {
                 print!("{text}");
             } else {
                 let p = Profile::load(&name)?;

@@ -1,9 +1,9 @@
 //! `iotpot run`: the honeypot.
 
-use iotpot_core::config::Service;
 use iotpot_core::deployment::Deployment;
+use iotpot_core::device::{self, Wear};
 use iotpot_core::honeytoken::Honeytokens;
-use iotpot_core::{Config, Profile};
+use iotpot_core::Config;
 use iotpot_downloader::Downloader;
 use iotpot_frontend::{Frontend, ListenerSpec};
 use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, Sink};
@@ -23,26 +23,6 @@ pub fn init_logging(level: &str) {
         .try_init();
 }
 
-/// The profile a listener uses: its own, or the deployment's default.
-pub fn listener_profile(
-    spec: Option<&str>,
-    service: Service,
-    deployment: &Deployment,
-) -> anyhow::Result<Profile> {
-    if let Some(name) = spec {
-        return Ok(Profile::load(name)?);
-    }
-    match service {
-        Service::Telnet => {
-            let all = Profile::builtins();
-            let pick = (deployment.derive("listen", "telnet-default") % all.len() as u64) as usize;
-            Ok(all[pick].clone())
-        }
-        Service::Netis => Ok(Profile::load("router-netis")?),
-        Service::Http => Ok(Profile::load("dvr")?),
-    }
-}
-
 pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
     let config = super::load_config(path)?;
     init_logging(&config.log.level);
@@ -57,14 +37,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("creating data_dir {}: {e}", config.data_dir.display()))?;
     let deployment = Deployment::load_or_create(&config.data_dir)?;
+    for warning in device::mixed(&config.listen)? {
+        tracing::warn!("{warning}");
+    }
     let mut specs = Vec::new();
-    for l in &config.listen {
-        let profile = listener_profile(l.profile.as_deref(), l.service, &deployment)?;
-        specs.push(ListenerSpec {
-            service: l.service,
-            address: l.address,
-            persona: profile.instantiate(&deployment),
-        });
+    for (l, wear) in config
+        .listen
+        .iter()
+        .zip(device::assign(&config.listen, &deployment)?)
+    {
+        match wear {
+            Wear::Profile(profile) => specs.push(ListenerSpec {
+                service: l.service,
+                address: l.address,
+                persona: profile.instantiate(&deployment),
+            }),
+            Wear::Skip(why) => tracing::warn!("{why}"),
+        }
     }
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if config.store.jsonl {
