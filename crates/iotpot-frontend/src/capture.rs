@@ -60,7 +60,7 @@ pub fn start(
     if !cfg.enabled || ports.is_empty() {
         return None;
     }
-    let sock = match open_socket(&cfg.interface, &ports) {
+    let sock = match open_socket(&cfg.interface, &ports, interface_index("lo")) {
         Ok(s) => s,
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
             tracing::warn!(
@@ -131,7 +131,7 @@ fn set_option<T>(fd: libc::c_int, name: libc::c_int, value: &T) -> std::io::Resu
     Ok(())
 }
 
-fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
+fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Result<OwnedFd> {
     // SAFETY: plain socket(2); the descriptor is owned right away.
     let fd = unsafe {
         libc::socket(
@@ -155,7 +155,7 @@ fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
     let _ = set_option(fd, libc::SO_RCVBUF, &rcvbuf);
     // The kernel drops what is not ours before it is copied (the thread
     // still checks: packets queued before the filter was attached).
-    match port_filter(ports) {
+    match port_filter(ports, loopback) {
         Some(prog) => {
             let fprog = libc::sock_fprog {
                 len: prog.len() as u16,
@@ -198,15 +198,18 @@ fn open_socket(interface: &str, ports: &[Port]) -> std::io::Result<OwnedFd> {
 
 /// A classic BPF program for a cooked (`SOCK_DGRAM`) packet socket:
 /// accept IPv4/IPv6 TCP/UDP packets whose source or destination port is one
-/// of `ports` (either protocol: the thread checks exactly). `None` when the
-/// jumps would not fit (hundreds of ports).
-fn port_filter(ports: &[Port]) -> Option<Vec<libc::sock_filter>> {
+/// of `ports` (either protocol: the thread checks exactly), except the
+/// outgoing copy of a packet on the loopback interface (`loopback`: its
+/// index; loopback shows every packet twice). `None` when the jumps would
+/// not fit (hundreds of ports).
+fn port_filter(ports: &[Port], loopback: u32) -> Option<Vec<libc::sock_filter>> {
     #[derive(Clone, Copy)]
     enum To {
         Next,
         Accept,
         Drop,
         V6,
+        Protocol,
     }
     // (code, k, jump if true, jump if false)
     let mut prog: Vec<(u16, u32, To, To)> = Vec::new();
@@ -230,7 +233,14 @@ fn port_filter(ports: &[Port]) -> Option<Vec<libc::sock_filter>> {
             prog.push((jeq, *p as u32, To::Accept, To::Next));
         }
     };
+    // skb->ifindex == loopback && skb->pkt_type == PACKET_OUTGOING: drop
+    // (SKF_AD_OFF + SKF_AD_IFINDEX, SKF_AD_OFF + SKF_AD_PKTTYPE).
+    prog.push((ld_w_abs, (-0x1000i32 + 8) as u32, To::Next, To::Next));
+    prog.push((jeq, loopback, To::Next, To::Protocol));
+    prog.push((ld_w_abs, (-0x1000i32 + 4) as u32, To::Next, To::Next));
+    prog.push((jeq, libc::PACKET_OUTGOING as u32, To::Drop, To::Next));
     // skb->protocol (SKF_AD_OFF + SKF_AD_PROTOCOL).
+    let protocol = prog.len();
     prog.push((ld_w_abs, (-0x1000i32) as u32, To::Next, To::Next));
     prog.push((jeq, ETH_P_IP as u32, To::Next, To::V6));
     prog.push((ld_b_abs, 9, To::Next, To::Next));
@@ -266,6 +276,7 @@ fn port_filter(ports: &[Port]) -> Option<Vec<libc::sock_filter>> {
                 To::Accept => accept,
                 To::Drop => drop,
                 To::V6 => v6,
+                To::Protocol => protocol,
             };
             u8::try_from(target - (i + 1)).ok()
         };

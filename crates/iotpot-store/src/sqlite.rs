@@ -159,7 +159,7 @@ impl Sink for SqliteSink {
                     ts,
                     e.kind.eventid(),
                     e.session,
-                    e.src_ip.to_string(),
+                    iotpot_core::event::ip_text::format(&e.src_ip),
                     e.protocol,
                     j
                 ])?;
@@ -202,7 +202,7 @@ fn sample_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Res
         tx.prepare_cached(
             "INSERT INTO sample_sources (sha256, source, session, src_ip, timestamp, outfile, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![sha, src, e.session, e.src_ip.to_string(), ts, outfile, parent])?;
+        .execute(params![sha, src, e.session, iotpot_core::event::ip_text::format(&e.src_ip), ts, outfile, parent])?;
         Ok(())
     };
     match &e.kind {
@@ -340,9 +340,9 @@ impl<'a> SessionDelta<'a> {
             .execute(params![
                 session,
                 ts,
-                e.src_ip.to_string(),
+                iotpot_core::event::ip_text::format(&e.src_ip),
                 e.src_port,
-                e.dst_ip.to_string(),
+                iotpot_core::event::ip_text::format(&e.dst_ip),
                 e.dst_port,
                 e.sensor,
                 e.protocol,
