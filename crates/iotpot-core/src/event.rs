@@ -566,7 +566,14 @@ mod tests {
 
     #[test]
     fn addresses_as_text() {
-        for ip in ["0.0.0.0", "9.10.99.100", "255.255.255.255", "203.0.113.7", "::1", "2001:db8::7"] {
+        for ip in [
+            "0.0.0.0",
+            "9.10.99.100",
+            "255.255.255.255",
+            "203.0.113.7",
+            "::1",
+            "2001:db8::7",
+        ] {
             let parsed: IpAddr = ip.parse().unwrap();
             assert_eq!(ip_text::format(&parsed), ip);
         }

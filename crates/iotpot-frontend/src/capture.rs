@@ -26,6 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const SNAPLEN: usize = 65_535;
+/// Packets read by one system call at most.
+const BATCH: usize = 32;
+/// After a short batch, how long packets gather before the next read.
+const GATHER: Duration = Duration::from_millis(2);
 const ETH_P_ALL: u16 = 0x0003;
 const ETH_P_IP: u16 = 0x0800;
 const ETH_P_IPV6: u16 = 0x86dd;
@@ -321,21 +325,37 @@ struct Run {
 
 impl Run {
     fn run(&mut self, stop: &AtomicBool) {
-        let mut buf = vec![0u8; SNAPLEN];
+        // Packets come in batches (one recvmmsg for up to BATCH of them,
+        // blocking only for the first): one system call per batch under
+        // load, not one per packet.
+        let mut bufs = vec![0u8; SNAPLEN * BATCH];
+        // SAFETY: all-zero sockaddr_ll, iovec and mmsghdr are valid values;
+        // recvmmsg fills them.
+        let mut from: Vec<libc::sockaddr_ll> = vec![unsafe { std::mem::zeroed() }; BATCH];
+        let mut iov: Vec<libc::iovec> = vec![unsafe { std::mem::zeroed() }; BATCH];
+        let mut msgs: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; BATCH];
         while !stop.load(Ordering::Relaxed) {
-            // SAFETY: an all-zero sockaddr_ll is valid; recvfrom fills it.
-            let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-            let mut len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-            // SAFETY: buf and from are valid for the sizes given. MSG_TRUNC:
-            // the result is the packet's real length even when it was cut.
+            for (i, chunk) in bufs.chunks_mut(SNAPLEN).enumerate() {
+                iov[i].iov_base = chunk.as_mut_ptr() as *mut libc::c_void;
+                iov[i].iov_len = chunk.len();
+                let h = &mut msgs[i].msg_hdr;
+                h.msg_name = &mut from[i] as *mut _ as *mut libc::c_void;
+                h.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+                h.msg_iov = &mut iov[i];
+                h.msg_iovlen = 1;
+                msgs[i].msg_len = 0;
+            }
+            // SAFETY: msgs points at BATCH headers whose names and iovecs
+            // point into `from` and `bufs`, alive and of the sizes given.
+            // MSG_TRUNC: msg_len is a packet's real length even when it was
+            // cut at SNAPLEN.
             let n = unsafe {
-                libc::recvfrom(
+                libc::recvmmsg(
                     self.sock.as_raw_fd(),
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    buf.len(),
-                    libc::MSG_TRUNC,
-                    &mut from as *mut _ as *mut libc::sockaddr,
-                    &mut len,
+                    msgs.as_mut_ptr(),
+                    BATCH as libc::c_uint,
+                    libc::MSG_TRUNC | libc::MSG_WAITFORONE,
+                    std::ptr::null_mut(),
                 )
             };
             if n < 0 {
@@ -352,29 +372,44 @@ impl Run {
                 self.flush_if_due(now);
                 continue;
             }
-            let real = n as usize;
-            let data = &buf[..real.min(buf.len())];
-            // Loopback shows each packet twice (out and in): keep one.
-            if from.sll_pkttype == libc::PACKET_OUTGOING && from.sll_ifindex as u32 == self.loopback
-            {
-                continue;
-            }
-            let proto = u16::from_be(from.sll_protocol);
-            if !self.ours(proto, data) {
-                continue;
-            }
-            // Nothing is allocated per packet: the SLL header is written
-            // before the packet, and the check reads the IP packet itself.
             let now = Instant::now();
-            self.write(&sll_header(&from, proto), data, real + 16, now);
-            if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
-                self.check(data, real);
+            for i in 0..n as usize {
+                let real = msgs[i].msg_len as usize;
+                let data = &bufs[i * SNAPLEN..i * SNAPLEN + real.min(SNAPLEN)];
+                self.packet(&from[i], data, real, now);
             }
             self.flush_if_due(now);
+            // A short batch: let packets gather for a moment, so that a
+            // busy honeypot wakes this thread once per batch, not once per
+            // packet (the socket buffer holds 8 MiB).
+            if (n as usize) < BATCH {
+                std::thread::sleep(GATHER);
+            }
         }
         if let Some(f) = self.file.take() {
             let mut w = f.writer;
             let _ = std::io::Write::flush(&mut w);
+        }
+    }
+
+    /// One packet from the socket: `data` (cut at SNAPLEN) of a packet
+    /// `real` bytes long.
+    fn packet(&mut self, from: &libc::sockaddr_ll, data: &[u8], real: usize, now: Instant) {
+        // Loopback shows each packet twice (out and in): keep one (the
+        // kernel filter drops the copy; packets queued before it was
+        // attached get here).
+        if from.sll_pkttype == libc::PACKET_OUTGOING && from.sll_ifindex as u32 == self.loopback {
+            return;
+        }
+        let proto = u16::from_be(from.sll_protocol);
+        if !self.ours(proto, data) {
+            return;
+        }
+        // Nothing is allocated per packet: the SLL header is written
+        // before the packet, and the check reads the IP packet itself.
+        self.write(&sll_header(from, proto), data, real + 16, now);
+        if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
+            self.check(data, real);
         }
     }
 

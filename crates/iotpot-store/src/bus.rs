@@ -103,6 +103,11 @@ impl Bus {
     }
 }
 
+/// How long a busy writer gathers events before writing them, and how many
+/// events waiting at once make it busy.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+const BUSY: usize = 64;
+
 fn writer(
     mut rx: mpsc::Receiver<Event>,
     mut sinks: Vec<Box<dyn Sink>>,
@@ -113,11 +118,24 @@ fn writer(
     let mut json = Vec::with_capacity(batch);
     while let Some(first) = rx.blocking_recv() {
         events.push(first);
-        while events.len() < batch {
-            match rx.try_recv() {
-                Ok(e) => events.push(e),
-                Err(_) => break,
+        // What came with it; and when that is many (the honeypot is busy),
+        // what comes in the next moment: one transaction (and one JSONL
+        // write) for many events, not one per trickle (each commit writes
+        // WAL pages: under load, a commit per few events cost more system
+        // time than the sessions did). A quiet honeypot writes at once: a
+        // long commit would delay its few sessions.
+        let linger = std::time::Instant::now() + LINGER;
+        loop {
+            while events.len() < batch {
+                match rx.try_recv() {
+                    Ok(e) => events.push(e),
+                    Err(_) => break,
+                }
             }
+            if events.len() >= batch || events.len() < BUSY || std::time::Instant::now() >= linger {
+                break;
+            }
+            std::thread::sleep(LINGER / 4);
         }
         json.extend(events.iter().map(Event::to_json));
         for sink in sinks.iter_mut() {
