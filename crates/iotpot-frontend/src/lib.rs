@@ -10,15 +10,12 @@
 //! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
 //! - [`backend`]: IoTBOX sandboxes answering what the emulation does not
 //!   implement, and the table of learned answers.
-//! - [`capture`]: live capture of the honeypot's ports to rotating pcap
-//!   files, with the IPv4/UDP length check.
 //! - [`downloads`]: fetching, storing and following downloads for any
 //!   service's sessions.
 //! - [`http`]: device web servers (DVR, cameras, router admin).
 //! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
 
 pub mod backend;
-pub mod capture;
 pub mod downloads;
 pub mod http;
 pub mod netis;

@@ -170,8 +170,9 @@ impl Frontend {
         })
     }
 
-    /// The (IP protocol, port) of every listener: what the capture keeps.
-    pub fn ports(&self) -> Vec<crate::capture::Port> {
+    /// The (IP protocol number, port) of every listener: what the capture
+    /// keeps.
+    pub fn ports(&self) -> Vec<(u8, u16)> {
         let udp = self
             .udp
             .iter()

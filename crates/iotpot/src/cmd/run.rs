@@ -93,7 +93,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         backend,
     )
     .await?;
-    let capture = iotpot_frontend::capture::start(
+    let capture = iotpot_capture::start(
         &config.capture,
         &config.data_dir.join("pcap"),
         frontend.ports(),
