@@ -9,6 +9,7 @@
 //! - [`honeytoken`]: bait credentials and the alarm when they are used.
 //! - [`escape`]: showing attacker strings to a human safely.
 
+pub mod answer;
 pub mod arch;
 pub mod config;
 pub mod deployment;

@@ -8,14 +8,11 @@
 //! - [`server`]: binding listeners, accepting, per-source and global limits,
 //!   clean shutdown.
 //! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
-//! - [`backend`]: IoTBOX sandboxes answering what the emulation does not
-//!   implement, and the table of learned answers.
 //! - [`downloads`]: fetching, storing and following downloads for any
 //!   service's sessions.
 //! - [`http`]: device web servers (DVR, cameras, router admin).
 //! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
 
-pub mod backend;
 pub mod downloads;
 pub mod http;
 pub mod netis;

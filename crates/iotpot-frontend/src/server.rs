@@ -70,7 +70,7 @@ impl Frontend {
         sensor: &str,
         downloader: Option<Arc<Downloader>>,
         tokens: Arc<Honeytokens>,
-        backend: Option<Arc<crate::backend::Backend>>,
+        backend: Option<Arc<iotpot_iotbox::pool::Backend>>,
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
         let mut udp = Vec::new();

@@ -15,6 +15,8 @@
 //! - [`vm`]: one sandbox and its serial-console control protocol.
 //! - [`qmp`]: QEMU's control socket.
 //! - [`template`]: snapshot templates, for resets in a fraction of a second.
+//! - [`pool`]: the sandboxes behind the responder chain: a pool per
+//!   architecture, one per session, the reset policy, and learning.
 
 pub mod analyze;
 pub mod arch;
@@ -22,6 +24,7 @@ pub mod cpio;
 pub mod dns;
 pub mod host;
 pub mod image;
+pub mod pool;
 pub mod qmp;
 pub mod sinkhole;
 pub mod source;

@@ -17,12 +17,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 
-/// What a guest printed for one command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub output: Vec<u8>,
-    pub status: i32,
-}
+/// What a guest printed for one command, and its exit status.
+pub use iotpot_core::answer::Answer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

@@ -69,23 +69,8 @@ pub struct Outcome {
     pub ask: Option<Question>,
 }
 
-/// A command for the backend: its words, and the bytes it reads on stdin.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Question {
-    /// The command line as words joined by spaces (`expr 6 * 7`).
-    pub command: String,
-    /// Its argv, exactly.
-    pub argv: Vec<Vec<u8>>,
-    /// What it would read (from a pipe or redirection); empty if nothing.
-    pub stdin: Vec<u8>,
-}
-
-/// The backend's answer to a [`Question`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub output: Vec<u8>,
-    pub status: i32,
-}
+/// A command for the backend, and its answer (shared with IoTBOX).
+pub use iotpot_core::answer::{Answer, Question};
 
 /// A download the shell is waiting for (see [`Outcome::pending`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -296,16 +296,11 @@ mod tests {
     }
 }
 
-/// One row of the table of answers learned from IoTBOX sandboxes.
-#[derive(Debug, Clone, serde::Serialize)]
+/// One row of the table of answers learned from IoTBOX sandboxes: the
+/// answer, and what the table knows of it.
+#[derive(Debug, Clone)]
 pub struct LearnedRow {
-    pub profile: String,
-    pub command: String,
-    /// Empty when the command read nothing.
-    pub stdin_sha256: String,
-    pub output: Vec<u8>,
-    pub status: i64,
-    pub volatile: bool,
+    pub learned: iotpot_core::answer::Learned,
     pub arch: String,
     pub first_seen: String,
     /// Times it was served from the table.
@@ -319,13 +314,18 @@ pub fn learned(conn: &Connection) -> anyhow::Result<Vec<LearnedRow>> {
     )?;
     let rows = st
         .query_map([], |r| {
+            let stdin: String = r.get(2)?;
             Ok(LearnedRow {
-                profile: r.get(0)?,
-                command: r.get(1)?,
-                stdin_sha256: r.get(2)?,
-                output: r.get(3)?,
-                status: r.get(4)?,
-                volatile: r.get::<_, i64>(5)? != 0,
+                learned: iotpot_core::answer::Learned {
+                    profile: r.get(0)?,
+                    command: r.get(1)?,
+                    stdin_sha256: (!stdin.is_empty()).then_some(stdin),
+                    answer: iotpot_core::answer::Answer {
+                        output: r.get(3)?,
+                        status: r.get::<_, i64>(4)? as i32,
+                    },
+                    volatile: r.get::<_, i64>(5)? != 0,
+                },
                 arch: r.get(6)?,
                 first_seen: r.get(7)?,
                 hits: r.get(8)?,

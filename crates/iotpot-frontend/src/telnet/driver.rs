@@ -2,7 +2,7 @@
 //! a [`TelnetSession`].
 
 use super::session::{Output, SessionLimits, TelnetSession};
-use crate::backend::Backend;
+use iotpot_iotbox::pool::Backend;
 use crate::downloads::{unix_now, Downloads};
 use iotpot_core::config::Limits;
 use iotpot_core::honeytoken::Honeytokens;

@@ -366,16 +366,17 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
     // A learned answer: the table lookup the frontend does instead of a
     // sandbox.
     let cfg = iotpot_core::config::IotboxConfig::default();
-    let learned = vec![iotpot_frontend::backend::Learned {
+    let learned = vec![iotpot_core::answer::Learned {
         profile: "router-dlink".into(),
         command: "expr 6 * 7".into(),
         stdin_sha256: None,
-        output: b"42\n".to_vec(),
-        status: 0,
+        answer: iotpot_core::answer::Answer {
+            output: b"42\n".to_vec(),
+            status: 0,
+        },
         volatile: false,
     }];
-    let backend =
-        iotpot_frontend::backend::Backend::start(&cfg, &run.join("none"), &run, learned, &[]);
+    let backend = iotpot_iotbox::pool::Backend::start(&cfg, &run.join("none"), &run, learned, &[]);
     let q = iotpot_shell::Question {
         command: "expr 6 * 7".into(),
         argv: vec![

@@ -30,12 +30,15 @@ pub fn run(cmd: ProfilesCmd, config: Option<&Path>) -> anyhow::Result<()> {
             )?;
             let hits: i64 = rows.iter().map(|r| r.hits).sum();
             for r in &rows {
+                let l = &r.learned;
                 if json {
                     println!(
                         "{}",
                         serde_json::json!({
-                            "profile": r.profile, "command": r.command, "stdin_sha256": r.stdin_sha256,
-                            "output": hex::encode(&r.output), "status": r.status, "volatile": r.volatile,
+                            "profile": l.profile, "command": l.command,
+                            "stdin_sha256": l.stdin_sha256.clone().unwrap_or_default(),
+                            "output": hex::encode(&l.answer.output), "status": l.answer.status,
+                            "volatile": l.volatile,
                             "arch": r.arch, "first_seen": r.first_seen, "hits": r.hits,
                         })
                     );
@@ -49,22 +52,24 @@ pub fn run(cmd: ProfilesCmd, config: Option<&Path>) -> anyhow::Result<()> {
                 "PROFILE", "COMMAND", "HITS", "VOLATILE", "RC"
             );
             for r in &rows {
-                let answer = iotpot_core::escape::for_terminal(&r.output[..r.output.len().min(60)]);
+                let l = &r.learned;
+                let out = &l.answer.output;
+                let answer = iotpot_core::escape::for_terminal(&out[..out.len().min(60)]);
                 println!(
                     "{:<18}  {:<28}  {:>5}  {:>8}  {:>4}  {}",
-                    r.profile,
-                    iotpot_core::escape::str_for_terminal(&r.command),
+                    l.profile,
+                    iotpot_core::escape::str_for_terminal(&l.command),
                     r.hits,
-                    if r.volatile { "yes" } else { "no" },
-                    r.status,
+                    if l.volatile { "yes" } else { "no" },
+                    l.answer.status,
                     answer
                 );
             }
             let total = hits + asked;
             println!(
                 "\n{} answers learned, {} volatile (never replayed); served from the table {hits} times, by sandboxes {asked} times (hit rate {:.1}%)",
-                rows.iter().filter(|r| !r.volatile).count(),
-                rows.iter().filter(|r| r.volatile).count(),
+                rows.iter().filter(|r| !r.learned.volatile).count(),
+                rows.iter().filter(|r| r.learned.volatile).count(),
                 if total > 0 { hits as f64 * 100.0 / total as f64 } else { 0.0 }
             );
         }

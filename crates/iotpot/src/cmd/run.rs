@@ -140,7 +140,7 @@ async fn wait_for_signal() {
 
 /// IoTBOX, when enabled: the sandboxes of the built images of `archs`, and
 /// the answers learned so far (from the store).
-fn backend(config: &Config, archs: &[&str]) -> Option<Arc<iotpot_frontend::backend::Backend>> {
+fn backend(config: &Config, archs: &[&str]) -> Option<Arc<iotpot_iotbox::pool::Backend>> {
     if !config.iotbox.enabled {
         return None;
     }
@@ -154,18 +154,8 @@ fn backend(config: &Config, archs: &[&str]) -> Option<Arc<iotpot_frontend::backe
     } else {
         Vec::new()
     };
-    let learned = learned
-        .into_iter()
-        .map(|r| iotpot_frontend::backend::Learned {
-            profile: r.profile,
-            command: r.command,
-            stdin_sha256: (!r.stdin_sha256.is_empty()).then_some(r.stdin_sha256),
-            output: r.output,
-            status: r.status as i32,
-            volatile: r.volatile,
-        })
-        .collect();
-    Some(iotpot_frontend::backend::Backend::start(
+    let learned = learned.into_iter().map(|r| r.learned).collect();
+    Some(iotpot_iotbox::pool::Backend::start(
         &config.iotbox,
         &super::boxcmd::images_dir(config),
         &config.data_dir.join("iotbox-run"),

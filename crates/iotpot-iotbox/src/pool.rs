@@ -10,11 +10,11 @@
 //! the session ends. Everything is bounded by `max_vms`; when the pool is
 //! exhausted or a sandbox fails, the emulation answers and the event says so.
 
+use crate::{template, BoxArch, Image, RunError, Vm};
+use iotpot_core::answer::{Answer, Learned, Question};
 use iotpot_core::config::IotboxConfig;
 use iotpot_core::profile::Profile;
 use iotpot_core::EventKind;
-use iotpot_iotbox::{template, BoxArch, Image, RunError, Vm};
-use iotpot_shell::{Answer, Question};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -27,17 +27,6 @@ use std::time::{Duration, Instant};
 const MAX_ANSWER: usize = 64 * 1024;
 /// Answers the table holds at most (past that, nothing new is learned).
 const MAX_LEARNED: usize = 50_000;
-
-/// One learned answer.
-#[derive(Debug, Clone)]
-pub struct Learned {
-    pub profile: String,
-    pub command: String,
-    pub stdin_sha256: Option<String>,
-    pub output: Vec<u8>,
-    pub status: i32,
-    pub volatile: bool,
-}
 
 type Key = (String, String, Option<String>);
 
@@ -93,7 +82,7 @@ pub struct Lease {
 async fn disguise(vm: &mut Vm, p: &Profile) -> Vec<(Vec<u8>, Vec<u8>)> {
     let t = Duration::from_secs(10);
     let mut out = Vec::new();
-    let ask = |a: Result<iotpot_iotbox::Answer, RunError>| {
+    let ask = |a: Result<Answer, RunError>| {
         a.ok()
             .map(|a| String::from_utf8_lossy(&a.output).trim_end().to_string())
             .filter(|s| !s.is_empty())
@@ -194,7 +183,7 @@ impl Backend {
             ),
         });
         let mut built: Vec<Image> = Vec::new();
-        for a in iotpot_iotbox::ARCHES
+        for a in crate::ARCHES
             .iter()
             .filter(|a| archs.contains(&a.name))
         {
@@ -394,10 +383,7 @@ impl Backend {
             .get(&key)
             .cloned();
         if let Some(l) = known.filter(|l| !l.volatile) {
-            let a = Answer {
-                output: l.output,
-                status: l.status,
-            };
+            let a = l.answer;
             let e = event("learned", &a, false, false, None, None);
             return (a, e);
         }
@@ -447,8 +433,7 @@ impl Backend {
                     profile: profile.to_string(),
                     command: q.command.clone(),
                     stdin_sha256: stdin_sha256.clone(),
-                    output: first.output.clone(),
-                    status: first.status,
+                    answer: first.clone(),
                     volatile,
                 },
             );
