@@ -14,6 +14,7 @@ pub mod arch;
 pub mod config;
 pub mod deployment;
 pub mod device;
+pub mod download;
 pub mod escape;
 pub mod event;
 pub mod honeytoken;

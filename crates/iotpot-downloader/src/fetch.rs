@@ -25,27 +25,9 @@ impl Default for Limits {
     }
 }
 
-/// The tool being imitated: decides headers and the wording of errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
-    /// BusyBox wget.
-    Wget,
-    Curl,
-    Tftp,
-    Ftpget,
-}
-
-impl Tool {
-    pub fn from_name(name: &str) -> Option<Tool> {
-        match name {
-            "wget" => Some(Tool::Wget),
-            "curl" => Some(Tool::Curl),
-            "tftp" => Some(Tool::Tftp),
-            "ftpget" => Some(Tool::Ftpget),
-            _ => None,
-        }
-    }
-}
+use iotpot_core::download::FetchFailure;
+/// The tool being imitated: decides the request's headers.
+pub use iotpot_core::download::Tool;
 
 /// A successful fetch.
 #[derive(Debug, Clone)]
@@ -82,6 +64,23 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// What the attacker's tool sees of this failure (each tool words it
+    /// its own way): a refused address looks like a refused connection, a
+    /// rate limit like a timeout.
+    pub fn failure(&self) -> FetchFailure {
+        match self {
+            FetchError::Url(_) | FetchError::Resolve(_) => FetchFailure::BadAddress,
+            FetchError::Refused { .. } | FetchError::Connect(_) | FetchError::Unsupported(_) => {
+                FetchFailure::ConnectionRefused
+            }
+            FetchError::Timeout | FetchError::RateLimited(_) => FetchFailure::Timeout,
+            FetchError::TooLarge(_) => FetchFailure::TooLarge,
+            FetchError::Status(code, reason) => FetchFailure::HttpStatus(*code, reason.clone()),
+            FetchError::Protocol(m) => FetchFailure::Server(m.clone()),
+            FetchError::TooManyRedirects(n) => FetchFailure::TooManyRedirects(*n),
+        }
+    }
+
     /// A short machine-friendly reason for events.
     pub fn reason(&self) -> String {
         match self {

@@ -63,13 +63,15 @@ impl Downloads {
                 .await;
             return FetchResult::Failed(FetchFailure::Timeout);
         }
-        let tool = Tool::from_name(req.tool).unwrap_or(Tool::Wget);
-        match self.download(info, &req.url, tool, &req.dest, None).await {
+        match self
+            .download(info, &req.url, req.tool, &req.dest, None)
+            .await
+        {
             Ok(d) => FetchResult::Fetched {
                 remote: d.fetched.remote.to_string(),
                 bytes: Arc::new(d.fetched.bytes),
             },
-            Err(e) => FetchResult::Failed(failure(&e)),
+            Err(e) => FetchResult::Failed(e.failure()),
         }
     }
 
@@ -143,7 +145,6 @@ impl Downloads {
         Box::pin(async move {
             let urls = iotpot_shell::script_downloads(self.device.clone(), &script, unix_now());
             for (url, tool) in urls.into_iter().take(FOLLOW_URLS) {
-                let tool = Tool::from_name(tool).unwrap_or(Tool::Wget);
                 tokio::select! {
                     _ = self.stop.cancelled() => return,
                     _ = self.download(&info, &url, tool, "", Some((&sha, depth))) => {}
@@ -173,21 +174,6 @@ impl Downloads {
                 Err(e) => tracing::error!(error = %e, "storing a sample failed"),
             }
         }
-    }
-}
-
-/// What the device's tool sees of a failed fetch.
-fn failure(e: &FetchError) -> FetchFailure {
-    match e {
-        FetchError::Url(_) | FetchError::Resolve(_) => FetchFailure::BadAddress,
-        FetchError::Refused { .. } | FetchError::Connect(_) | FetchError::Unsupported(_) => {
-            FetchFailure::ConnectionRefused
-        }
-        FetchError::Timeout | FetchError::RateLimited(_) => FetchFailure::Timeout,
-        FetchError::TooLarge(_) => FetchFailure::TooLarge,
-        FetchError::TooManyRedirects(n) => FetchFailure::TooManyRedirects(*n),
-        FetchError::Status(code, reason) => FetchFailure::HttpStatus(*code, reason.clone()),
-        FetchError::Protocol(m) => FetchFailure::Server(m.clone()),
     }
 }
 

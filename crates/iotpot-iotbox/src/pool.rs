@@ -183,10 +183,7 @@ impl Backend {
             ),
         });
         let mut built: Vec<Image> = Vec::new();
-        for a in crate::ARCHES
-            .iter()
-            .filter(|a| archs.contains(&a.name))
-        {
+        for a in crate::ARCHES.iter().filter(|a| archs.contains(&a.name)) {
             let why = match Image::load(images, a, true) {
                 Ok(i) => {
                     built.push(i);

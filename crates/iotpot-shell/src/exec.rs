@@ -816,7 +816,7 @@ impl Shell {
     pub(crate) fn fetch(
         &mut self,
         url: &str,
-        tool: &'static str,
+        tool: crate::Tool,
         dest: &str,
     ) -> Option<crate::FetchResult> {
         if let Some(r) = self.fetched.get(url) {

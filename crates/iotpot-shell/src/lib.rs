@@ -32,7 +32,7 @@ pub enum Effect {
     /// A download command (`wget`, `curl`, `tftp`, `ftpget`, `nc`).
     Download {
         url: String,
-        tool: &'static str,
+        tool: Tool,
         /// Where the file was asked to go: a path, or `-` for stdout.
         dest: String,
     },
@@ -72,44 +72,8 @@ pub struct Outcome {
 /// A command for the backend, and its answer (shared with IoTBOX).
 pub use iotpot_core::answer::{Answer, Question};
 
-/// A download the shell is waiting for (see [`Outcome::pending`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchRequest {
-    pub url: String,
-    /// `wget`, `curl`, `tftp`, `ftpget`.
-    pub tool: &'static str,
-    /// Where the attacker asked the file to go (`-`: standard output).
-    pub dest: String,
-}
-
-/// What fetching a URL gave: the truth the attacker's session will see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FetchResult {
-    Fetched {
-        bytes: Arc<Vec<u8>>,
-        /// The address the bytes came from (`ip:port`).
-        remote: String,
-    },
-    Failed(FetchFailure),
-}
-
-/// Why a fetch failed, in the terms the tools print.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FetchFailure {
-    /// The name did not resolve.
-    BadAddress,
-    /// Refused, unreachable, or forbidden by the guard (the device would
-    /// see its connection fail).
-    ConnectionRefused,
-    Timeout,
-    /// An HTTP error status, e.g. `404 Not Found`.
-    HttpStatus(u16, String),
-    /// A TFTP/FTP server error, or a broken transfer.
-    Server(String),
-    TooLarge,
-    /// Redirected more times than the tool follows (the limit).
-    TooManyRedirects(u32),
-}
+/// Downloads as the attacker's tool sees them (shared with the downloader).
+pub use iotpot_core::download::{FetchFailure, FetchRequest, FetchResult, Tool};
 
 impl Outcome {
     pub fn exit(&self) -> bool {
@@ -321,7 +285,7 @@ impl Shell {
 /// shell of the same device with fetching off (so loops and variables are
 /// expanded; nothing is fetched). Used to follow droppers the attacker
 /// fetched but did not run.
-pub fn script_downloads(sys: Arc<System>, script: &[u8], now: i64) -> Vec<(String, &'static str)> {
+pub fn script_downloads(sys: Arc<System>, script: &[u8], now: i64) -> Vec<(String, Tool)> {
     let limits = Limits {
         vfs_bytes: 1 << 20,
         steps_per_line: 5_000,
@@ -329,10 +293,10 @@ pub fn script_downloads(sys: Arc<System>, script: &[u8], now: i64) -> Vec<(Strin
     };
     let mut sh = Shell::new(sys, "root", limits);
     let outcome = sh.run_line(script, now);
-    let mut urls: Vec<(String, &'static str)> = Vec::new();
+    let mut urls: Vec<(String, Tool)> = Vec::new();
     for e in outcome.effects {
         if let Effect::Download { url, tool, .. } = e {
-            if tool != "nc" && !urls.iter().any(|(u, _)| *u == url) {
+            if tool != Tool::Nc && !urls.iter().any(|(u, _)| *u == url) {
                 urls.push((url, tool));
             }
         }

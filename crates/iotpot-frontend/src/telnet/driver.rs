@@ -2,11 +2,11 @@
 //! a [`TelnetSession`].
 
 use super::session::{Output, SessionLimits, TelnetSession};
-use iotpot_iotbox::pool::Backend;
 use crate::downloads::{unix_now, Downloads};
 use iotpot_core::config::Limits;
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{EventKind, SessionInfo};
+use iotpot_iotbox::pool::Backend;
 use iotpot_shell::System;
 use iotpot_store::EventTx;
 use std::sync::Arc;

@@ -412,7 +412,7 @@ pub(crate) fn effect_event(e: Effect, out: &mut Output) {
     match e {
         Effect::Download { url, tool, dest } => events.push(EventKind::DownloadRequested {
             url,
-            tool: tool.to_string(),
+            tool: tool.name().to_string(),
             outfile: dest,
         }),
         Effect::FileWritten { path, bytes } => {

@@ -7,14 +7,14 @@
 
 use super::lossy;
 use crate::exec::Io;
-use crate::{Effect, FetchFailure, FetchResult, Shell};
+use crate::{Effect, FetchFailure, FetchResult, Shell, Tool};
 use std::sync::Arc;
 
 /// A parsed download command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Request {
     pub url: String,
-    pub tool: &'static str,
+    pub tool: Tool,
     /// A path, or `-` for stdout.
     pub dest: String,
     pub host: String,
@@ -118,7 +118,7 @@ fn parse_wget(argv: &[Vec<u8>]) -> Option<Request> {
     };
     Some(Request {
         url,
-        tool: "wget",
+        tool: Tool::Wget,
         dest,
         host,
         port,
@@ -161,7 +161,7 @@ fn parse_curl(argv: &[Vec<u8>]) -> Option<Request> {
     }
     Some(Request {
         url,
-        tool: "curl",
+        tool: Tool::Curl,
         dest,
         host,
         port,
@@ -236,7 +236,7 @@ fn parse_tftp(argv: &[Vec<u8>]) -> Option<Request> {
     };
     Some(Request {
         url,
-        tool: "tftp",
+        tool: Tool::Tftp,
         dest,
         host,
         port,
@@ -293,7 +293,7 @@ fn parse_ftpget(argv: &[Vec<u8>]) -> Option<Request> {
     );
     Some(Request {
         url,
-        tool: "ftpget",
+        tool: Tool::Ftpget,
         dest: local,
         host,
         port,
@@ -318,7 +318,7 @@ fn parse_nc(argv: &[Vec<u8>]) -> Option<Request> {
     let port: u16 = positional.get(1)?.parse().ok()?;
     Some(Request {
         url: format!("tcp://{host}:{port}"),
-        tool: "nc",
+        tool: Tool::Nc,
         dest: "-".into(),
         host,
         port,
