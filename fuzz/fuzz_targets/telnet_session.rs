@@ -1,9 +1,10 @@
-//! The whole Telnet session (codec, login, shell) on arbitrary bytes.
+//! The whole Telnet session (codec, login, shell) on arbitrary bytes; it
+//! builds iotpot-session alone (no sockets, downloader or sandboxes).
 #![no_main]
-use iotpot_core::deployment::Deployment;
-use iotpot_core::Profile;
-use iotpot_frontend::telnet::session::{Output, SessionLimits, TelnetSession};
-use iotpot_shell::System;
+use iotpot_session::{
+    Deployment, FetchFailure, FetchResult, Profile, SessionLimits, Step, System, TelnetSession,
+    Wait,
+};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
 
@@ -22,23 +23,23 @@ fuzz_target!(|data: &[u8]| {
     let limits = SessionLimits {
         max_line: 1024,
         max_input_bytes: 1 << 16,
-        shell: iotpot_shell::Limits {
+        shell: iotpot_session::ShellLimits {
             vfs_bytes: 1 << 16,
             steps_per_line: 2000,
             output_per_line: 1 << 16,
         },
     };
     let mut s = TelnetSession::new(system(), limits, true);
-    let mut out = Output::default();
+    let mut out = Step::default();
     s.open(&mut out);
     for chunk in data.chunks(97) {
-        let mut o = Output::default();
+        let mut o = Step::default();
         s.receive(chunk, 1_700_000_000, &mut o);
         // Every download fails, as from a dead server.
-        while let Some(req) = o.fetch.take() {
-            s.resume(
+        while let Some(Wait::Fetch(req)) = o.wait.take() {
+            s.fetched(
                 &req.url,
-                iotpot_shell::FetchResult::Failed(iotpot_shell::FetchFailure::Timeout),
+                FetchResult::Failed(FetchFailure::Timeout),
                 1_700_000_000,
                 &mut o,
             );

@@ -1,6 +1,6 @@
 //! Live packet capture of the honeypot's own ports to rotating pcap files,
 //! and the IPv4/UDP length check on every packet (`iotpot.packet.anomaly`).
-//! The only crate with `unsafe` and libc: the socket, its kernel filter and
+//! The only library crate with `unsafe` and libc: the socket, its kernel filter and
 //! the batched reads. Not for: reading pcap files (`iotpot pcap check`
 //! uses `iotpot_wire::ipcheck` directly) or anything but the honeypot's own
 //! ports.

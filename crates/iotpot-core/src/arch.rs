@@ -24,6 +24,8 @@ pub enum Arch {
     Mips64el,
     /// PowerPC 32-bit big-endian (Freescale MPC83xx/85xx gateways, NAS).
     Ppc,
+    /// PowerPC 64-bit little-endian (POWER8 and later; IoTBOX has it).
+    Ppc64el,
     /// x86 32-bit (Atom-based NVRs, thin clients).
     I686,
     /// x86-64.
@@ -60,7 +62,7 @@ pub struct ArchInfo {
 }
 
 impl Arch {
-    pub const ALL: [Arch; 12] = [
+    pub const ALL: [Arch; 13] = [
         Arch::Armel,
         Arch::Armhf,
         Arch::Arm64,
@@ -68,6 +70,7 @@ impl Arch {
         Arch::Mipsel,
         Arch::Mips64el,
         Arch::Ppc,
+        Arch::Ppc64el,
         Arch::I686,
         Arch::X86_64,
         Arch::Sh4,
@@ -198,6 +201,17 @@ impl Arch {
                 cpuinfo: CPUINFO_SPARC,
                 compiler: "gcc version 4.2.4 ",
             },
+            Arch::Ppc64el => ArchInfo {
+                name: "ppc64el",
+                machine: "ppc64le",
+                elf_class: 2,
+                elf_data: 1,
+                e_machine: 21,
+                e_flags: 2,
+                description: "ELF 64-bit LSB executable, 64-bit PowerPC or cisco 7500, OpenPOWER ELF V2 ABI, version 1 (SYSV)",
+                cpuinfo: CPUINFO_PPC64EL,
+                compiler: "gcc version 6.3.0 20170516 (Debian 6.3.0-18) ",
+            },
             Arch::M68k => ArchInfo {
                 name: "m68k",
                 machine: "m68k",
@@ -214,6 +228,41 @@ impl Arch {
 
     pub fn name(self) -> &'static str {
         self.info().name
+    }
+
+    /// The name IoT malware gives this architecture in its file names and
+    /// loaders (`mirai.arm7`, `x86`...).
+    pub fn malware_name(self) -> &'static str {
+        match self {
+            Arch::Armel => "arm",
+            Arch::Armhf => "arm7",
+            Arch::Arm64 => "aarch64",
+            Arch::I686 => "x86",
+            other => other.name(),
+        }
+    }
+
+    /// The architecture an ELF header describes (`e_machine`, class,
+    /// endianness, `e_flags`), if it is one of these. 64-bit SPARC counts
+    /// as SPARC: the same devices, the same sandbox.
+    pub fn from_elf(e_machine: u16, bits: u8, little_endian: bool, e_flags: u32) -> Option<Arch> {
+        Some(match (e_machine, bits, little_endian) {
+            // ARM hard-float (EF_ARM_ABI_FLOAT_HARD) is armhf: Mirai's arm7.
+            (40, 32, true) if e_flags & 0x400 != 0 => Arch::Armhf,
+            (40, 32, true) => Arch::Armel,
+            (183, 64, true) => Arch::Arm64,
+            (8, 32, false) | (10, 32, false) => Arch::Mips,
+            (8, 32, true) | (10, 32, true) => Arch::Mipsel,
+            (8, 64, true) => Arch::Mips64el,
+            (20, 32, false) => Arch::Ppc,
+            (21, 64, true) => Arch::Ppc64el,
+            (3, 32, true) => Arch::I686,
+            (62, 64, true) => Arch::X86_64,
+            (42, 32, true) => Arch::Sh4,
+            (2 | 18 | 43, _, false) => Arch::Sparc,
+            (4, 32, false) => Arch::M68k,
+            _ => return None,
+        })
     }
 
     /// The first `len` bytes of an executable for this architecture: a valid
@@ -284,6 +333,40 @@ impl Arch {
             }
         }
         h
+    }
+}
+
+#[cfg(test)]
+mod elf_tests {
+    use super::*;
+
+    #[test]
+    fn every_header_reads_back_as_its_architecture() {
+        for a in Arch::ALL {
+            let h = a.elf_header();
+            let le = h[5] == 1;
+            let u16at = |i: usize| {
+                if le {
+                    u16::from_le_bytes([h[i], h[i + 1]])
+                } else {
+                    u16::from_be_bytes([h[i], h[i + 1]])
+                }
+            };
+            let flags_at = if h[4] == 2 { 48 } else { 36 };
+            let f = [
+                h[flags_at],
+                h[flags_at + 1],
+                h[flags_at + 2],
+                h[flags_at + 3],
+            ];
+            let flags = if le {
+                u32::from_le_bytes(f)
+            } else {
+                u32::from_be_bytes(f)
+            };
+            let bits = if h[4] == 2 { 64 } else { 32 };
+            assert_eq!(Arch::from_elf(u16at(18), bits, le, flags), Some(a), "{a}");
+        }
     }
 }
 
@@ -422,6 +505,17 @@ timebase\t: 33333333
 platform\t: MPC83xx
 model\t\t: MPC8349EMITXGP
 Memory\t\t: 256 MB
+";
+
+const CPUINFO_PPC64EL: &str = "processor\t: 0
+cpu\t\t: POWER8E (raw), altivec supported
+clock\t\t: 2926.000000MHz
+revision\t: 2.1 (pvr 004b 0201)
+
+timebase\t: 512000000
+platform\t: pSeries
+model\t\t: IBM pSeries (emulated by qemu)
+machine\t\t: CHRP IBM pSeries (emulated by qemu)
 ";
 
 const CPUINFO_X86: &str = "processor\t: 0

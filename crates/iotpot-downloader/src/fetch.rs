@@ -114,6 +114,11 @@ impl Fetcher {
     /// Fetch `url` as `tool` would.
     pub async fn fetch(&self, url: &str, tool: Tool) -> Result<Fetched, FetchError> {
         let parsed = url::parse(url).map_err(|e| FetchError::Url(e.to_string()))?;
+        self.fetch_url(parsed, tool).await
+    }
+
+    /// Fetch an already parsed URL as `tool` would.
+    pub async fn fetch_url(&self, parsed: Url, tool: Tool) -> Result<Fetched, FetchError> {
         let work = async {
             match parsed.scheme {
                 Scheme::Http | Scheme::Https => crate::http::get(self, parsed, tool).await,

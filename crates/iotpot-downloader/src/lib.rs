@@ -111,10 +111,9 @@ impl Downloader {
 
     /// Fetch `url` as `tool` would, then keep the bytes as a sample.
     pub async fn download(&self, url: &str, tool: Tool) -> Result<Download, FetchError> {
-        let host = url::parse(url)
-            .map(|u| u.host.to_string())
-            .map_err(|e| FetchError::Url(e.to_string()))?;
-        if !self.rate_ok(&host) {
+        // Parsed once: the rate limit and the fetch see the same host.
+        let parsed = url::parse(url).map_err(|e| FetchError::Url(e.to_string()))?;
+        if !self.rate_ok(&parsed.host.to_string()) {
             return Err(FetchError::RateLimited(self.per_host_per_minute));
         }
         let fetched = {
@@ -123,7 +122,7 @@ impl Downloader {
                 .acquire()
                 .await
                 .map_err(|_| FetchError::Timeout)?;
-            self.fetcher.fetch(url, tool).await?
+            self.fetcher.fetch_url(parsed, tool).await?
         };
         let (stored, triage) = self
             .keep(Arc::new(fetched.bytes.clone()))

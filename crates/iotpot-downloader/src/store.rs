@@ -1,7 +1,6 @@
 //! The sample store: `data_dir/samples/<sha256>`, mode 0400, never
 //! executable, one file per distinct content.
 
-use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -37,7 +36,7 @@ impl SampleStore {
     /// Store `bytes` under their SHA-256 (written to a temporary name, then
     /// linked in place, so a reader never sees half a sample).
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<Stored> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let sha256 = iotpot_core::sample::sha256_hex(bytes);
         let path = self.dir.join(&sha256);
         let stored = |duplicate: bool, path: PathBuf, sha256: String| Stored {
             sha256,

@@ -1,6 +1,7 @@
 //! Offline triage of a sample: what it is, for which CPU, and what it
 //! points at. Hostile input: every field is bounds-checked, nothing is run.
 
+use iotpot_core::sample::kind;
 use serde::Serialize;
 
 /// What triage learned about one sample.
@@ -11,6 +12,9 @@ pub struct Triage {
     /// The architecture name IoT malware uses (`arm`, `arm7`, `mips`,
     /// `mipsel`, `ppc`, `sh4`, `x86`, `x86_64`...), for ELF files.
     pub arch: Option<String>,
+    /// The same, as iotpot's architecture (profiles and sandboxes), when it
+    /// is one of those.
+    pub cpu: Option<iotpot_core::Arch>,
     /// `32` or `64`.
     pub bits: Option<u8>,
     /// `le` or `be`.
@@ -73,22 +77,6 @@ pub fn triage(bytes: &[u8]) -> Triage {
     t
 }
 
-pub fn kind(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(b"\x7fELF") {
-        "elf"
-    } else if bytes.starts_with(b"#!")
-        || (!bytes.is_empty()
-            && bytes
-                .iter()
-                .take(512)
-                .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()))
-    {
-        "script"
-    } else {
-        "data"
-    }
-}
-
 /// The ELF identification and header, read by hand (bounds-checked).
 fn elf_header(b: &[u8], t: &mut Triage) {
     if b.len() < 0x34 {
@@ -137,6 +125,7 @@ fn elf_header(b: &[u8], t: &mut Triage) {
     t.e_machine = Some(machine);
     t.entry = Some(entry);
     let eabi = (flags >> 24) as u8;
+    t.cpu = iotpot_core::Arch::from_elf(machine, bits, le, flags);
     t.arch = Some(
         match (machine, bits, le) {
             (40, _, _) => {
@@ -287,6 +276,8 @@ mod tests {
             let t = triage(&bin);
             assert_eq!(t.kind, "elf");
             assert_eq!(t.arch.as_deref(), Some(name), "{arch}");
+            assert_eq!(t.arch.as_deref(), Some(arch.malware_name()), "{arch}");
+            assert_eq!(t.cpu, Some(arch), "{arch}");
             assert_eq!(t.ips, ["203.0.113.50:23"]);
             assert_eq!(t.urls, ["http://198.51.100.4/x.sh"]);
             assert_eq!(t.domains, ["cnc.evil-domain.xyz"]);

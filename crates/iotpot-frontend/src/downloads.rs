@@ -3,6 +3,7 @@
 //! [`Downloader`], store and triage the sample, follow nested droppers, and
 //! say all of it in events.
 
+use iotpot_core::clock::unix_now;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_downloader::fetch::{FetchError, Tool};
 use iotpot_downloader::Downloader;
@@ -26,13 +27,6 @@ pub struct Downloads {
     pub downloader: Option<Arc<Downloader>>,
     /// Cancelled at shutdown: background work (following scripts) stops.
     pub stop: CancellationToken,
-}
-
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Downloads {

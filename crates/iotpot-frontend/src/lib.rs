@@ -1,17 +1,24 @@
-//! The frontend: what faces the attacker.
+//! The frontend: the sockets that face the attacker.
 //!
-//! It owns the sockets, the timeouts and the connection limits, and drives
-//! the sans-I/O session types with the bytes that arrive. Answers come from
-//! the persona (device profile) through the shell emulation; everything that
-//! happens becomes an event on the bus.
+//! It binds the listeners, accepts, enforces the timeouts and the
+//! connection and datagram limits, and drives the sans-I/O conversations of
+//! `iotpot-session` with the bytes that arrive: what they ask for (a
+//! download, a sandbox's answer) it gets, and every event they make goes to
+//! the bus.
 //!
 //! - [`server`]: binding listeners, accepting, per-source and global limits,
 //!   clean shutdown.
-//! - [`telnet`]: the Telnet service (sans-I/O session + async driver).
+//! - [`telnet`]: the Telnet driver.
+//! - [`http`]: the HTTP driver (DVR, cameras, router admin) and the
+//!   camera's generated video.
+//! - [`netis`]: the 53413/UDP backdoor's socket, rates and sources.
 //! - [`downloads`]: fetching, storing and following downloads for any
 //!   service's sessions.
-//! - [`http`]: device web servers (DVR, cameras, router admin).
-//! - [`netis`]: the 53413/UDP Netis/Netcore router backdoor.
+//!
+//! What it is not for: what a device says (`iotpot-session`,
+//! `iotpot-shell`, the profiles in `iotpot-core`), fetching itself
+//! (`iotpot-downloader`), sandboxes (`iotpot-iotbox`), packet capture
+//! (`iotpot-capture`).
 
 pub mod downloads;
 pub mod http;

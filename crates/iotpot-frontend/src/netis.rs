@@ -1,11 +1,12 @@
-//! The 53413/UDP Netis/Netcore backdoor service.
+//! The 53413/UDP Netis/Netcore backdoor's socket.
 //!
-//! Each source address gets its own state (logged in or not, and a shell of
-//! the router persona) for as long as it keeps talking. Everything is
-//! bounded: datagram size, datagrams per source per second and in all,
-//! remembered sources, and every reply is at most 3x the datagram it answers
-//! or 16 bytes (the source of a UDP datagram is unverified: the honeypot must
-//! not be an amplifier).
+//! Each source address gets its own conversation ([`NetisPeer`], sans-I/O,
+//! in iotpot-session: logged in or not, and a shell of the router persona)
+//! for as long as it keeps talking. Everything is bounded here: datagram
+//! size, datagrams per source per second and in all, remembered sources;
+//! the conversation bounds every reply to 3x the datagram it answers or 16
+//! bytes (the source of a UDP datagram is unverified: the honeypot must not
+//! be an amplifier).
 //!
 //! A command that downloads waits for the real fetch (the attacker's reply
 //! carries the tool's true output) without holding up the socket: the fetch
@@ -13,15 +14,14 @@
 //! Telnet. Meanwhile that source's datagrams are recorded, not answered
 //! (the device is busy).
 
-use crate::downloads::{unix_now, Downloads};
-use crate::telnet::session::{effect_event, Output};
-use iotpot_core::escape::bytes_to_string;
+use crate::downloads::Downloads;
+use iotpot_core::clock::unix_now;
 use iotpot_core::honeytoken::Honeytokens;
-use iotpot_core::profile::ProbeReply;
 use iotpot_core::{EventKind, SessionInfo};
-use iotpot_shell::{FetchRequest, FetchResult, Shell, System};
+use iotpot_session::{NetisPeer, Step, Wait};
+use iotpot_shell::{FetchRequest, FetchResult, System};
 use iotpot_store::EventTx;
-use iotpot_wire::netis::{self, Kind};
+use iotpot_wire::netis;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,8 +31,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Largest datagram read; the rest is cut.
 const MAX_DATAGRAM: usize = 2048;
-/// Reply size limit, as a factor of the datagram's size.
-const AMPLIFICATION: usize = 3;
 /// Sources remembered at once, and how long a silent one is kept.
 /// (The per-address rate buckets are bounded by the same number.)
 const MAX_PEERS: usize = 1024;
@@ -42,22 +40,13 @@ const PEER_IDLE: Duration = Duration::from_secs(600);
 
 struct Peer {
     info: SessionInfo,
-    shell: Option<Box<Shell>>,
+    talk: NetisPeer,
     last: Instant,
-    /// The command waiting for a fetch, if any.
-    busy: Option<Busy>,
     fetches: u32,
 }
 
-/// A command run again when its download is done.
-struct Busy {
-    line: Vec<u8>,
-    /// The size of the datagram that carried it (bounds the reply).
-    request_len: usize,
-}
-
 /// A finished fetch, back to the socket's loop.
-struct Fetched {
+struct FetchDone {
     from: SocketAddr,
     url: String,
     result: FetchResult,
@@ -134,18 +123,15 @@ pub async fn serve(
     let mut dropped = Dropped::default();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     // At most one fetch per source is under way: MAX_PEERS is room enough.
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<Fetched>(MAX_PEERS);
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<FetchDone>(MAX_PEERS);
     loop {
         let (n, from) = tokio::select! {
             _ = shutdown.cancelled() => return,
             Some(done) = done_rx.recv() => {
                 let Some(peer) = peers.get_mut(&done.from) else { continue };
-                let Some(busy) = peer.busy.take() else { continue };
-                if let Some(shell) = peer.shell.as_mut() {
-                    shell.provide(&done.url, done.result);
-                }
-                let reply = run_command(&ctx, peer, busy.line, busy.request_len, &done_tx);
-                finish(&sock, &ctx, peer, done.from, reply).await;
+                let mut step = Step::default();
+                peer.talk.fetched(&done.url, done.result, unix_now(), &mut step);
+                finish(&sock, &ctx, peer, done.from, step, &done_tx).await;
                 continue;
             }
             r = sock.recv_from(&mut buf) => match r {
@@ -162,7 +148,7 @@ pub async fn serve(
             continue;
         }
         if !peers.contains_key(&from) && peers.len() >= MAX_PEERS {
-            peers.retain(|_, p| p.busy.is_some() || now.duration_since(p.last) < PEER_IDLE);
+            peers.retain(|_, p| p.talk.waiting() || now.duration_since(p.last) < PEER_IDLE);
             if peers.len() >= MAX_PEERS {
                 dropped.one("sources remembered");
                 continue;
@@ -189,144 +175,61 @@ pub async fn serve(
         }
         let peer = peers.entry(from).or_insert_with(|| Peer {
             info: SessionInfo::new(from, local, sensor.clone(), "netis"),
-            shell: None,
+            talk: NetisPeer::new(
+                ctx.device.clone(),
+                ctx.shell_limits,
+                ctx.downloads.enabled(),
+            ),
             last: now,
-            busy: None,
             fetches: 0,
         });
         peer.last = now;
         let data = &buf[..n];
-        let reply = if peer.busy.is_some() {
-            Reply::default()
-        } else {
-            answer(&ctx, peer, data, &done_tx)
-        };
+        let mut step = Step::default();
+        peer.talk.datagram(data, unix_now(), &mut step);
         let payload = hex::encode(&data[..n.min(256)]);
         ctx.events
             .send(peer.info.event(EventKind::NetisDatagram {
                 length: n as u64,
                 kind: netis::classify(data).name().to_string(),
                 payload,
-                reply_length: reply.bytes.as_ref().map_or(0, |r| r.len() as u64),
+                reply_length: step.to_peer.len() as u64,
             }))
             .await;
         // Bait credentials tried on the backdoor, as password or in a command.
         if let Some(alarm) = ctx.tokens.check_text(data, "netis", from.ip()) {
             ctx.events.send(peer.info.event(alarm)).await;
         }
-        finish(&sock, &ctx, peer, from, reply).await;
+        finish(&sock, &ctx, peer, from, step, &done_tx).await;
     }
 }
 
-/// What one datagram (or a command's second run) makes.
-#[derive(Default)]
-struct Reply {
-    bytes: Option<Vec<u8>>,
-    events: Vec<EventKind>,
-    /// Files the command built that are worth keeping as samples.
-    keep: Vec<(String, Arc<Vec<u8>>)>,
-}
-
-/// Send the reply, write the events, keep the files.
-async fn finish(sock: &UdpSocket, ctx: &NetisContext, peer: &Peer, to: SocketAddr, r: Reply) {
-    if let Some(bytes) = &r.bytes {
-        let _ = sock.send_to(bytes, to).await;
+/// Send the reply, write the events, keep the files, start the fetch the
+/// line waits for.
+async fn finish(
+    sock: &UdpSocket,
+    ctx: &NetisContext,
+    peer: &mut Peer,
+    to: SocketAddr,
+    step: Step,
+    done: &tokio::sync::mpsc::Sender<FetchDone>,
+) {
+    if !step.to_peer.is_empty() {
+        let _ = sock.send_to(&step.to_peer, to).await;
     }
-    for e in r.events {
+    for e in step.events {
         ctx.events.send(peer.info.event(e)).await;
     }
-    if !r.keep.is_empty() {
+    if !step.keep.is_empty() {
         let downloads = ctx.downloads.clone();
         let info = peer.info.clone();
-        tokio::spawn(async move { downloads.keep(&info, r.keep).await });
+        let files = step.keep;
+        tokio::spawn(async move { downloads.keep(&info, files).await });
     }
-}
-
-/// The backdoor's answer to one datagram.
-fn answer(
-    ctx: &NetisContext,
-    peer: &mut Peer,
-    data: &[u8],
-    done: &tokio::sync::mpsc::Sender<Fetched>,
-) -> Reply {
-    let p = &ctx.device.persona.profile;
-    let prompt = p.telnet.prompt.as_bytes();
-    let reply = |body: &[u8]| Some(netis::reply(body, data.len(), AMPLIFICATION));
-    match netis::classify(data) {
-        Kind::Probe => Reply {
-            bytes: reply(match p.netis.probe_reply {
-                ProbeReply::Login => netis::LOGIN_TAIL,
-                ProbeReply::Status => netis::STATUS_TAIL,
-            }),
-            ..Reply::default()
-        },
-        Kind::CarriageReturn => Reply {
-            bytes: reply(netis::LOGIN_TAIL),
-            ..Reply::default()
-        },
-        Kind::Login => {
-            let mut shell = Box::new(Shell::new(ctx.device.clone(), "root", ctx.shell_limits));
-            if ctx.downloads.enabled() {
-                shell.enable_fetching();
-            }
-            peer.shell = Some(shell);
-            let mut body = netis::LOGIN_OK.to_vec();
-            body.extend_from_slice(prompt);
-            Reply {
-                bytes: reply(&body),
-                events: vec![EventKind::LoginSuccess {
-                    username: String::new(),
-                    password: bytes_to_string(netis::PASSWORD),
-                }],
-                keep: Vec::new(),
-            }
-        }
-        Kind::Command(cmd) => {
-            if peer.shell.is_none() {
-                return Reply {
-                    bytes: reply(netis::LOGIN_TAIL),
-                    ..Reply::default()
-                };
-            }
-            run_command(ctx, peer, cmd, data.len(), done)
-        }
-        Kind::Scan18 | Kind::Other => Reply::default(),
-    }
-}
-
-/// Run a command line in the source's shell. When it must wait for a
-/// download, start the fetch and answer nothing yet.
-fn run_command(
-    ctx: &NetisContext,
-    peer: &mut Peer,
-    line: Vec<u8>,
-    request_len: usize,
-    done: &tokio::sync::mpsc::Sender<Fetched>,
-) -> Reply {
-    let Some(shell) = peer.shell.as_mut() else {
-        return Reply::default();
-    };
-    let outcome = shell.run_line(&line, unix_now());
-    if let Some(req) = outcome.pending {
+    // The backdoor has no sandbox behind it: only fetches are waited for.
+    if let Some(Wait::Fetch(req)) = step.wait {
         peer.fetches += 1;
         start_fetch(ctx, peer, req, done.clone());
-        peer.busy = Some(Busy { line, request_len });
-        return Reply::default();
-    }
-    let mut out = Output::default();
-    out.events.push(EventKind::CommandInput {
-        input: bytes_to_string(&line),
-        known: outcome.known(),
-    });
-    for e in outcome.effects {
-        effect_event(e, &mut out);
-    }
-    let mut body = outcome.output;
-    body.extend_from_slice(ctx.device.persona.profile.telnet.prompt.as_bytes());
-    Reply {
-        bytes: Some(netis::reply(&body, request_len, AMPLIFICATION)),
-        events: out.events,
-        keep: out.keep,
     }
 }
 
@@ -334,7 +237,7 @@ fn start_fetch(
     ctx: &NetisContext,
     peer: &Peer,
     req: FetchRequest,
-    done: tokio::sync::mpsc::Sender<Fetched>,
+    done: tokio::sync::mpsc::Sender<FetchDone>,
 ) {
     let downloads = ctx.downloads.clone();
     let info = peer.info.clone();
@@ -346,7 +249,7 @@ fn start_fetch(
             r = downloads.fetch(&info, &req, count) => r,
         };
         let _ = done
-            .send(Fetched {
+            .send(FetchDone {
                 from,
                 url: req.url,
                 result,

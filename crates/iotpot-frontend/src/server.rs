@@ -3,7 +3,7 @@
 use crate::downloads::Downloads;
 use crate::http::HttpContext;
 use crate::netis::NetisContext;
-use crate::telnet::driver::{self, Context};
+use crate::telnet::{self, Context};
 use iotpot_core::config::{Limits, Service};
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{EventKind, Persona, SessionInfo};
@@ -75,10 +75,7 @@ impl Frontend {
         let mut bound = Vec::new();
         let mut udp = Vec::new();
         let stop = CancellationToken::new();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = iotpot_core::clock::unix_now();
         for spec in specs {
             let device = System::new(spec.persona, now);
             let downloads = Arc::new(Downloads {
@@ -340,7 +337,7 @@ async fn accept_loop(
                 let shutdown = shutdown.clone();
                 tracker.spawn(async move {
                     match svc {
-                        Svc::Telnet(ctx) => driver::serve(stream, info, ctx, shutdown).await,
+                        Svc::Telnet(ctx) => telnet::serve(stream, info, ctx, shutdown).await,
                         Svc::Http(ctx) => {
                             crate::http::driver::serve(stream, info, ctx, shutdown).await
                         }
@@ -368,18 +365,4 @@ fn canonical(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     }
-}
-
-/// The first two events of every TCP session: connect, and which persona
-/// answers it.
-pub(crate) async fn session_opened(events: &EventTx, info: &SessionInfo, device: &System) {
-    let p = &device.persona.profile;
-    events.send(info.event(EventKind::SessionConnect {})).await;
-    events
-        .send(info.event(EventKind::SessionParams {
-            profile: p.name.clone(),
-            arch: p.arch.name().to_string(),
-            device_type: p.device_type.clone(),
-        }))
-        .await;
 }

@@ -150,7 +150,7 @@ pub async fn analyze(
     report.resolved = seen.resolved;
     report.contacts = seen.contacts;
     report.pcap_truncated = seen.pcap_truncated;
-    report.arch = image.arch.name.to_string();
+    report.arch = image.arch.name().to_string();
     report.seconds = elapsed;
     report.packets_per_second = report.packets as f64 / elapsed.max(0.001);
     report.processes = processes;

@@ -2,12 +2,14 @@
 //! how QEMU runs them (measured in `shared/iotbox-notes.md`).
 
 use crate::source::Recipe;
+use iotpot_core::Arch;
 
 /// One architecture IoTBOX can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BoxArch {
-    /// iotpot's name (as in profiles): `mipsel`, `arm64`...
-    pub name: &'static str,
+    /// The architecture (as in profiles and triage); its name is the
+    /// sandbox's: `mipsel`, `arm64`...
+    pub arch: Arch,
     /// Debian's architecture name.
     pub debian: &'static str,
     /// The kernel metapackage (it depends on the versioned kernel).
@@ -57,7 +59,7 @@ pub const MIN_QEMU: (u32, u32) = (8, 2);
 
 /// What most machines share; each entry of [`ARCHES`] says what differs.
 const USUAL: BoxArch = BoxArch {
-    name: "",
+    arch: Arch::Mipsel,
     debian: "",
     kernel_package: "",
     qemu: "",
@@ -73,7 +75,7 @@ const USUAL: BoxArch = BoxArch {
 
 pub const ARCHES: &[BoxArch] = &[
     BoxArch {
-        name: "mipsel",
+        arch: Arch::Mipsel,
         debian: "mipsel",
         kernel_package: "linux-image-4kc-malta",
         qemu: "qemu-system-mipsel",
@@ -81,7 +83,7 @@ pub const ARCHES: &[BoxArch] = &[
         ..USUAL
     },
     BoxArch {
-        name: "mips64el",
+        arch: Arch::Mips64el,
         debian: "mips64el",
         kernel_package: "linux-image-5kc-malta",
         qemu: "qemu-system-mips64el",
@@ -89,7 +91,7 @@ pub const ARCHES: &[BoxArch] = &[
         ..USUAL
     },
     BoxArch {
-        name: "armhf",
+        arch: Arch::Armhf,
         debian: "armhf",
         kernel_package: "linux-image-armmp",
         qemu: "qemu-system-arm",
@@ -99,7 +101,7 @@ pub const ARCHES: &[BoxArch] = &[
     },
     // ARMv5 EABI userland on the ARMv7 multiplatform kernel.
     BoxArch {
-        name: "armel",
+        arch: Arch::Armel,
         debian: "armel",
         kernel_package: "linux-image-armmp:armhf",
         qemu: "qemu-system-arm",
@@ -108,7 +110,7 @@ pub const ARCHES: &[BoxArch] = &[
         ..USUAL
     },
     BoxArch {
-        name: "arm64",
+        arch: Arch::Arm64,
         debian: "arm64",
         kernel_package: "linux-image-cloud-arm64",
         qemu: "qemu-system-aarch64",
@@ -117,7 +119,7 @@ pub const ARCHES: &[BoxArch] = &[
         ..USUAL
     },
     BoxArch {
-        name: "i686",
+        arch: Arch::I686,
         debian: "i386",
         kernel_package: "linux-image-686",
         qemu: "qemu-system-i386",
@@ -127,7 +129,7 @@ pub const ARCHES: &[BoxArch] = &[
         ..USUAL
     },
     BoxArch {
-        name: "ppc64el",
+        arch: Arch::Ppc64el,
         debian: "ppc64el",
         kernel_package: "linux-image-powerpc64le",
         qemu: "qemu-system-ppc64",
@@ -145,7 +147,7 @@ pub const ARCHES: &[BoxArch] = &[
     },
     // Big-endian MIPS: Debian dropped it after buster.
     BoxArch {
-        name: "mips",
+        arch: Arch::Mips,
         debian: "mips",
         kernel_package: "",
         qemu: "qemu-system-mips",
@@ -155,7 +157,7 @@ pub const ARCHES: &[BoxArch] = &[
     },
     // 32-bit big-endian PowerPC: a ports architecture in Debian.
     BoxArch {
-        name: "ppc",
+        arch: Arch::Ppc,
         debian: "powerpc",
         kernel_package: "",
         qemu: "qemu-system-ppc",
@@ -166,7 +168,7 @@ pub const ARCHES: &[BoxArch] = &[
     },
     // SPARC: a ports architecture in Debian (sparc64).
     BoxArch {
-        name: "sparc",
+        arch: Arch::Sparc,
         debian: "sparc64",
         kernel_package: "",
         qemu: "qemu-system-sparc64",
@@ -192,6 +194,16 @@ pub fn firmware_package(file: &str) -> &'static str {
 }
 
 impl BoxArch {
+    /// Its name (as in profiles): `mipsel`, `arm64`...
+    pub fn name(&self) -> &'static str {
+        self.arch.name()
+    }
+
+    /// The sandbox for binaries of `arch`, if there is one.
+    pub fn for_arch(arch: Arch) -> Option<&'static BoxArch> {
+        ARCHES.iter().find(|a| a.arch == arch)
+    }
+
     /// The Debian package of [`BoxArch::qemu`] (from bookworm-backports:
     /// Debian 12's own QEMU 7.2 is too old, see [`MIN_QEMU`]).
     pub fn qemu_package(&self) -> &'static str {
@@ -208,7 +220,7 @@ impl BoxArch {
     }
 
     pub fn by_name(name: &str) -> Option<&'static BoxArch> {
-        ARCHES.iter().find(|a| a.name == name || a.debian == name)
+        ARCHES.iter().find(|a| a.name() == name || a.debian == name)
     }
 
     /// The Debian architecture the kernel comes from (armel borrows armhf's).

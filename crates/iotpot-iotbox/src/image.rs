@@ -9,8 +9,8 @@
 use crate::arch::BoxArch;
 use crate::cpio::Cpio;
 use anyhow::{bail, Context};
+use iotpot_core::sample::sha256_hex;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -46,11 +46,11 @@ impl Image {
 
     /// The image of `arch` in `images`, if built; `verify` rehashes its files.
     pub fn load(images: &Path, arch: &'static BoxArch, verify: bool) -> anyhow::Result<Image> {
-        let dir = images.join(arch.name);
+        let dir = images.join(arch.name());
         let text = std::fs::read_to_string(dir.join("manifest.toml")).with_context(|| {
             format!(
                 "no {} image in {} (iotpot box build)",
-                arch.name,
+                arch.name(),
                 images.display()
             )
         })?;
@@ -79,7 +79,7 @@ impl Image {
 
 pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
+    Ok(sha256_hex(&bytes))
 }
 
 /// Steps of a build, for a progress display.
@@ -254,13 +254,16 @@ pub fn build(
     progress: &dyn Progress,
 ) -> anyhow::Result<Image> {
     if arch.source.is_some() {
-        bail!("{} is not in Debian 12: it is built from source", arch.name);
+        bail!(
+            "{} is not in Debian 12: it is built from source",
+            arch.name()
+        );
     }
-    let work = cache.join(format!("work-{}", arch.name));
+    let work = cache.join(format!("work-{}", arch.name()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
 
-    progress.step(arch.name, "package lists");
+    progress.step(arch.name(), "package lists");
     let apt = Apt::new(cache, arch.debian)?;
     apt.update()?;
     let kapt = if arch.kernel_arch() == arch.debian {
@@ -272,13 +275,13 @@ pub fn build(
     };
     let kapt = kapt.as_ref().unwrap_or(&apt);
 
-    progress.step(arch.name, "busybox-static");
+    progress.step(arch.name(), "busybox-static");
     let busybox_version = apt.version("busybox-static")?;
     let bb = apt.download("busybox-static", &work)?;
     extract(&bb, "./bin/busybox", &work.join("bb"))?;
     let busybox = std::fs::read(work.join("bb/bin/busybox"))?;
 
-    progress.step(arch.name, "kernel");
+    progress.step(arch.name(), "kernel");
     let kernel_package = kapt.depends(arch.kernel_meta())?;
     let kernel_version = kapt.version(&kernel_package)?;
     let deb = kapt.download(&kernel_package, &work)?;
@@ -299,7 +302,7 @@ pub fn build(
         .next()
         .context("no kernel in the package")?;
 
-    progress.step(arch.name, "initramfs");
+    progress.step(arch.name(), "initramfs");
     let img = install(
         images,
         arch,
@@ -311,7 +314,7 @@ pub fn build(
         busybox_version,
     )?;
     let _ = std::fs::remove_dir_all(&work);
-    progress.step(arch.name, "done");
+    progress.step(arch.name(), "done");
     Ok(img)
 }
 
@@ -330,7 +333,7 @@ pub(crate) fn install(
     busybox_version: String,
 ) -> anyhow::Result<Image> {
     let initramfs = initramfs(busybox, modules, arch.linux32);
-    let dir = images.join(arch.name);
+    let dir = images.join(arch.name());
     std::fs::create_dir_all(&dir)?;
     // The templates of the previous image never load again.
     for e in std::fs::read_dir(&dir)?.flatten() {
@@ -341,12 +344,12 @@ pub(crate) fn install(
     std::fs::copy(kernel, dir.join("kernel"))?;
     std::fs::write(dir.join("initramfs.cpio"), &initramfs)?;
     let manifest = Manifest {
-        arch: arch.name.to_string(),
+        arch: arch.name().to_string(),
         kernel_package,
         kernel_version,
         busybox_version,
         kernel_sha256: sha256_file(&dir.join("kernel"))?,
-        initramfs_sha256: hex::encode(Sha256::digest(&initramfs)),
+        initramfs_sha256: sha256_hex(&initramfs),
     };
     std::fs::write(dir.join("manifest.toml"), toml::to_string(&manifest)?)?;
     Ok(Image {

@@ -17,6 +17,10 @@
 //! - [`template`]: snapshot templates, for resets in a fraction of a second.
 //! - [`pool`]: the sandboxes behind the responder chain: a pool per
 //!   architecture, one per session, the reset policy, and learning.
+//!
+//! Not for: deciding when to ask a sandbox (the shell says so, the session
+//! waits, the frontend asks the pool), or running a sample anywhere but in
+//! a sandbox.
 
 pub mod analyze;
 pub mod arch;

@@ -14,8 +14,8 @@ use crate::{template, BoxArch, Image, RunError, Vm};
 use iotpot_core::answer::{Answer, Learned, Question};
 use iotpot_core::config::IotboxConfig;
 use iotpot_core::profile::Profile;
+use iotpot_core::sample::sha256_hex;
 use iotpot_core::EventKind;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -127,10 +127,6 @@ fn rewrite(mut bytes: Vec<u8>, rewrites: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     bytes
 }
 
-fn sha(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
 /// The argv as a shell command line (single-quoted words).
 fn quoted(argv: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -162,7 +158,7 @@ impl Backend {
         images: &Path,
         run_root: &Path,
         learned: Vec<Learned>,
-        archs: &[&str],
+        archs: &[iotpot_core::Arch],
     ) -> Arc<Backend> {
         let backend = Arc::new(Backend {
             cfg: cfg.clone(),
@@ -183,15 +179,15 @@ impl Backend {
             ),
         });
         let mut built: Vec<Image> = Vec::new();
-        for a in crate::ARCHES.iter().filter(|a| archs.contains(&a.name)) {
+        for a in crate::ARCHES.iter().filter(|a| archs.contains(&a.arch)) {
             let why = match Image::load(images, a, true) {
                 Ok(i) => {
                     built.push(i);
-                    format!("the {} template is still being made", a.name)
+                    format!("the {} template is still being made", a.name())
                 }
                 Err(e) => format!("{e:#}"),
             };
-            backend.set_missing(a.name, why);
+            backend.set_missing(a.name(), why);
         }
         if built.is_empty() {
             tracing::info!(images = %images.display(), archs = ?archs, "no IoTBOX image for the listeners' architectures: unknown commands are answered by the emulation alone (iotpot box build)");
@@ -201,7 +197,7 @@ impl Backend {
         let run_root = run_root.to_path_buf();
         tokio::spawn(async move {
             for image in built {
-                let arch = image.arch.name;
+                let arch = image.arch.name();
                 let started = Instant::now();
                 match template::ensure(&image, &run_root.join(arch)).await {
                     Ok(t) => {
@@ -254,13 +250,13 @@ impl Backend {
     }
 
     /// The pool of `arch`, or why there is none.
-    fn pool(&self, arch: &str) -> Result<Arc<Pool>, String> {
-        let a = BoxArch::by_name(arch).ok_or_else(|| format!("no {arch} sandboxes"))?;
+    fn pool(&self, arch: iotpot_core::Arch) -> Result<Arc<Pool>, String> {
+        let a = BoxArch::for_arch(arch).ok_or_else(|| format!("no {arch} sandboxes"))?;
         if let Some(p) = self
             .pools
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(a.name)
+            .get(a.name())
         {
             return Ok(p.clone());
         }
@@ -268,9 +264,9 @@ impl Backend {
             .missing
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(a.name)
+            .get(a.name())
             .cloned()
-            .unwrap_or_else(|| format!("no {} image", a.name)))
+            .unwrap_or_else(|| format!("no {} image", a.name())))
     }
 
     /// Keep the pool's spares restored, within `max_vms`.
@@ -311,8 +307,11 @@ impl Backend {
             Err(e) => {
                 self.live.fetch_sub(1, Ordering::SeqCst);
                 let why = format!("{e:#}");
-                tracing::warn!(arch = pool.image.arch.name, error = %why, "IoTBOX: starting a sandbox failed");
-                let why = format!("starting a {} sandbox failed: {why}", pool.image.arch.name);
+                tracing::warn!(arch = pool.image.arch.name(), error = %why, "IoTBOX: starting a sandbox failed");
+                let why = format!(
+                    "starting a {} sandbox failed: {why}",
+                    pool.image.arch.name()
+                );
                 *pool.failed.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some((Instant::now(), why.clone()));
                 Err(NoSandbox::Failed(why))
@@ -352,7 +351,7 @@ impl Backend {
     ) -> (Answer, EventKind) {
         let (profile, arch) = (p.name.as_str(), p.arch.name());
         let started = Instant::now();
-        let stdin_sha256 = (!q.stdin.is_empty()).then(|| sha(&q.stdin));
+        let stdin_sha256 = (!q.stdin.is_empty()).then(|| sha256_hex(&q.stdin));
         let key: Key = (profile.to_string(), q.command.clone(), stdin_sha256.clone());
         let event = |source: &str,
                      a: &Answer,
@@ -445,7 +444,7 @@ impl Backend {
         p: &Profile,
         q: &Question,
     ) -> Result<Answer, String> {
-        let pool = self.pool(p.arch.name())?;
+        let pool = self.pool(p.arch)?;
         // The reset policy: a sandbox serves a session for so many commands
         // or minutes, then a clean one takes over.
         // The learning budget is the session's: a reset does not renew it.
@@ -487,7 +486,7 @@ impl Backend {
     /// Run `q` in a clean sandbox (then destroyed): what a device that no
     /// attacker has touched answers.
     async fn ask_clean(self: &Arc<Self>, p: &Profile, q: &Question) -> Result<Answer, String> {
-        let pool = self.pool(p.arch.name())?;
+        let pool = self.pool(p.arch)?;
         let (mut vm, rewrites) = self.fresh(&pool, p).await?;
         let a = self.run_question(&mut vm, &rewrites, q).await;
         self.discard(pool, vm);

@@ -411,10 +411,9 @@ fn dst_of(s: &tcp::Socket) -> String {
 /// The answer to an HTTP request for a stored file (or not), and what the
 /// contact records as served.
 fn http_reply(method: &str, file: Option<Vec<u8>>) -> (Vec<u8>, String) {
-    use sha2::Digest;
     match file.filter(|f| f.len() <= MAX_FILE) {
         Some(body) => {
-            let sha = hex::encode(sha2::Sha256::digest(&body));
+            let sha = iotpot_core::sample::sha256_hex(&body);
             let mut r = format!(
                 "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()

@@ -318,16 +318,16 @@ fn kernel(
     r: &Recipe,
     progress: &dyn Progress,
 ) -> anyhow::Result<PathBuf> {
-    let built = cache.join(format!("kernel-{}", arch.name));
+    let built = cache.join(format!("kernel-{}", arch.name()));
     let stamp = format!(
         "{} {}\n{COMMON}{r:?}\n",
         src.kernel_package, src.kernel_version
     );
-    let stamp_file = cache.join(format!("kernel-{}.stamp", arch.name));
+    let stamp_file = cache.join(format!("kernel-{}.stamp", arch.name()));
     if built.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp) {
         return Ok(built);
     }
-    progress.step(arch.name, "unpacking linux source");
+    progress.step(arch.name(), "unpacking linux source");
     let tree = work.join("linux");
     std::fs::create_dir_all(&tree)?;
     run(
@@ -353,14 +353,14 @@ fn kernel(
         c
     };
     let log = work.join("kernel.log");
-    progress.step(arch.name, "configuring the kernel");
+    progress.step(arch.name(), "configuring the kernel");
     let fragment = work.join("sandbox.config");
     std::fs::write(&fragment, format!("{COMMON}{}", r.board))?;
     let mut cfg = make("allnoconfig");
     cfg.arg(format!("KCONFIG_ALLCONFIG={}", fragment.display()));
     logged(&mut cfg, &log, "kernel allnoconfig")?;
     check_config(&tree.join(".config"), &fragment)?;
-    progress.step(arch.name, "compiling the kernel (about 5 min on 2 cores)");
+    progress.step(arch.name(), "compiling the kernel (about 5 min on 2 cores)");
     let mut m = make(r.target);
     m.arg(jobs());
     logged(&mut m, &log, "kernel build")?;
@@ -407,20 +407,20 @@ pub fn build(
     let Some(r) = arch.source else {
         bail!(
             "{} is built from Debian packages, not from source",
-            arch.name
+            arch.name()
         );
     };
     check_tools(r)?;
-    let src = sources(cache, progress, arch.name)?;
-    let work = cache.join(format!("work-{}", arch.name));
+    let src = sources(cache, progress, arch.name())?;
+    let work = cache.join(format!("work-{}", arch.name()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
 
-    progress.step(arch.name, "cross-building busybox");
+    progress.step(arch.name(), "cross-building busybox");
     let bb = busybox(&src.busybox, &work, r)?;
     let kernel = kernel(&src, cache, &work, arch, r, progress)?;
 
-    progress.step(arch.name, "initramfs");
+    progress.step(arch.name(), "initramfs");
     let img = image::install(
         images,
         arch,
@@ -432,6 +432,6 @@ pub fn build(
         src.busybox_version.clone(),
     )?;
     let _ = std::fs::remove_dir_all(&work);
-    progress.step(arch.name, "done");
+    progress.step(arch.name(), "done");
     Ok(img)
 }

@@ -331,10 +331,7 @@ impl Vm {
 
     /// Set the guest's clock to the host's.
     pub async fn set_clock(&mut self) -> anyhow::Result<()> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = iotpot_core::clock::unix_now();
         self.run(
             format!("date -s @{now} >/dev/null").as_bytes(),
             Duration::from_secs(30),

@@ -7,6 +7,9 @@
 //! - [`reference`]: the bare reference server (sends the negotiation and the
 //!   prompts, answers each line with a prompt, nothing else), so every figure
 //!   can be given as a ratio to what the machine can do at all.
+//!
+//! Not for: correctness tests (those run real clients against the real
+//! honeypot in `crates/iotpot/tests/`).
 
 pub mod client;
 pub mod reference;

@@ -13,6 +13,10 @@
 //!
 //! Every resource is bounded: commands per line, output per line, nesting
 //! depth and filesystem bytes (see [`Limits`]).
+//!
+//! Not for: protocols (the Telnet session and the UDP backdoor that feed it
+//! lines are in `iotpot-session`), fetching (a download is a request the
+//! caller fulfils), or what a device is (its profile, in `iotpot-core`).
 
 mod applets;
 mod exec;

@@ -7,6 +7,9 @@
 //! - [`jsonl`]: `events.jsonl`, one cowrie-compatible JSON object a line.
 //! - [`sqlite`]: `iotpot.db` (WAL, batched transactions, versioned schema).
 //! - [`query`]: what `iotpot events` and `iotpot sessions` read.
+//!
+//! Not for: deciding what an event says (the catalogue is in
+//! `iotpot-core`), or sample files (the downloader's store keeps those).
 
 pub mod bus;
 pub mod jsonl;

@@ -16,6 +16,9 @@
 //! - [`line`]: the line discipline of a device's login and shell: CR/LF/NUL
 //!   terminators as real clients and bots send them, echo, backspace, ^C, ^D,
 //!   a bounded line length.
+//!
+//! Not for: what a device answers (`iotpot-session` decides that, with the
+//! shell of `iotpot-shell`), or any I/O.
 
 pub mod http;
 pub mod ipcheck;

@@ -1,5 +1,6 @@
 //! `iotpot`: the command line. Thin: each subcommand wires the parts together
-//! (`cmd/` holds one file per subcommand).
+//! (`cmd/` holds one file per subcommand). Not for logic of its own: what it
+//! prints comes from the library crates (see docs/architecture.md).
 
 mod cmd;
 

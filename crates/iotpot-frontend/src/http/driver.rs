@@ -1,12 +1,11 @@
-//! One HTTP connection: read request heads, answer as the profile says,
-//! stream video, record everything.
+//! One HTTP connection: read request heads and bodies, answer what the
+//! site ([`iotpot_session::http`]) routes them to, stream video, record
+//! everything.
 
-use super::response::{has_length, head, Head};
 use super::HttpContext;
-use iotpot_core::profile::PageKind;
 use iotpot_core::{EventKind, SessionInfo};
-use iotpot_wire::http::{basic_auth, parse_head, HeadError, Request, MAX_HEAD};
-use sha2::{Digest, Sha256};
+use iotpot_session::http::Page;
+use iotpot_wire::http::{parse_head, HeadError, Request, MAX_HEAD};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -112,7 +111,9 @@ pub async fn serve(
 ) {
     let start = Instant::now();
     let _ = stream.set_nodelay(true);
-    crate::server::session_opened(&ctx.events, &info, &ctx.device).await;
+    for kind in iotpot_session::opening_events(&ctx.site.device) {
+        ctx.events.send(info.event(kind)).await;
+    }
     let mut conn = Conn {
         stream,
         buf: Vec::new(),
@@ -134,7 +135,11 @@ pub async fn serve(
             }
             Read::Head(req, n) => {
                 served += 1;
-                match request(&ctx, &info, &mut conn, req, n, deadline, &shutdown).await {
+                let read = Reading {
+                    head_len: n,
+                    deadline,
+                };
+                match request(&ctx, &info, &mut conn, req, read, &shutdown).await {
                     Next::KeepAlive if served < MAX_REQUESTS => continue,
                     Next::KeepAlive | Next::Close => break "exit",
                     Next::Error => break "client",
@@ -157,30 +162,12 @@ pub async fn serve(
 /// Answer bytes that are not a request the way the device does: its 400
 /// page, then close.
 async fn malformed(ctx: &HttpContext, info: &SessionInfo, conn: &mut Conn, why: String) {
-    let http = &ctx.device.persona.profile.http;
-    let payload = hex::encode(&conn.buf[..conn.buf.len().min(256)]);
-    let body = http.errors.get("400").cloned().unwrap_or_default();
-    let h = head(
-        http,
-        &Head {
-            status: 400,
-            content_type: &http.error_type,
-            length: Some(body.len()),
-            extra: Vec::new(),
-        },
-        OffsetDateTime::now_utc(),
-    );
-    let mut out = h;
-    out.extend_from_slice(body.as_bytes());
-    conn.write(&out).await;
     tracing::debug!(src = %info.src, reason = %why, "malformed HTTP request");
-    ctx.events
-        .send(info.event(EventKind::HttpMalformed {
-            reason: why,
-            payload,
-            status: 400,
-        }))
-        .await;
+    let (bytes, event) = ctx
+        .site
+        .malformed(&conn.buf, why, OffsetDateTime::now_utc());
+    conn.write(&bytes).await;
+    ctx.events.send(info.event(event)).await;
 }
 
 enum Next {
@@ -191,161 +178,68 @@ enum Next {
     Streamed(&'static str),
 }
 
-/// What a request gets.
-enum Answer {
-    Body {
-        status: u16,
-        content_type: String,
-        body: Arc<Vec<u8>>,
-        extra: Vec<String>,
-    },
-    Stream,
+/// Where the request's head ends in the buffer, and until when its body
+/// may take to arrive.
+struct Reading {
+    head_len: usize,
+    deadline: Instant,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Read the body, route, record, answer.
 async fn request(
     ctx: &Arc<HttpContext>,
     info: &SessionInfo,
     conn: &mut Conn,
     req: Request,
-    head_len: usize,
-    deadline: Instant,
+    read: Reading,
     shutdown: &CancellationToken,
 ) -> Next {
     // The body: what Content-Length announces, up to MAX_BODY.
     let announced = req.content_length().unwrap_or(0);
-    let want = head_len + (announced as usize).min(MAX_BODY);
+    let want = read.head_len + (announced as usize).min(MAX_BODY);
     while conn.buf.len() < want {
-        match conn.fill(deadline, shutdown).await {
+        match conn.fill(read.deadline, shutdown).await {
             Some(0) | None => break,
             Some(_) => {}
         }
     }
-    let body = &conn.buf[head_len.min(conn.buf.len())..want.min(conn.buf.len())];
-    let body_sha256 = (!body.is_empty()).then(|| hex::encode(Sha256::digest(body)));
-    let body_hex = (!body.is_empty()).then(|| hex::encode(&body[..body.len().min(256)]));
-    let whole_body = body.len() as u64 == announced;
-    conn.buf.drain(..want.min(conn.buf.len()));
-
-    let mut events = Vec::new();
-    let auth = req.header("authorization").and_then(basic_auth);
-    if let Some((u, p)) = &auth {
-        events.extend(ctx.tokens.check_login(u, p, "http-basic", info.src.ip()));
-    }
-    let authorized = auth
-        .as_ref()
-        .is_some_and(|a| ctx.credentials.iter().any(|c| c == a));
-    let http = &ctx.device.persona.profile.http;
-    let error = |status: u16, extra: Vec<String>| Answer::Body {
-        status,
-        content_type: http.error_type.clone(),
-        body: Arc::new(
-            http.errors
-                .get(&status.to_string())
-                .cloned()
-                .unwrap_or_default()
-                .into_bytes(),
-        ),
-        extra,
-    };
-    let answer = match http.pages.get(req.path()) {
-        None => error(404, Vec::new()),
-        Some(page) if page.auth && !authorized => error(
-            401,
-            vec![format!("WWW-Authenticate: {}", http.www_authenticate)],
-        ),
-        Some(page) => match page.kind {
-            PageKind::Static | PageKind::Leak => {
-                let body = if page.kind == PageKind::Leak {
-                    ctx.tokens.leaked("dvr.cfg", &info.session, info.src.ip());
-                    ctx.tokens.fill(&page.body)
-                } else {
-                    page.body.clone()
-                };
-                Answer::Body {
-                    status: page.status,
-                    content_type: page.content_type.clone(),
-                    body: Arc::new(body.into_bytes()),
-                    extra: page.headers.clone(),
-                }
-            }
-            PageKind::Snapshot => {
-                ctx.tokens.leaked("video", &info.session, info.src.ip());
-                Answer::Body {
-                    status: 200,
-                    content_type: "image/jpeg".into(),
-                    body: ctx.camera.frame().await,
-                    extra: page.headers.clone(),
-                }
-            }
-            PageKind::Mjpeg => Answer::Stream,
-        },
-    };
-    let status = match &answer {
-        Answer::Body { status, .. } => *status,
-        Answer::Stream => 200,
-    };
-    let header = |n: &str| req.header(n).map(iotpot_core::escape::bytes_to_string);
-    ctx.events
-        .send(
-            info.event(EventKind::HttpRequest {
-                method: req.method.clone(),
-                path: req.path().to_string(),
-                query: req.query().to_string(),
-                version: format!("HTTP/1.{}", req.minor_version),
-                headers: req
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.clone(), iotpot_core::escape::bytes_to_string(v)))
-                    .collect(),
-                user_agent: header("user-agent"),
-                username: auth.as_ref().map(|a| a.0.clone()),
-                password: auth.as_ref().map(|a| a.1.clone()),
-                body_length: announced,
-                body_sha256,
-                body: body_hex,
-                status,
-            }),
-        )
-        .await;
-    for e in events {
+    let end = want.min(conn.buf.len());
+    let body = &conn.buf[read.head_len.min(end)..end];
+    let routed = ctx.site.route(&req, body, &ctx.tokens, info);
+    conn.buf.drain(..end);
+    for e in routed.events {
         ctx.events.send(info.event(e)).await;
     }
-    match answer {
-        Answer::Stream => {
-            ctx.tokens.leaked("video", &info.session, info.src.ip());
-            let why = stream_video(ctx, info, conn, &req, shutdown).await;
-            Next::Streamed(why)
-        }
-        Answer::Body {
+    let head_only = req.method == "HEAD";
+    let (status, content_type, body, extra) = match routed.page {
+        Page::Stream => return Next::Streamed(stream_video(ctx, info, conn, &req, shutdown).await),
+        Page::Snapshot { extra } => (
+            200,
+            "image/jpeg".to_string(),
+            ctx.camera.frame().await,
+            extra,
+        ),
+        Page::Body {
             status,
             content_type,
             body,
             extra,
-        } => {
-            let mut out = head(
-                http,
-                &Head {
-                    status,
-                    content_type: &content_type,
-                    length: Some(body.len()),
-                    extra,
-                },
-                OffsetDateTime::now_utc(),
-            );
-            if req.method != "HEAD" {
-                out.extend_from_slice(&body);
-            }
-            if !conn.write(&out).await {
-                return Next::Error;
-            }
-            let keep = http.keep_alive && has_length(http) && req.keep_alive() && whole_body;
-            if keep {
-                Next::KeepAlive
-            } else {
-                Next::Close
-            }
-        }
+        } => (status, content_type, body, extra),
+    };
+    let out = ctx.site.response(
+        status,
+        &content_type,
+        &body,
+        extra,
+        head_only,
+        OffsetDateTime::now_utc(),
+    );
+    if !conn.write(&out).await {
+        Next::Error
+    } else if routed.keep_alive {
+        Next::KeepAlive
+    } else {
+        Next::Close
     }
 }
 
@@ -358,19 +252,11 @@ async fn stream_video(
     req: &Request,
     shutdown: &CancellationToken,
 ) -> &'static str {
-    let http = &ctx.device.persona.profile.http;
     let cam = &ctx.camera;
     let content_type = format!("multipart/x-mixed-replace; boundary={}", cam.boundary);
-    let h = head(
-        http,
-        &Head {
-            status: 200,
-            content_type: &content_type,
-            length: None,
-            extra: Vec::new(),
-        },
-        OffsetDateTime::now_utc(),
-    );
+    let h = ctx
+        .site
+        .stream_head(&content_type, OffsetDateTime::now_utc());
     let path = req.path().to_string();
     if !conn.write(&h).await {
         return "client";

@@ -323,7 +323,7 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
         "ARCH", "BOOT s", "RESET s", "RTT ms", "HEAVY ms", "RSS MiB"
     );
     for a in ARCHES {
-        if !names.is_empty() && !names.iter().any(|n| n == a.name) {
+        if !names.is_empty() && !names.iter().any(|n| n == a.name()) {
             continue;
         }
         let Ok(img) = Image::load(images, a, true) else {
@@ -331,13 +331,13 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
         };
         // Cold boot: from spawn to the first answer.
         let t = std::time::Instant::now();
-        let mut vm = Vm::start(&img, &run.join(a.name).join("cold"), None).await?;
+        let mut vm = Vm::start(&img, &run.join(a.name()).join("cold"), None).await?;
         vm.run(b"true", Duration::from_secs(60)).await?;
         let boot = t.elapsed().as_secs_f64();
         vm.kill().await;
-        let tmpl = template::ensure(&img, &run.join(a.name)).await?;
+        let tmpl = template::ensure(&img, &run.join(a.name())).await?;
         let t = std::time::Instant::now();
-        let mut vm = Vm::start(&img, &run.join(a.name).join("warm"), tmpl.as_deref()).await?;
+        let mut vm = Vm::start(&img, &run.join(a.name()).join("warm"), tmpl.as_deref()).await?;
         vm.run(b"true", Duration::from_secs(30)).await?;
         let reset = t.elapsed().as_secs_f64();
         let mut rtt = Vec::new();
@@ -358,7 +358,7 @@ async fn sandbox(images: &Path, names: &[String], rounds: usize) -> anyhow::Resu
         vm.kill().await;
         println!(
             "{:<9} {boot:>8.2} {reset:>9.2} {:>9.1} {:>10.1} {rss:>8.0}",
-            a.name,
+            a.name(),
             median(rtt),
             median(heavy)
         );

@@ -50,27 +50,26 @@ fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
     if t.kind == "script" {
         return Ok((arch("mipsel")?, true));
     }
-    let name = match t.arch.as_deref() {
-        Some("mipsel") => "mipsel",
-        Some("mips64el") => "mips64el",
-        Some("arm") => "armel",
-        Some("arm7") => "armhf",
-        Some("aarch64") => "arm64",
-        Some("x86") => "i686",
-        Some("ppc64el") | Some("ppc64le") => "ppc64el",
-        Some("mips") => "mips",
-        Some("ppc") => "ppc",
-        Some("sparc") | Some("sparc64") => "sparc",
-        // Not offered: arch() says why.
-        Some("sh4") => "sh4",
-        other => anyhow::bail!(
-            "no sandbox for this sample ({} {}): sandboxes exist for {}",
-            t.kind,
-            other.unwrap_or("unknown architecture"),
-            ARCHES.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
-        ),
-    };
-    Ok((arch(name)?, false))
+    if let Some(a) = t.cpu.and_then(BoxArch::for_arch) {
+        return Ok((a, false));
+    }
+    if let Some((name, why)) = t.cpu.and_then(|cpu| {
+        iotpot_iotbox::arch::UNAVAILABLE
+            .iter()
+            .find(|(n, _)| *n == cpu.name())
+    }) {
+        anyhow::bail!("{name} sandboxes cannot be built: {why}");
+    }
+    anyhow::bail!(
+        "no sandbox for this sample ({} {}): sandboxes exist for {}",
+        t.kind,
+        t.arch.as_deref().unwrap_or("unknown architecture"),
+        ARCHES
+            .iter()
+            .map(|a| a.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 pub fn images_dir(config: &iotpot_core::Config) -> PathBuf {
@@ -91,7 +90,11 @@ fn arch(name: &str) -> anyhow::Result<&'static BoxArch> {
     BoxArch::by_name(name).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown architecture {name:?} (known: {})",
-            ARCHES.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
+            ARCHES
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }
@@ -130,13 +133,13 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                 match (a.source, from_source) {
                     (Some(r), false) => anyhow::bail!(
                         "{} is not in Debian 12: cross-build it with iotpot box build --from-source --arch {} (needs {}; the kernel compiles in 10-15 min on 2 cores)",
-                        a.name,
-                        a.name,
+                        a.name(),
+                        a.name(),
                         r.packages
                     ),
                     (None, true) => anyhow::bail!(
                         "{} is built from Debian's packages: drop --from-source",
-                        a.name
+                        a.name()
                     ),
                     _ => {}
                 }
@@ -158,7 +161,7 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                 };
                 bar.0.println(format!(
                     "{:<9} {}  busybox {}  ({:.0} s)",
-                    a.name,
+                    a.name(),
                     img.manifest.kernel_package,
                     img.manifest.busybox_version,
                     started.elapsed().as_secs_f64()
@@ -180,11 +183,11 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                     .unwrap_or_else(|_| match a.source {
                         Some(_) => format!(
                             "(not built: iotpot box build --from-source --arch {})",
-                            a.name
+                            a.name()
                         ),
                         None => "(not built)".into(),
                     });
-                println!("{:<9}  {:<8}  {:<22}  {built}", a.name, a.debian, a.qemu);
+                println!("{:<9}  {:<8}  {:<22}  {built}", a.name(), a.debian, a.qemu);
             }
         }
         BoxCmd::Status => {
@@ -197,7 +200,7 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
             for a in ARCHES {
                 let lines = rt.block_on(status(a, &images, &run_dir));
                 problems += lines.iter().filter(|l| l.starts_with('!')).count();
-                println!("{:<9} {}", a.name, lines[0].trim_start_matches('!'));
+                println!("{:<9} {}", a.name(), lines[0].trim_start_matches('!'));
                 for l in &lines[1..] {
                     println!("{:<9}   {}", "", l.trim_start_matches('!'));
                 }
@@ -223,17 +226,11 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
                 a = arch(f)?;
             }
             let img = Image::load(&images, a, true)?;
-            let sha = {
-                use sha2::Digest;
-                hex::encode(sha2::Sha256::digest(&bytes))
-            };
+            let sha = iotpot_core::sample::sha256_hex(&bytes);
             let run_dir = config.data_dir.join("analysis").join(format!(
                 "{}-{}",
                 &sha[..12],
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0)
+                iotpot_core::clock::unix_now()
             ));
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -241,7 +238,7 @@ pub fn run(cmd: BoxCmd, config: Option<&Path>) -> anyhow::Result<()> {
             eprintln!(
                 "running {} in a {} sandbox for {seconds} s...",
                 sample.display(),
-                a.name
+                a.name()
             );
             let files = store_files(&config);
             let mut report = rt.block_on(iotpot_iotbox::analyze::analyze(
@@ -295,20 +292,20 @@ async fn status(a: &'static BoxArch, images: &Path, run_dir: &Path) -> Vec<Strin
         });
     }
     match image {
-        Err(_) if !images.join(a.name).join("manifest.toml").exists() => lines.push(format!(
+        Err(_) if !images.join(a.name()).join("manifest.toml").exists() => lines.push(format!(
             "image not built (iotpot box build {}--arch {})",
             if a.source.is_some() {
                 "--from-source "
             } else {
                 ""
             },
-            a.name
+            a.name()
         )),
         Err(e) => lines.push(format!("!image damaged: {e:#}")),
         Ok(i) => {
             lines.push("image ok".to_string());
             if host.version.is_ok() {
-                let dir = run_dir.join(a.name);
+                let dir = run_dir.join(a.name());
                 lines.push(match iotpot_iotbox::host::dry_start(&i, &dir).await {
                     Ok(()) => "QEMU accepts its machine (dry start: ok)".to_string(),
                     Err(e) => format!("!QEMU cannot start it: {e:#}"),
@@ -389,7 +386,7 @@ async fn shell(img: Image) -> anyhow::Result<()> {
     let mut vm = Vm::start(&img, &run_dir.join("shell"), tmpl.as_deref()).await?;
     eprintln!(
         "{} sandbox ready in {:.2} s ({}; nothing you do here lasts). exit or ^D to leave.",
-        img.arch.name,
+        img.arch.name(),
         started.elapsed().as_secs_f64(),
         if tmpl.is_some() {
             "restored from its template"
@@ -399,7 +396,7 @@ async fn shell(img: Image) -> anyhow::Result<()> {
     );
     let stdin = std::io::stdin();
     loop {
-        eprint!("{}# ", img.arch.name);
+        eprint!("{}# ", img.arch.name());
         let mut line = String::new();
         if stdin.lock().read_line(&mut line)? == 0 || line.trim() == "exit" {
             break;

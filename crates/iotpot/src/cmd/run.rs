@@ -76,11 +76,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut archs: Vec<&'static str> = specs
-        .iter()
-        .map(|s| s.persona.profile.arch.name())
-        .collect();
-    archs.sort_unstable();
+    let mut archs: Vec<iotpot_core::Arch> = specs.iter().map(|s| s.persona.profile.arch).collect();
+    archs.sort_by_key(|a| a.name());
     archs.dedup();
     let backend = backend(&config, &archs);
     let frontend = Frontend::bind(
@@ -140,7 +137,10 @@ async fn wait_for_signal() {
 
 /// IoTBOX, when enabled: the sandboxes of the built images of `archs`, and
 /// the answers learned so far (from the store).
-fn backend(config: &Config, archs: &[&str]) -> Option<Arc<iotpot_iotbox::pool::Backend>> {
+fn backend(
+    config: &Config,
+    archs: &[iotpot_core::Arch],
+) -> Option<Arc<iotpot_iotbox::pool::Backend>> {
     if !config.iotbox.enabled {
         return None;
     }

@@ -1,21 +1,20 @@
 //! One Telnet session of a device, sans-I/O: bytes in, bytes and events out.
 //!
 //! The phases are a real embedded device's: `login:` → `Password:` → shell.
-//! The driver ([`super::driver`]) owns the socket and the clock; this type
-//! owns everything else, so it can be tested and benchmarked without one.
+//! The frontend's driver owns the socket and the clock; this type owns
+//! everything else, so it can be tested and benchmarked without one.
 
+use crate::command::{Ran, Terminal};
+use crate::Step;
 use iotpot_core::escape::bytes_to_string;
 use iotpot_core::EventKind;
-use iotpot_shell::{Effect, Shell, System};
+use iotpot_shell::{Answer, FetchResult, Question, Shell, System};
 use iotpot_wire::line::{LineDiscipline, LineEvent};
 use iotpot_wire::telnet::{self, opt, Telnet};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// Most negotiation verbs kept for the negotiation event.
 const MAX_LOGGED_OPTIONS: usize = 32;
-/// Dropped-file contents up to this size go into the event itself.
-const MAX_INLINE_FILE: usize = 64 << 10;
 
 /// Per-session limits the session enforces itself.
 #[derive(Debug, Clone, Copy)]
@@ -29,26 +28,8 @@ pub struct SessionLimits {
 enum Phase {
     Login,
     Password { user: String },
-    Shell(Box<Shell>),
+    Shell(Terminal),
     Closed,
-}
-
-/// What one call produced.
-#[derive(Debug, Default)]
-pub struct Output {
-    /// Bytes for the peer, already Telnet-encoded.
-    pub to_peer: Vec<u8>,
-    pub events: Vec<EventKind>,
-    /// The session must end, for this reason (`exit`, `login_failed`...).
-    pub close: Option<&'static str>,
-    /// The line being run needs this download: fetch it and call
-    /// [`TelnetSession::resume`] (no input is read meanwhile).
-    pub fetch: Option<iotpot_shell::FetchRequest>,
-    /// The line being run needs the backend's answer to this command: ask
-    /// it and call [`TelnetSession::answer`].
-    pub ask: Option<iotpot_shell::Question>,
-    /// Files built in the session worth keeping as samples (`echo:<path>`).
-    pub keep: Vec<(String, Arc<Vec<u8>>)>,
 }
 
 #[derive(Debug)]
@@ -67,10 +48,8 @@ pub struct TelnetSession {
     negotiation_reported: bool,
     truncation_reported: bool,
     codec_out: telnet::Output,
-    /// Real downloads through [`Output::fetch`].
+    /// Real downloads through [`Step::wait`].
     fetching: bool,
-    /// The shell line waiting for a fetch.
-    pending_line: Option<Vec<u8>>,
     /// Applets never asked of the backend, when there is one.
     backend: Option<Arc<std::collections::HashSet<String>>>,
 }
@@ -95,19 +74,18 @@ impl TelnetSession {
             truncation_reported: false,
             codec_out: telnet::Output::default(),
             fetching,
-            pending_line: None,
             backend: None,
         }
     }
 
     /// Commands the emulation does not implement go to the backend
-    /// (through [`Output::ask`]), but those in `never`.
+    /// (through [`Step::wait`]), but those in `never`.
     pub fn enable_backend(&mut self, never: Arc<std::collections::HashSet<String>>) {
         self.backend = Some(never);
     }
 
     /// What the device sends on connect: negotiation, banner, login prompt.
-    pub fn open(&mut self, out: &mut Output) {
+    pub fn open(&mut self, out: &mut Step) {
         let d = self.device.clone();
         self.telnet.open(&d.persona.negotiation, &mut out.to_peer);
         let t = &d.persona.profile.telnet;
@@ -124,7 +102,7 @@ impl TelnetSession {
     }
 
     /// Feed bytes from the peer; `now` is the Unix time.
-    pub fn receive(&mut self, data: &[u8], now: i64, out: &mut Output) {
+    pub fn receive(&mut self, data: &[u8], now: i64, out: &mut Step) {
         if matches!(self.phase, Phase::Closed) {
             return;
         }
@@ -162,18 +140,15 @@ impl TelnetSession {
     }
 
     /// The session is over: report what it left behind.
-    pub fn finish(&mut self, out: &mut Output) {
+    pub fn finish(&mut self, out: &mut Step) {
         self.report_negotiation(out);
-        if let Phase::Shell(shell) = &mut self.phase {
-            let effects = shell.finish();
-            for e in effects {
-                effect_event(e, out);
-            }
+        if let Phase::Shell(term) = &mut self.phase {
+            term.finish(out);
         }
         self.phase = Phase::Closed;
     }
 
-    fn close(&mut self, out: &mut Output, reason: &'static str) {
+    fn close(&mut self, out: &mut Step, reason: &'static str) {
         out.close = Some(reason);
     }
 
@@ -190,7 +165,7 @@ impl TelnetSession {
     }
 
     /// Report the client's negotiation once (at its first line, or at the end).
-    fn report_negotiation(&mut self, out: &mut Output) {
+    fn report_negotiation(&mut self, out: &mut Step) {
         if self.negotiation_reported {
             return;
         }
@@ -206,7 +181,7 @@ impl TelnetSession {
         });
     }
 
-    fn on_line(&mut self, event: LineEvent, now: i64, out: &mut Output) {
+    fn on_line(&mut self, event: LineEvent, now: i64, out: &mut Step) {
         let (bytes, truncated) = match event {
             LineEvent::Line { bytes, truncated } => (bytes, truncated),
             LineEvent::Interrupt => {
@@ -271,7 +246,7 @@ impl TelnetSession {
                     if let Some(never) = &self.backend {
                         shell.enable_backend(never.clone());
                     }
-                    self.phase = Phase::Shell(Box::new(shell));
+                    self.phase = Phase::Shell(Terminal::new(shell));
                     self.prompt(out);
                 } else {
                     out.events.push(EventKind::LoginFailed {
@@ -289,8 +264,8 @@ impl TelnetSession {
                     Telnet::encode_data(t.login_prompt.as_bytes(), &mut out.to_peer);
                 }
             }
-            Phase::Shell(shell) => {
-                self.phase = Phase::Shell(shell);
+            Phase::Shell(term) => {
+                self.phase = Phase::Shell(term);
                 let line = trim(&bytes);
                 if line.is_empty() {
                     self.prompt(out);
@@ -302,85 +277,58 @@ impl TelnetSession {
         }
     }
 
-    /// The result of the fetch asked for in [`Output::fetch`]: the waiting
-    /// line runs again with it.
-    pub fn resume(
-        &mut self,
-        url: &str,
-        result: iotpot_shell::FetchResult,
-        now: i64,
-        out: &mut Output,
-    ) {
-        let Some(line) = self.pending_line.take() else {
-            return;
-        };
-        if let Phase::Shell(shell) = &mut self.phase {
-            shell.provide(url, result);
-        }
-        self.run_shell_line(line, now, out);
-    }
-
-    /// The backend's answer to [`Output::ask`]: the waiting line runs again
+    /// The download [`Step::wait`] asked for: the waiting line runs again
     /// with it.
-    pub fn answer(
-        &mut self,
-        q: iotpot_shell::Question,
-        a: iotpot_shell::Answer,
-        now: i64,
-        out: &mut Output,
-    ) {
-        let Some(line) = self.pending_line.take() else {
+    pub fn fetched(&mut self, url: &str, result: FetchResult, now: i64, out: &mut Step) {
+        let Phase::Shell(term) = &mut self.phase else {
             return;
         };
-        if let Phase::Shell(shell) = &mut self.phase {
-            shell.provide_answer(q, a);
+        if let Some(line) = term.fetched(url, result) {
+            self.run_shell_line(line, now, out);
         }
-        self.run_shell_line(line, now, out);
     }
 
-    pub fn waiting_for_fetch(&self) -> bool {
-        self.pending_line.is_some()
-    }
-
-    fn run_shell_line(&mut self, line: Vec<u8>, now: i64, out: &mut Output) {
-        let Phase::Shell(shell) = &mut self.phase else {
+    /// The sandbox's answer [`Step::wait`] asked for: the waiting line runs
+    /// again with it.
+    pub fn answered(&mut self, q: Question, a: Answer, now: i64, out: &mut Step) {
+        let Phase::Shell(term) = &mut self.phase else {
             return;
         };
-        let outcome = shell.run_line(&line, now);
-        if let Some(req) = outcome.pending {
-            out.fetch = Some(req);
-            self.pending_line = Some(line);
-            return;
-        }
-        if let Some(q) = outcome.ask {
-            out.ask = Some(q);
-            self.pending_line = Some(line);
-            return;
-        }
-        out.events.push(EventKind::CommandInput {
-            input: bytes_to_string(&line),
-            known: outcome.known(),
-        });
-        Telnet::encode_data(&outcome.output, &mut out.to_peer);
-        let exit = outcome.exit();
-        for e in outcome.effects {
-            effect_event(e, out);
-        }
-        if exit {
-            self.close(out, "exit");
-        } else {
-            self.prompt(out);
+        if let Some(line) = term.answered(q, a) {
+            self.run_shell_line(line, now, out);
         }
     }
 
-    fn prompt(&mut self, out: &mut Output) {
+    /// A line waits for a download or an answer.
+    pub fn waiting(&self) -> bool {
+        matches!(&self.phase, Phase::Shell(t) if t.waiting())
+    }
+
+    fn run_shell_line(&mut self, line: Vec<u8>, now: i64, out: &mut Step) {
+        let Phase::Shell(term) = &mut self.phase else {
+            return;
+        };
+        match term.run(line, now, out) {
+            Ran::Waiting => {}
+            Ran::Done { output, exit } => {
+                Telnet::encode_data(&output, &mut out.to_peer);
+                if exit {
+                    self.close(out, "exit");
+                } else {
+                    self.prompt(out);
+                }
+            }
+        }
+    }
+
+    fn prompt(&mut self, out: &mut Step) {
         let t = &self.device.persona.profile.telnet;
         match &self.phase {
-            Phase::Shell(shell) => {
+            Phase::Shell(term) => {
                 let p = &t.prompt;
                 if p.contains("{cwd}") {
                     Telnet::encode_data(
-                        p.replace("{cwd}", shell.cwd()).as_bytes(),
+                        p.replace("{cwd}", term.shell().cwd()).as_bytes(),
                         &mut out.to_peer,
                     );
                 } else {
@@ -406,47 +354,6 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end.max(start)]
 }
 
-/// The event an effect of the shell becomes.
-pub(crate) fn effect_event(e: Effect, out: &mut Output) {
-    let events = &mut out.events;
-    match e {
-        Effect::Download { url, tool, dest } => events.push(EventKind::DownloadRequested {
-            url,
-            tool: tool.name().to_string(),
-            outfile: dest,
-        }),
-        Effect::FileWritten { path, bytes } => {
-            let kind = iotpot_downloader::triage::kind(&bytes);
-            events.push(EventKind::FileWritten {
-                outfile: path.clone(),
-                shasum: sha256_hex(&bytes),
-                size: bytes.len() as u64,
-                kind: kind.to_string(),
-                content: (bytes.len() <= MAX_INLINE_FILE).then(|| hex::encode(bytes.as_slice())),
-            });
-            // Droppers built with echo/printf are samples too.
-            if kind != "data" {
-                out.keep.push((path, bytes));
-            }
-        }
-        Effect::Executed { path, args, bytes } => events.push(EventKind::FileExecuted {
-            outfile: path,
-            shasum: bytes.map(|b| sha256_hex(&b)),
-            args,
-        }),
-        Effect::Unknown { command } => events.push(EventKind::CommandUnknown { input: command }),
-        Effect::Limit { limit, detail } => events.push(EventKind::SessionLimit {
-            limit: limit.to_string(),
-            detail,
-        }),
-        Effect::Exit => {}
-    }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,8 +376,8 @@ mod tests {
         )
     }
 
-    fn feed(s: &mut TelnetSession, data: &[u8]) -> Output {
-        let mut out = Output::default();
+    fn feed(s: &mut TelnetSession, data: &[u8]) -> Step {
+        let mut out = Step::default();
         s.receive(data, 1_700_000_000, &mut out);
         out
     }
@@ -478,7 +385,7 @@ mod tests {
     #[test]
     fn login_then_shell() {
         let mut s = session("router-tplink");
-        let mut out = Output::default();
+        let mut out = Step::default();
         s.open(&mut out);
         assert_eq!(out.to_peer[0], 0xff);
         assert!(out.to_peer.ends_with(b"(none) login: "));
@@ -527,7 +434,7 @@ mod tests {
     #[test]
     fn failed_logins_then_hangup() {
         let mut s = session("camera-hikvision");
-        let mut out = Output::default();
+        let mut out = Step::default();
         s.open(&mut out);
         for i in 0..3 {
             let o = feed(&mut s, b"root\r\nwrong\r\n");

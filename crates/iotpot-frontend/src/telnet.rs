@@ -1,12 +1,14 @@
-//! The async driver of one Telnet session: socket, clock and timeouts around
-//! a [`TelnetSession`].
+//! The Telnet service: the async driver of one session (socket, clock,
+//! timeouts, downloads and sandbox answers) around the sans-I/O
+//! [`TelnetSession`].
 
-use super::session::{Output, SessionLimits, TelnetSession};
-use crate::downloads::{unix_now, Downloads};
+use crate::downloads::Downloads;
+use iotpot_core::clock::unix_now;
 use iotpot_core::config::Limits;
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_iotbox::pool::Backend;
+use iotpot_session::{SessionLimits, Step, TelnetSession, Wait};
 use iotpot_shell::System;
 use iotpot_store::EventTx;
 use std::sync::Arc;
@@ -50,7 +52,9 @@ pub async fn serve(
 ) {
     let start = Instant::now();
     let _ = stream.set_nodelay(true);
-    crate::server::session_opened(&ctx.events, &info, &ctx.device).await;
+    for kind in iotpot_session::opening_events(&ctx.device) {
+        ctx.events.send(info.event(kind)).await;
+    }
     let mut session = TelnetSession::new(
         ctx.device.clone(),
         session_limits(&ctx.limits),
@@ -61,7 +65,7 @@ pub async fn serve(
     }
     let mut lease = None;
     let mut fetches = 0u32;
-    let mut out = Output::default();
+    let mut out = Step::default();
     session.open(&mut out);
     let mut bytes_out = 0u64;
     let l = &ctx.limits;
@@ -86,31 +90,30 @@ pub async fn serve(
             let files = std::mem::take(&mut out.keep);
             Box::pin(ctx.downloads.keep(&info, files)).await;
         }
-        if let Some(req) = out.fetch.take() {
-            fetches += 1;
-            // Boxed: the fetch's buffers must not live in every idle
-            // session's future (they would cost ~20 KiB per session).
-            let result = tokio::select! {
-                _ = shutdown.cancelled() => break "shutdown",
-                r = Box::pin(ctx.downloads.fetch(&info, &req, fetches)) => r,
-            };
-            session.resume(&req.url, result, unix_now(), &mut out);
-            continue;
-        }
-        if let Some(q) = out.ask.take() {
-            let (answer, event) = match &ctx.backend {
-                Some(b) => {
-                    let p = &ctx.device.persona.profile;
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break "shutdown",
-                        r = Box::pin(b.answer(&mut lease, p, &q)) => r,
-                    }
-                }
-                None => break "error",
-            };
-            ctx.events.send(info.event(event)).await;
-            session.answer(q, answer, unix_now(), &mut out);
-            continue;
+        match out.wait.take() {
+            Some(Wait::Fetch(req)) => {
+                fetches += 1;
+                // Boxed: the fetch's buffers must not live in every idle
+                // session's future (they would cost ~20 KiB per session).
+                let result = tokio::select! {
+                    _ = shutdown.cancelled() => break "shutdown",
+                    r = Box::pin(ctx.downloads.fetch(&info, &req, fetches)) => r,
+                };
+                session.fetched(&req.url, result, unix_now(), &mut out);
+                continue;
+            }
+            Some(Wait::Ask(q)) => {
+                let Some(b) = &ctx.backend else { break "error" };
+                let p = &ctx.device.persona.profile;
+                let (answer, event) = tokio::select! {
+                    _ = shutdown.cancelled() => break "shutdown",
+                    r = Box::pin(b.answer(&mut lease, p, &q)) => r,
+                };
+                ctx.events.send(info.event(event)).await;
+                session.answered(q, answer, unix_now(), &mut out);
+                continue;
+            }
+            None => {}
         }
         if let Some(reason) = out.close {
             break reason;
@@ -177,7 +180,7 @@ enum ReadResult {
 
 /// Read what is there and feed it to the session. Not async: the read
 /// buffer lives on the stack only here, not in every idle session's future.
-fn read_some(stream: &TcpStream, session: &mut TelnetSession, out: &mut Output) -> ReadResult {
+fn read_some(stream: &TcpStream, session: &mut TelnetSession, out: &mut Step) -> ReadResult {
     let mut buf = [0u8; 4096];
     match stream.try_read(&mut buf) {
         Ok(0) => ReadResult::Closed,

@@ -1,0 +1,334 @@
+//! A device web server, without I/O: which page a request gets (the
+//! profile's pages, Basic auth, bait configs, the camera), the events it
+//! makes, and the bytes of the answer as the imitated server writes them.
+//!
+//! The frontend's driver reads request heads and bodies off the socket,
+//! renders the camera's frames and streams them; everything it sends comes
+//! from here.
+
+pub mod response;
+
+use iotpot_core::escape::bytes_to_string;
+use iotpot_core::honeytoken::Honeytokens;
+use iotpot_core::profile::{HttpProfile, PageKind};
+use iotpot_core::sample::sha256_hex;
+use iotpot_core::{EventKind, SessionInfo};
+use iotpot_shell::System;
+use iotpot_wire::http::{basic_auth, Request};
+use response::{has_length, head, Head};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Request body bytes recorded in the event (the hash covers what was read).
+const BODY_IN_EVENT: usize = 256;
+
+/// What a request gets.
+#[derive(Debug)]
+pub enum Page {
+    Body {
+        status: u16,
+        content_type: String,
+        body: Arc<Vec<u8>>,
+        /// Response-specific header lines.
+        extra: Vec<String>,
+    },
+    /// A JPEG of the camera, now (the driver renders it).
+    Snapshot { extra: Vec<String> },
+    /// The camera's MJPEG stream, until the viewer leaves.
+    Stream,
+}
+
+/// A routed request.
+#[derive(Debug)]
+pub struct Routed {
+    pub page: Page,
+    /// `http.request` first, then any bait alarm.
+    pub events: Vec<EventKind>,
+    /// The connection may serve another request after this one.
+    pub keep_alive: bool,
+}
+
+/// One listener's web server: the device and the credentials it accepts.
+#[derive(Debug)]
+pub struct Site {
+    pub device: Arc<System>,
+    /// Basic credentials accepted (bait placeholders filled).
+    credentials: Vec<(String, String)>,
+}
+
+impl Site {
+    pub fn new(device: Arc<System>, tokens: &Honeytokens) -> Site {
+        let credentials = device
+            .persona
+            .profile
+            .http
+            .credentials
+            .iter()
+            .filter_map(|c| {
+                let c = tokens.fill(c);
+                c.split_once(':')
+                    .map(|(u, p)| (u.to_string(), p.to_string()))
+            })
+            .collect();
+        Site {
+            device,
+            credentials,
+        }
+    }
+
+    fn http(&self) -> &HttpProfile {
+        &self.device.persona.profile.http
+    }
+
+    /// Route one request. `body` is what was read of it (at most the
+    /// driver's limit), `announced` its Content-Length. A bait page handed
+    /// out is remembered in `tokens`, for the alarm when it is used.
+    pub fn route(
+        &self,
+        req: &Request,
+        body: &[u8],
+        tokens: &Honeytokens,
+        info: &SessionInfo,
+    ) -> Routed {
+        let announced = req.content_length().unwrap_or(0);
+        let auth = req.header("authorization").and_then(basic_auth);
+        let authorized = auth
+            .as_ref()
+            .is_some_and(|a| self.credentials.iter().any(|c| c == a));
+        let http = self.http();
+        let page = match http.pages.get(req.path()) {
+            None => self.error(404, Vec::new()),
+            Some(page) if page.auth && !authorized => self.error(
+                401,
+                vec![format!("WWW-Authenticate: {}", http.www_authenticate)],
+            ),
+            Some(page) => match page.kind {
+                PageKind::Static => served(page, &page.body),
+                PageKind::Leak => {
+                    tokens.leaked("dvr.cfg", &info.session, info.src.ip());
+                    served(page, &tokens.fill(&page.body))
+                }
+                PageKind::Snapshot => {
+                    tokens.leaked("video", &info.session, info.src.ip());
+                    Page::Snapshot {
+                        extra: page.headers.clone(),
+                    }
+                }
+                PageKind::Mjpeg => {
+                    tokens.leaked("video", &info.session, info.src.ip());
+                    Page::Stream
+                }
+            },
+        };
+        let status = match &page {
+            Page::Body { status, .. } => *status,
+            Page::Snapshot { .. } | Page::Stream => 200,
+        };
+        let header = |n: &str| req.header(n).map(bytes_to_string);
+        let mut events = vec![EventKind::HttpRequest {
+            method: req.method.clone(),
+            path: req.path().to_string(),
+            query: req.query().to_string(),
+            version: format!("HTTP/1.{}", req.minor_version),
+            headers: req
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), bytes_to_string(v)))
+                .collect(),
+            user_agent: header("user-agent"),
+            username: auth.as_ref().map(|a| a.0.clone()),
+            password: auth.as_ref().map(|a| a.1.clone()),
+            body_length: announced,
+            body_sha256: (!body.is_empty()).then(|| sha256_hex(body)),
+            body: (!body.is_empty()).then(|| hex::encode(&body[..body.len().min(BODY_IN_EVENT)])),
+            status,
+        }];
+        if let Some((u, p)) = &auth {
+            events.extend(tokens.check_login(u, p, "http-basic", info.src.ip()));
+        }
+        let whole_body = body.len() as u64 == announced;
+        let keep_alive = !matches!(page, Page::Stream)
+            && http.keep_alive
+            && has_length(http)
+            && req.keep_alive()
+            && whole_body;
+        Routed {
+            page,
+            events,
+            keep_alive,
+        }
+    }
+
+    /// The profile's error page for `status`.
+    fn error(&self, status: u16, extra: Vec<String>) -> Page {
+        let http = self.http();
+        Page::Body {
+            status,
+            content_type: http.error_type.clone(),
+            body: Arc::new(self.error_body(status).into_bytes()),
+            extra,
+        }
+    }
+
+    fn error_body(&self, status: u16) -> String {
+        let errors = &self.http().errors;
+        errors.get(&status.to_string()).cloned().unwrap_or_default()
+    }
+
+    /// A whole response: head, then the body unless `head_only` (`HEAD`).
+    pub fn response(
+        &self,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+        extra: Vec<String>,
+        head_only: bool,
+        now: OffsetDateTime,
+    ) -> Vec<u8> {
+        let mut out = head(
+            self.http(),
+            &Head {
+                status,
+                content_type,
+                length: Some(body.len()),
+                extra,
+            },
+            now,
+        );
+        if !head_only {
+            out.extend_from_slice(body);
+        }
+        out
+    }
+
+    /// The head of a stream (no length: the body ends with the connection).
+    pub fn stream_head(&self, content_type: &str, now: OffsetDateTime) -> Vec<u8> {
+        head(
+            self.http(),
+            &Head {
+                status: 200,
+                content_type,
+                length: None,
+                extra: Vec::new(),
+            },
+            now,
+        )
+    }
+
+    /// Bytes that are not a request: the device's 400 page, and the event
+    /// (the connection closes after it).
+    pub fn malformed(
+        &self,
+        received: &[u8],
+        reason: String,
+        now: OffsetDateTime,
+    ) -> (Vec<u8>, EventKind) {
+        let body = self.error_body(400);
+        let error_type = &self.http().error_type;
+        let bytes = self.response(400, error_type, body.as_bytes(), Vec::new(), false, now);
+        let event = EventKind::HttpMalformed {
+            reason,
+            payload: hex::encode(&received[..received.len().min(BODY_IN_EVENT)]),
+            status: 400,
+        };
+        (bytes, event)
+    }
+}
+
+/// A page of the profile, with this body.
+fn served(page: &iotpot_core::profile::Page, body: &str) -> Page {
+    Page::Body {
+        status: page.status,
+        content_type: page.content_type.clone(),
+        body: Arc::new(body.as_bytes().to_vec()),
+        extra: page.headers.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iotpot_core::deployment::Deployment;
+    use iotpot_core::Profile;
+    use iotpot_wire::http::parse_head;
+
+    fn site(profile: &str) -> (Site, Honeytokens) {
+        let d = Deployment::from_seed([3; 32]);
+        let tokens = Honeytokens::new(&d);
+        let p = Profile::load(profile).unwrap().instantiate(&d);
+        (Site::new(System::new(p, 1_700_000_000), &tokens), tokens)
+    }
+
+    fn info() -> SessionInfo {
+        SessionInfo::new(
+            "127.0.0.1:4000".parse().unwrap(),
+            "127.0.0.1:8080".parse().unwrap(),
+            "test".into(),
+            "http",
+        )
+    }
+
+    fn route(site: &Site, tokens: &Honeytokens, raw: &[u8]) -> Routed {
+        let (req, n) = parse_head(raw).unwrap().unwrap();
+        site.route(&req, &raw[n..], tokens, &info())
+    }
+
+    #[test]
+    fn pages_auth_and_errors() {
+        let (site, tokens) = site("router-web");
+        let r = route(&site, &tokens, b"GET /nope HTTP/1.1\r\n\r\n");
+        assert!(matches!(r.page, Page::Body { status: 404, .. }));
+        let r = route(&site, &tokens, b"GET / HTTP/1.1\r\n\r\n");
+        let Page::Body { status, extra, .. } = &r.page else {
+            panic!("{r:?}")
+        };
+        assert_eq!(*status, 401);
+        assert!(extra[0].starts_with("WWW-Authenticate: Basic realm="));
+        let r = route(
+            &site,
+            &tokens,
+            b"GET / HTTP/1.1\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n",
+        );
+        assert!(matches!(r.page, Page::Body { status: 200, .. }));
+        assert!(matches!(
+            &r.events[0],
+            EventKind::HttpRequest { username: Some(u), password: Some(p), status: 200, .. }
+                if u == "admin" && p == "admin"
+        ));
+    }
+
+    #[test]
+    fn the_bait_config_is_filled_and_remembered() {
+        let (site, tokens) = site("dvr");
+        let r = route(&site, &tokens, b"GET /DVR.cfg HTTP/1.0\r\n\r\n");
+        let Page::Body { body, .. } = &r.page else {
+            panic!("{r:?}")
+        };
+        let text = String::from_utf8_lossy(body);
+        let bait = tokens.get("dvr").unwrap();
+        assert!(text.contains(&bait.password), "{text}");
+        assert!(!r.keep_alive, "uc-httpd closes after each answer");
+        // Using the bait now names the session that received it.
+        let alarm = tokens
+            .check_login(&bait.user, &bait.password, "telnet-login", info().src.ip())
+            .unwrap();
+        assert!(format!("{alarm:?}").contains("dvr.cfg"));
+    }
+
+    #[test]
+    fn malformed_bytes_get_the_devices_400() {
+        let (site, _) = site("dvr");
+        let (bytes, event) = site.malformed(
+            b"\x16\x03\x01",
+            "not HTTP".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("HTTP/1.0 400 Bad Request\r\n"), "{text}");
+        assert!(text.contains("Server: uc-httpd 1.0.0"));
+        assert!(matches!(
+            event,
+            EventKind::HttpMalformed { status: 400, .. }
+        ));
+    }
+}
