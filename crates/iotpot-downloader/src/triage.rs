@@ -39,6 +39,27 @@ pub struct Triage {
     pub stub_addresses: Vec<String>,
 }
 
+impl Triage {
+    /// A shell script (whose downloads are followed).
+    pub fn is_script(&self) -> bool {
+        self.kind == "script"
+    }
+
+    /// The `iotpot.sample.triaged` event of the sample `sha256` (`size`
+    /// bytes) that came from `source` (a URL, or `echo:<path>`).
+    pub fn event(&self, sha256: &str, size: u64, source: &str) -> iotpot_core::EventKind {
+        iotpot_core::EventKind::SampleTriaged {
+            shasum: sha256.to_string(),
+            size,
+            kind: self.kind.clone(),
+            arch: self.arch.clone(),
+            tags: self.tags.clone(),
+            source: source.to_string(),
+            triage: serde_json::to_value(self).unwrap_or_default(),
+        }
+    }
+}
+
 /// Most indicators of each kind kept.
 const MAX_INDICATORS: usize = 64;
 /// ELF files up to this size are scanned for hard-coded `sockaddr_in`s.

@@ -96,10 +96,10 @@ impl Downloads {
                         parent: parent.map(|p| p.0.to_string()),
                     }))
                     .await;
-                if let Some(t) = d.triage.clone() {
-                    let is_script = t.kind == "script";
+                if let Some(t) = &d.triage {
+                    let is_script = t.is_script();
                     self.events
-                        .send(info.event(triaged(&d.stored.sha256, d.stored.size, url, t)))
+                        .send(info.event(t.event(&d.stored.sha256, d.stored.size, url)))
                         .await;
                     let depth = parent.map(|p| p.1).unwrap_or(0) + 1;
                     if is_script && depth <= FOLLOW_DEPTH {
@@ -155,30 +155,14 @@ impl Downloads {
         for (path, bytes) in files {
             match dl.keep(bytes).await {
                 Ok((stored, Some(t))) => {
+                    let source = format!("echo:{path}");
                     self.events
-                        .send(info.event(triaged(
-                            &stored.sha256,
-                            stored.size,
-                            &format!("echo:{path}"),
-                            t,
-                        )))
+                        .send(info.event(t.event(&stored.sha256, stored.size, &source)))
                         .await;
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "storing a sample failed"),
             }
         }
-    }
-}
-
-fn triaged(sha: &str, size: u64, source: &str, t: iotpot_downloader::triage::Triage) -> EventKind {
-    EventKind::SampleTriaged {
-        shasum: sha.to_string(),
-        size,
-        kind: t.kind.clone(),
-        arch: t.arch.clone(),
-        tags: t.tags.clone(),
-        source: source.to_string(),
-        triage: serde_json::to_value(&t).unwrap_or_default(),
     }
 }
