@@ -217,9 +217,8 @@ async fn finish(
     if !step.to_peer.is_empty() {
         let _ = sock.send_to(&step.to_peer, to).await;
     }
-    for e in step.events {
-        ctx.events.send(peer.info.event(e)).await;
-    }
+    let events = step.events.into_iter().map(|k| peer.info.event(k));
+    ctx.events.send_all(events).await;
     if !step.keep.is_empty() {
         let downloads = ctx.downloads.clone();
         let info = peer.info.clone();

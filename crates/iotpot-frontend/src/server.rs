@@ -240,8 +240,9 @@ struct ConnState {
     rejected: HashMap<(IpAddr, &'static str), (u64, Option<Instant>)>,
 }
 
-/// Holds one connection slot; frees it when dropped.
-struct Slot {
+/// Holds one connection slot; frees it when dropped (the driver holds it
+/// until its session ends).
+pub(crate) struct Slot {
     conns: Arc<Connections>,
     ip: IpAddr,
 }
@@ -333,17 +334,22 @@ async fn accept_loop(
         match conns.acquire(peer.ip(), &limits) {
             Ok(slot) => {
                 let info = SessionInfo::new(peer, local, sensor.clone(), b.svc.protocol());
-                let svc = b.svc.clone();
                 let shutdown = shutdown.clone();
-                tracker.spawn(async move {
-                    match svc {
-                        Svc::Telnet(ctx) => telnet::serve(stream, info, ctx, shutdown).await,
-                        Svc::Http(ctx) => {
-                            crate::http::driver::serve(stream, info, ctx, shutdown).await
-                        }
+                // The driver's future itself is the task (wrapping it in
+                // another async block would store it twice), and one spawn
+                // per service: a task is as large as its own driver's
+                // future, not the largest of them.
+                match &b.svc {
+                    Svc::Telnet(ctx) => {
+                        tracker.spawn(telnet::serve(stream, slot, info, ctx.clone(), shutdown));
                     }
-                    drop(slot);
-                });
+                    Svc::Http(ctx) => {
+                        let ctx = ctx.clone();
+                        tracker.spawn(crate::http::driver::serve(
+                            stream, slot, info, ctx, shutdown,
+                        ));
+                    }
+                }
             }
             Err((reason, report)) => {
                 drop(stream);

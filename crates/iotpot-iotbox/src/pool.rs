@@ -61,7 +61,8 @@ pub struct Backend {
     learned: Mutex<HashMap<Key, Learned>>,
 }
 
-/// A session's sandbox.
+/// A session's sandbox (a session holds it boxed: idle sessions without
+/// one carry a pointer, not the lease).
 pub struct Lease {
     /// Its name in events (`mipsel/vm3`): a reset shows as a new name.
     name: String,
@@ -332,7 +333,7 @@ impl Backend {
     }
 
     /// End a session's lease: its sandbox is destroyed.
-    pub fn release(self: &Arc<Self>, lease: Option<Lease>) {
+    pub fn release(self: &Arc<Self>, lease: Option<Box<Lease>>) {
         if let Some(mut l) = lease {
             if let Some(vm) = l.vm.take() {
                 self.discard(l.pool.clone(), vm);
@@ -345,7 +346,7 @@ impl Backend {
     /// it has none). The answer, and its event.
     pub async fn answer(
         self: &Arc<Self>,
-        lease: &mut Option<Lease>,
+        lease: &mut Option<Box<Lease>>,
         p: &Profile,
         q: &Question,
     ) -> (Answer, EventKind) {
@@ -440,7 +441,7 @@ impl Backend {
     /// Run `q` in the session's sandbox; or why no sandbox could.
     async fn ask_sandbox(
         self: &Arc<Self>,
-        lease: &mut Option<Lease>,
+        lease: &mut Option<Box<Lease>>,
         p: &Profile,
         q: &Question,
     ) -> Result<Answer, String> {
@@ -459,7 +460,7 @@ impl Backend {
         }
         if lease.is_none() {
             let (vm, rewrites) = self.fresh(&pool, p).await?;
-            *lease = Some(Lease {
+            *lease = Some(Box::new(Lease {
                 name: sandbox_name(&vm),
                 vm: Some(vm),
                 pool: pool.clone(),
@@ -467,7 +468,7 @@ impl Backend {
                 learning,
                 since: Instant::now(),
                 rewrites,
-            });
+            }));
         }
         let l = lease.as_mut().ok_or("no sandbox")?;
         let vm = l.vm.as_mut().ok_or("no sandbox")?;

@@ -47,8 +47,8 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
             );
         }
         assert_eq!(r["idle_failed"], 0, "{r}");
-        // Measured (from the server's RSS: it may be 0 when the sessions
-        // fit in memory the load before them freed).
+        // Measured from the server's RSS, before any load (so no freed
+        // memory is reused or handed back meanwhile).
         let kib = r["rss_per_idle_session_kib"]
             .as_f64()
             .unwrap_or_else(|| panic!("no memory figure: {r}"));

@@ -3,6 +3,7 @@
 //! everything.
 
 use super::HttpContext;
+use crate::server::Slot;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_session::http::Page;
 use iotpot_wire::http::{parse_head, HeadError, Request, MAX_HEAD};
@@ -103,17 +104,18 @@ impl Conn {
 }
 
 /// Serve one connection until it ends.
-pub async fn serve(
+/// The connection's slot is freed when it ends.
+pub(crate) async fn serve(
     stream: TcpStream,
+    _slot: Slot,
     info: SessionInfo,
     ctx: Arc<HttpContext>,
     shutdown: CancellationToken,
 ) {
     let start = Instant::now();
     let _ = stream.set_nodelay(true);
-    for kind in iotpot_session::opening_events(&ctx.site.device) {
-        ctx.events.send(info.event(kind)).await;
-    }
+    let opening = iotpot_session::opening_events(&ctx.site.device);
+    ctx.events.send_all(opening.map(|k| info.event(k))).await;
     let mut conn = Conn {
         stream,
         buf: Vec::new(),
@@ -207,9 +209,8 @@ async fn request(
     let body = &conn.buf[read.head_len.min(end)..end];
     let routed = ctx.site.route(&req, body, &ctx.tokens, info);
     conn.buf.drain(..end);
-    for e in routed.events {
-        ctx.events.send(info.event(e)).await;
-    }
+    let events = routed.events.into_iter().map(|k| info.event(k));
+    ctx.events.send_all(events).await;
     let head_only = req.method == "HEAD";
     let (status, content_type, body, extra) = match routed.page {
         Page::Stream => return Next::Streamed(stream_video(ctx, info, conn, &req, shutdown).await),

@@ -159,13 +159,9 @@ async fn measure(
         password: a.password.clone(),
         expect_busybox,
     };
-    let mut load = Vec::new();
-    for &c in &a.concurrency {
-        eprintln!("{name}: closed loop, concurrency {c}, {} s", a.seconds);
-        load.push(sc.closed_loop(c, Duration::from_secs_f64(a.seconds)).await);
-        // Let the server settle between levels.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    // Idle sessions first, on a server that has not yet freed memory a new
+    // session could reuse (or hand back to the system): the figure is what
+    // a session costs, not what was lying around.
     let mut per_session = None;
     let mut idle_failed = 0;
     if a.idle > 0 {
@@ -180,6 +176,13 @@ async fn measure(
             per_session = Some((af as f64 - b as f64) / n);
         }
         drop(conns);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut load = Vec::new();
+    for &c in &a.concurrency {
+        eprintln!("{name}: closed loop, concurrency {c}, {} s", a.seconds);
+        load.push(sc.closed_loop(c, Duration::from_secs_f64(a.seconds)).await);
+        // Let the server settle between levels.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     ServerResult {
