@@ -16,6 +16,13 @@ use std::sync::Arc;
 /// Most negotiation verbs kept for the negotiation event.
 const MAX_LOGGED_OPTIONS: usize = 32;
 
+thread_local! {
+    /// The codec's output for one [`TelnetSession::receive`], reused by
+    /// every session of the thread: no allocation per call, and no buffers
+    /// kept in each idle session.
+    static CODEC_OUT: std::cell::Cell<telnet::Output> = std::cell::Cell::new(telnet::Output::default());
+}
+
 /// Per-session limits the session enforces itself.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLimits {
@@ -47,7 +54,6 @@ pub struct TelnetSession {
     ttype: Option<String>,
     negotiation_reported: bool,
     truncation_reported: bool,
-    codec_out: telnet::Output,
     /// Real downloads through [`Step::wait`].
     fetching: bool,
     /// Applets never asked of the backend, when there is one.
@@ -72,7 +78,6 @@ impl TelnetSession {
             ttype: None,
             negotiation_reported: false,
             truncation_reported: false,
-            codec_out: telnet::Output::default(),
             fetching,
             backend: None,
         }
@@ -115,7 +120,7 @@ impl TelnetSession {
             self.close(out, "input_limit");
             return;
         }
-        let mut codec_out = std::mem::take(&mut self.codec_out);
+        let mut codec_out = CODEC_OUT.take();
         codec_out.clear();
         self.telnet.receive(data, &mut codec_out);
         out.to_peer.extend_from_slice(&codec_out.reply);
@@ -136,7 +141,7 @@ impl TelnetSession {
             }
         }
         codec_out.data.clear();
-        self.codec_out = codec_out;
+        CODEC_OUT.set(codec_out);
     }
 
     /// The session is over: report what it left behind.

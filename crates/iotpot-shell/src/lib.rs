@@ -144,6 +144,13 @@ pub struct Shell {
     answers: HashMap<Question, Answer>,
 }
 
+/// The empty set of applets, shared (one allocation, not one per shell).
+fn no_applets() -> Arc<std::collections::HashSet<String>> {
+    static EMPTY: std::sync::OnceLock<Arc<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    EMPTY.get_or_init(Arc::default).clone()
+}
+
 impl Shell {
     pub fn new(sys: Arc<System>, user: &str, limits: Limits) -> Shell {
         let home = if user == "root" { "/root" } else { "/" };
@@ -162,7 +169,7 @@ impl Shell {
             fetching: false,
             fetched: HashMap::new(),
             asking: false,
-            never_ask: Arc::default(),
+            never_ask: no_applets(),
             answers: HashMap::new(),
         }
     }

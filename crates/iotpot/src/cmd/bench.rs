@@ -166,6 +166,9 @@ async fn measure(
     let mut idle_failed = 0;
     if a.idle > 0 {
         eprintln!("{name}: {} idle logged-in sessions", a.idle);
+        // What a server allocates once as it starts (threads, buffers) is
+        // not a session's.
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let before = pid.and_then(rss_kib);
         let (conns, failed) = sc.idle_sessions(a.idle).await;
         idle_failed = failed;
