@@ -52,19 +52,22 @@ fn groups(listen: &[Listen]) -> Vec<String> {
 /// The profile of every listener of `listen` (in order).
 pub fn assign(listen: &[Listen], deployment: &Deployment) -> Result<Vec<Wear>, ProfileError> {
     let keys = groups(listen);
+    let named = listen
+        .iter()
+        .map(|l| l.profile.as_deref().map(Profile::load).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
     let mut device: BTreeMap<&str, Profile> = BTreeMap::new();
     // Named first: the address's device is the one its listeners name.
-    for (l, key) in listen.iter().zip(&keys) {
-        if let Some(name) = &l.profile {
-            let p = Profile::load(name)?;
-            device.entry(key).or_insert(p);
+    for (p, key) in named.iter().zip(&keys) {
+        if let Some(p) = p {
+            device.entry(key).or_insert_with(|| p.clone());
         }
     }
     let builtins = Profile::builtins();
     let mut out = Vec::with_capacity(listen.len());
-    for (l, key) in listen.iter().zip(&keys) {
-        if let Some(name) = &l.profile {
-            out.push(Wear::Profile(Box::new(Profile::load(name)?)));
+    for ((l, key), p) in listen.iter().zip(&keys).zip(named) {
+        if let Some(p) = p {
+            out.push(Wear::Profile(Box::new(p)));
             continue;
         }
         if !device.contains_key(key.as_str()) {
@@ -73,7 +76,7 @@ pub fn assign(listen: &[Listen], deployment: &Deployment) -> Result<Vec<Wear>, P
             }
         }
         out.push(match device.get(key.as_str()) {
-            Some(d) => wear(d.clone(), l),
+            Some(d) => wear(&builtins, d, l),
             None => Wear::Skip(format!("{}: no built-in device", l.address)),
         });
     }
@@ -82,15 +85,15 @@ pub fn assign(listen: &[Listen], deployment: &Deployment) -> Result<Vec<Wear>, P
 
 /// A device's face for listener `l`: itself, or the profile of the same
 /// device that has that face (`dvr` is the web face of `dvr-xiongmai`).
-fn wear(d: Profile, l: &Listen) -> Wear {
+fn wear(builtins: &[Profile], d: &Profile, l: &Listen) -> Wear {
     if d.has_face(l.service) {
-        return Wear::Profile(Box::new(d));
+        return Wear::Profile(Box::new(d.clone()));
     }
-    if let Some(face) = Profile::builtins()
-        .into_iter()
+    if let Some(face) = builtins
+        .iter()
         .find(|p| p.device == d.device && p.has_face(l.service))
     {
-        return Wear::Profile(Box::new(face));
+        return Wear::Profile(Box::new(face.clone()));
     }
     Wear::Skip(format!(
         "{} ({}) is not opened: its address shows {}, a {} with no {} (one address, one device); \

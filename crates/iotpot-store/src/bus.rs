@@ -34,22 +34,7 @@ impl EventTx {
     /// event and a channel send at every place it records something (that
     /// was 1.4 KiB of every idle session). Only a full queue boxes a wait.
     pub fn send(&self, event: Event) -> Sending {
-        match self.tx.try_send(event) {
-            Ok(()) => Sending(None),
-            Err(mpsc::error::TrySendError::Full(event)) => {
-                let tx = self.tx.clone();
-                let stats = self.stats.clone();
-                Sending(Some(Box::pin(async move {
-                    if tx.send(event).await.is_err() {
-                        lost(&stats);
-                    }
-                })))
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                lost(&self.stats);
-                Sending(None)
-            }
-        }
+        self.send_all(std::iter::once(event))
     }
 
     /// Queue events in order, as [`EventTx::send`] does one: what fits is
@@ -218,5 +203,64 @@ fn writer(
     let dropped = stats.dropped.load(Ordering::Relaxed);
     if dropped > 0 {
         tracing::warn!(dropped, "events were dropped because the queue was full");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iotpot_core::{EventKind, SessionInfo};
+    use std::sync::Mutex;
+
+    /// A sink slower than the senders: the queue fills.
+    struct Slow(Arc<Mutex<Vec<String>>>);
+
+    impl Sink for Slow {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+        fn write(&mut self, events: &[Event], _json: &[String]) -> anyhow::Result<()> {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            let mut seen = self.0.lock().unwrap();
+            for e in events {
+                if let EventKind::CommandInput { input, .. } = &e.kind {
+                    seen.push(input.clone());
+                }
+            }
+            Ok(())
+        }
+        fn flush(&mut self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_queue_makes_senders_wait_and_loses_nothing() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (bus, tx) = Bus::start(vec![Box::new(Slow(seen.clone()))], 2, 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let info = SessionInfo::default();
+        let event = |i: usize| {
+            info.event(EventKind::CommandInput {
+                input: i.to_string(),
+                known: true,
+            })
+        };
+        rt.block_on(async {
+            for round in 0..5 {
+                tx.send_all((0..20).map(|i| event(round * 21 + i))).await;
+                tx.send(event(round * 21 + 20)).await;
+            }
+        });
+        drop(tx);
+        let stats = bus.stats().clone();
+        bus.finish();
+        let want: Vec<String> = (0..105).map(|i| i.to_string()).collect();
+        assert_eq!(*seen.lock().unwrap(), want, "every event, in order");
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.written.load(Ordering::Relaxed), 105);
     }
 }

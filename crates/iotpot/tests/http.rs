@@ -242,6 +242,13 @@ fn cameras_stream_video_behind_their_logins() {
         .status()
         .unwrap();
     assert!(ok.success(), "ffmpeg decodes the snapshot");
+    // Served as the profile's page says (`type = "image/jpeg"`).
+    let head = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{content_type}"])
+        .arg(format!("http://127.0.0.1:{open}/axis-cgi/jpg/image.cgi"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&head.stdout), "image/jpeg");
 
     // A viewer that watches for 3 s: ffmpeg decodes the live stream and
     // prints an MD5 per decoded frame, then stops cleanly on `q`.

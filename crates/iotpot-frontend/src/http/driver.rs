@@ -214,12 +214,10 @@ async fn request(
     let head_only = req.method == "HEAD";
     let (status, content_type, body, extra) = match routed.page {
         Page::Stream => return Next::Streamed(stream_video(ctx, info, conn, &req, shutdown).await),
-        Page::Snapshot { extra } => (
-            200,
-            "image/jpeg".to_string(),
-            ctx.camera.frame().await,
+        Page::Snapshot {
+            content_type,
             extra,
-        ),
+        } => (200, content_type, ctx.camera.frame().await, extra),
         Page::Body {
             status,
             content_type,

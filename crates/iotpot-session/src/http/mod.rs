@@ -32,8 +32,12 @@ pub enum Page {
         /// Response-specific header lines.
         extra: Vec<String>,
     },
-    /// A JPEG of the camera, now (the driver renders it).
-    Snapshot { extra: Vec<String> },
+    /// A JPEG of the camera, now (the driver renders it), as the page's
+    /// type.
+    Snapshot {
+        content_type: String,
+        extra: Vec<String>,
+    },
     /// The camera's MJPEG stream, until the viewer leaves.
     Stream,
 }
@@ -111,6 +115,7 @@ impl Site {
                 PageKind::Snapshot => {
                     tokens.leaked("video", &info.session, info.src.ip());
                     Page::Snapshot {
+                        content_type: page.content_type.clone(),
                         extra: page.headers.clone(),
                     }
                 }

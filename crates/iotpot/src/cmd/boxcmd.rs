@@ -47,7 +47,7 @@ pub enum BoxCmd {
 /// The sandbox architecture for a sample: from its ELF header.
 fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
     let t = iotpot_downloader::triage::triage(bytes);
-    if t.kind == "script" {
+    if t.is_script() {
         return Ok((arch("mipsel")?, true));
     }
     if let Some(a) = t.cpu.and_then(BoxArch::for_arch) {
@@ -64,12 +64,17 @@ fn sample_arch(bytes: &[u8]) -> anyhow::Result<(&'static BoxArch, bool)> {
         "no sandbox for this sample ({} {}): sandboxes exist for {}",
         t.kind,
         t.arch.as_deref().unwrap_or("unknown architecture"),
-        ARCHES
-            .iter()
-            .map(|a| a.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        known_arches()
     )
+}
+
+/// The sandbox architectures, for messages.
+fn known_arches() -> String {
+    ARCHES
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn images_dir(config: &iotpot_core::Config) -> PathBuf {
@@ -87,16 +92,8 @@ fn arch(name: &str) -> anyhow::Result<&'static BoxArch> {
     {
         anyhow::bail!("{name} sandboxes cannot be built: {why}");
     }
-    BoxArch::by_name(name).ok_or_else(|| {
-        anyhow::anyhow!(
-            "unknown architecture {name:?} (known: {})",
-            ARCHES
-                .iter()
-                .map(|a| a.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
+    BoxArch::by_name(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown architecture {name:?} (known: {})", known_arches()))
 }
 
 struct Bar(indicatif::ProgressBar);
