@@ -23,6 +23,7 @@ pub struct Config {
     pub downloader: DownloaderConfig,
     pub capture: CaptureConfig,
     pub iotbox: IotboxConfig,
+    pub profiler: ProfilerConfig,
     pub log: LogConfig,
 }
 
@@ -218,6 +219,58 @@ impl Default for DownloaderConfig {
     }
 }
 
+/// The profiler: scanning back the addresses that attacked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProfilerConfig {
+    pub enabled: bool,
+    /// Ports tried on each host (one connection each).
+    pub ports: Vec<u16>,
+    /// New hosts started per minute.
+    pub hosts_per_minute: u32,
+    /// Connections open at once, all hosts together.
+    pub concurrency: usize,
+    /// A host is scanned at most once per this many hours.
+    pub revisit_hours: u64,
+    /// Seconds to connect.
+    pub connect_timeout: u64,
+    /// Seconds one grab may take in all (reading included).
+    pub read_timeout: u64,
+    /// Bytes read from one port at most.
+    pub max_bytes: usize,
+    /// CIDRs never contacted (loopback, private, link-local, multicast and
+    /// reserved ranges never are...)
+    pub exclude: Vec<String>,
+    /// ... unless listed here (a lab, a test network).
+    pub allow: Vec<String>,
+    /// The `User-Agent` of HTTP grabs.
+    pub user_agent: String,
+    /// A directory of Recog XML files used with the built-in ones.
+    pub fingerprints: String,
+}
+
+/// A common browser's, so a device answers as it answers people.
+pub const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+impl Default for ProfilerConfig {
+    fn default() -> Self {
+        ProfilerConfig {
+            enabled: false,
+            ports: vec![21, 22, 23, 80, 443, 554, 7547, 8080],
+            hosts_per_minute: 60,
+            concurrency: 32,
+            revisit_hours: 24,
+            connect_timeout: 5,
+            read_timeout: 10,
+            max_bytes: 256 << 10,
+            exclude: Vec::new(),
+            allow: Vec::new(),
+            user_agent: BROWSER_USER_AGENT.to_string(),
+            fingerprints: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -253,6 +306,7 @@ impl Default for Config {
             downloader: DownloaderConfig::default(),
             capture: CaptureConfig::default(),
             iotbox: IotboxConfig::default(),
+            profiler: ProfilerConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -433,6 +487,32 @@ max_learn = 10
 # Never forwarded (they would reveal the sandbox, stop it, or never end).
 never = ["dmesg", "reboot", "halt", "poweroff", "init", "top", "vi", "yes", "telnetd", "getty", "login", "crond", "syslogd", "klogd", "udhcpc", "passwd"]
 
+[profiler]
+# Scan back the addresses that attacked (a Telnet login attempt, a 53413
+# datagram, an HTTP request to a device), once per revisit_hours: one
+# connection per port, one benign request per protocol (banners, web pages,
+# certificates), never a credential; the grabs are matched against Recog
+# fingerprints (`iotpot devices` shows what the attackers are).
+enabled = false
+ports = [21, 22, 23, 80, 443, 554, 7547, 8080]
+# New hosts started per minute, and connections open at once in all.
+hosts_per_minute = 60
+concurrency = 32
+# A host is scanned at most once per this many hours.
+revisit_hours = 24
+# Seconds to connect, seconds one grab may take, bytes read per port.
+connect_timeout = 5
+read_timeout = 10
+max_bytes = 262144
+# CIDRs never contacted. Loopback, private, link-local, multicast, reserved
+# and the honeypot's own addresses never are, unless listed in allow (labs).
+exclude = []
+allow = []
+# The User-Agent of HTTP grabs (a common browser's).
+user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+# A directory of Recog XML files of your own, used with the built-in ones.
+fingerprints = ""
+
 [log]
 # error, warn, info, debug, trace, or a tracing filter. RUST_LOG overrides it.
 level = "info"
@@ -504,6 +584,14 @@ impl Config {
                 "downloader.max_concurrent",
                 self.downloader.max_concurrent as u64,
             ),
+            (
+                "profiler.hosts_per_minute",
+                self.profiler.hosts_per_minute as u64,
+            ),
+            ("profiler.concurrency", self.profiler.concurrency as u64),
+            ("profiler.connect_timeout", self.profiler.connect_timeout),
+            ("profiler.read_timeout", self.profiler.read_timeout),
+            ("profiler.max_bytes", self.profiler.max_bytes as u64),
         ] {
             if v == 0 {
                 return Err(format!("{name} must be greater than 0"));
@@ -514,6 +602,8 @@ impl Config {
             ("limits.idle_timeout", l.idle_timeout),
             ("limits.session_timeout", l.session_timeout),
             ("downloader.timeout", self.downloader.timeout),
+            ("profiler.connect_timeout", self.profiler.connect_timeout),
+            ("profiler.read_timeout", self.profiler.read_timeout),
         ] {
             if v > MAX_TIMEOUT {
                 return Err(format!(
@@ -521,6 +611,8 @@ impl Config {
                 ));
             }
         }
+        crate::guard::Guard::new(&self.profiler.allow, &self.profiler.exclude)
+            .map_err(|e| format!("profiler.allow / profiler.exclude: {e}"))?;
         let m = self.iotbox.max_minutes;
         if !(m.is_finite() && (0.0..=MAX_TIMEOUT as f64 / 60.0).contains(&m)) {
             return Err("iotbox.max_minutes must be a number of minutes, at most a year".into());

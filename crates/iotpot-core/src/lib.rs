@@ -28,6 +28,7 @@ pub mod device;
 pub mod download;
 pub mod escape;
 pub mod event;
+pub mod guard;
 pub mod honeytoken;
 pub mod profile;
 pub mod sample;

@@ -19,7 +19,7 @@
 
 pub mod fetch;
 pub mod ftp;
-pub mod guard;
+pub use iotpot_core::guard;
 pub mod http;
 pub mod store;
 pub mod tftp;

@@ -43,6 +43,9 @@ enum Command {
     /// Device profiles.
     #[command(subcommand)]
     Profiles(cmd::profiles::ProfilesCmd),
+    /// The profiler: `iotpot profiler selftest` checks fingerprint files.
+    #[command(subcommand)]
+    Profiler(cmd::profiler::ProfilerCmd),
     /// IoTBOX sandboxes: build images, list, status, an operator's shell.
     #[command(subcommand, name = "box")]
     Box(cmd::boxcmd::BoxCmd),
@@ -65,6 +68,7 @@ fn default_sigpipe(command: &Command) {
             | Command::Honeytokens(_)
             | Command::Pcap(_)
             | Command::Profiles(_)
+            | Command::Profiler(_)
     ) {
         // SAFETY: setting a signal's disposition to the default, before
         // any other thread exists.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),
         Command::Pcap(c) => cmd::pcap::run(c, cli.config.as_deref()),
+        Command::Profiler(c) => cmd::profiler::run(c, cli.config.as_deref()),
         Command::Box(c) => cmd::boxcmd::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };

@@ -378,7 +378,14 @@ fn store_files(config: &iotpot_core::Config) -> Arc<dyn Files> {
 
 async fn shell(img: Image) -> anyhow::Result<()> {
     let run_dir = std::env::temp_dir().join(format!("iotpot-box-{}", std::process::id()));
-    let tmpl = template::ensure(&img, &run_dir).await?;
+    let result = shell_in(img, &run_dir).await;
+    // Whatever ended the shell (exit, ^D, an error), its disk goes with it.
+    let _ = std::fs::remove_dir_all(&run_dir);
+    result
+}
+
+async fn shell_in(img: Image, run_dir: &std::path::Path) -> anyhow::Result<()> {
+    let tmpl = template::ensure(&img, run_dir).await?;
     let started = Instant::now();
     let mut vm = Vm::start(&img, &run_dir.join("shell"), tmpl.as_deref()).await?;
     eprintln!(
@@ -410,7 +417,6 @@ async fn shell(img: Image) -> anyhow::Result<()> {
         }
     }
     vm.kill().await;
-    let _ = std::fs::remove_dir_all(&run_dir);
     Ok(())
 }
 

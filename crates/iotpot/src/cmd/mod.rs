@@ -6,6 +6,7 @@ pub mod config;
 pub mod events;
 pub mod honeytokens;
 pub mod pcap;
+pub mod profiler;
 pub mod profiles;
 pub mod run;
 pub mod samples;

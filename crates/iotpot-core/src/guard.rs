@@ -1,9 +1,12 @@
-//! Which addresses the downloader may connect to.
+//! Which addresses iotpot may connect to when an attacker chose them.
 //!
 //! The downloader is an HTTP client driven by attackers: without this guard
 //! it would fetch `http://127.0.0.1:8080/admin` or cloud metadata for them
 //! (SSRF). Every address is checked after resolution and before any packet
-//! is sent, and again for every redirect.
+//! is sent, and again for every redirect. The profiler scans back the
+//! source addresses of attacks, which can be spoofed (a UDP datagram's
+//! source is whatever its sender wrote): it checks them with the same
+//! guard and its own lists.
 
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -69,7 +72,7 @@ impl Guard {
         })
     }
 
-    /// May the downloader connect to `ip`? The deny list wins over
+    /// May iotpot connect to `ip`? The deny list wins over
     /// everything, the allow list over the built-in refusals.
     pub fn check(&self, ip: IpAddr) -> Result<(), Refusal> {
         if self.deny.iter().any(|n| n.contains(&ip)) {
