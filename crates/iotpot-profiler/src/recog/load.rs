@@ -2,7 +2,8 @@
 
 use super::{Database, Example, Fingerprint, Param};
 use base64::Engine;
-use regex::bytes::{Regex, RegexBuilder, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use std::sync::OnceLock;
 
 /// Recog's default preference for a database that names none.
 const DEFAULT_PREFERENCE: f32 = 0.10;
@@ -52,9 +53,10 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
         preference,
         fingerprints: Vec::new(),
         skipped: Vec::new(),
-        set: regex::bytes::RegexSet::empty(),
+        set: RegexSet::empty(),
+        set_utf8: RegexSet::empty(),
     };
-    let mut sources = Vec::new();
+    let (mut sources, mut sources_utf8) = (Vec::new(), Vec::new());
     for (index, node) in root
         .children()
         .filter(|n| n.has_tag_name("fingerprint"))
@@ -64,7 +66,17 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
             .attribute("pattern")
             .ok_or_else(|| anyhow::anyhow!("{name}: fingerprint {index} has no pattern"))?;
         let flags = node.attribute("flags").unwrap_or("");
-        let (regex, source) = match compile(pattern, flags) {
+        let (icase, dot_newline) = flags_of(flags);
+        let compiled = compile(pattern, icase, dot_newline, false).and_then(|plain| {
+            let dots = utf8_dots(pattern, dot_newline);
+            let utf8 = if dots == pattern {
+                None
+            } else {
+                Some(compile(&dots, icase, dot_newline, true)?)
+            };
+            Ok((plain, utf8.map(|(_, s)| s)))
+        });
+        let ((groups, source), source_utf8) = match compiled {
             Ok(r) => r,
             Err(e) => {
                 db.skipped
@@ -89,10 +101,9 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
                 .ok_or_else(|| {
                     anyhow::anyhow!("{name}: {description:?}: param {pname} has no valid pos")
                 })?;
-            if pos > regex.captures_len() - 1 {
+            if pos > groups {
                 db.skipped.push(format!(
-                    "fingerprint {index} {description:?}: param {pname} reads group {pos}, the pattern has {}",
-                    regex.captures_len() - 1
+                    "fingerprint {index} {description:?}: param {pname} reads group {pos}, the pattern has {groups}"
                 ));
             }
             params.push(Param {
@@ -105,29 +116,36 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
         for e in node.children().filter(|n| n.has_tag_name("example")) {
             examples.push(example(name, &description, e)?);
         }
+        sources_utf8.push(source_utf8.as_ref().unwrap_or(&source).clone());
+        sources.push(source.clone());
         db.fingerprints.push(Fingerprint {
             index,
             description,
             pattern: pattern.to_string(),
             flags: flags.to_string(),
             certainty: node.attribute("certainty").map(str::to_string),
-            regex,
+            groups: params.iter().any(|p| p.pos > 0),
+            source,
+            source_utf8,
+            regex: OnceLock::new(),
+            regex_utf8: OnceLock::new(),
             params,
             examples,
         });
-        sources.push(source);
     }
-    db.set = RegexSetBuilder::new(&sources)
-        .size_limit(SET_SIZE)
-        .dfa_size_limit(SET_SIZE)
-        .build()
-        .map_err(|e| anyhow::anyhow!("{name}: the file's patterns as one set: {e}"))?;
+    let set = |sources: &[String]| {
+        RegexSetBuilder::new(sources)
+            .size_limit(SET_SIZE)
+            .dfa_size_limit(SET_SIZE)
+            .build()
+            .map_err(|e| anyhow::anyhow!("{name}: the file's patterns as one set: {e}"))
+    };
+    db.set = set(&sources)?;
+    db.set_utf8 = set(&sources_utf8)?;
     Ok(db)
 }
 
-/// Recog's flags, and Ruby's regex semantics, as inline flags: `^` and `$`
-/// always match at line ends in Ruby (hence `\A` in Recog's multi-line
-/// patterns); each of Recog's `REG_DOT_NEWLINE`, `REG_MULTILINE` and
+/// Recog's flags: each of `REG_DOT_NEWLINE`, `REG_MULTILINE` and
 /// `REG_LINE_ANY_CRLF` is Ruby's `MULTILINE`, where `.` matches a newline.
 fn flags_of(flags: &str) -> (bool, bool) {
     let has = |f: &str| flags.split([',', '|', ' ']).any(|x| x.trim() == f);
@@ -136,12 +154,19 @@ fn flags_of(flags: &str) -> (bool, bool) {
     (icase, dot_newline)
 }
 
-/// The regex for one fingerprint, and its source with its flags inline (for
-/// the file's set). Bytes with ASCII classes, as Ruby's `\d`, `\w` and
-/// `\s` are and as banners are not always UTF-8; a pattern that needs
-/// Unicode (`\p{..}`) gets it.
-fn compile(pattern: &str, flags: &str) -> Result<(Regex, String), regex::Error> {
-    let (icase, dot_newline) = flags_of(flags);
+/// One pattern with Ruby's semantics as inline flags: its number of groups
+/// and that source (compiled once to check it, and kept for the file's set
+/// and for a later compile): `^` and `$` always match at line ends in Ruby (hence
+/// `\A` in Recog's multi-line patterns); bytes with ASCII classes, as
+/// Ruby's `\d`, `\w` and `\s` are and as banners are not always UTF-8.
+/// A pattern that needs Unicode (`\p{..}`) gets it, except a `utf8` one
+/// (its dots are spelled in bytes, which Unicode mode would misread).
+fn compile(
+    pattern: &str,
+    icase: bool,
+    dot_newline: bool,
+    utf8: bool,
+) -> Result<(usize, String), regex::Error> {
     let inline = |unicode: bool| {
         format!(
             "(?m{}{}{})",
@@ -150,15 +175,20 @@ fn compile(pattern: &str, flags: &str) -> Result<(Regex, String), regex::Error> 
             if unicode { "u" } else { "-u" }
         )
     };
-    let build = |source: String| {
-        RegexBuilder::new(&source)
-            .size_limit(REGEX_SIZE)
-            .dfa_size_limit(REGEX_SIZE)
-            .build()
-            .map(|r| (r, source))
-    };
-    build(inline(false) + &utf8_dots(pattern, dot_newline))
-        .or_else(|_| build(inline(true) + pattern))
+    let checked = |source: String| build(&source).map(|r| (r.captures_len() - 1, source));
+    let ascii = checked(inline(false) + pattern);
+    if utf8 {
+        return ascii;
+    }
+    ascii.or_else(|_| checked(inline(true) + pattern))
+}
+
+/// Compile one fingerprint's source (as [`compile`] made it).
+pub(super) fn build(source: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(source)
+        .size_limit(REGEX_SIZE)
+        .dfa_size_limit(REGEX_SIZE)
+        .build()
 }
 
 /// A `.` outside a class, as Ruby runs it on a UTF-8 banner: one whole

@@ -40,6 +40,14 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 20)]
         rounds: usize,
     },
+    /// Classify banners with every Recog file (built-in and `[profiler]
+    /// fingerprints`) on one core: every example of every file, then as many
+    /// banners no fingerprint knows.
+    Recog {
+        /// Seconds per corpus.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -96,6 +104,10 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
         BenchCmd::Video { profile, frames } => video(&profile, frames),
+        BenchCmd::Recog { seconds } => {
+            let config = super::load_config(_config)?;
+            recog(&config, seconds)
+        }
         BenchCmd::Box { arch, rounds } => {
             let config = super::load_config(_config)?;
             let images = super::boxcmd::images_dir(&config);
@@ -313,6 +325,60 @@ fn video(profile: &str, frames: u64) -> anyhow::Result<()> {
         bytes as f64 / frames.max(1) as f64 / 1024.0,
         bytes as f64 / frames.max(1) as f64 / 1024.0 * v.fps as f64,
     );
+    Ok(())
+}
+
+fn recog(config: &iotpot_core::Config, seconds: f64) -> anyhow::Result<()> {
+    use iotpot_profiler::recog::Library;
+    let t = std::time::Instant::now();
+    let own = (!config.profiler.fingerprints.is_empty())
+        .then(|| std::path::PathBuf::from(&config.profiler.fingerprints));
+    let lib = Library::with_dir(own.as_deref())?;
+    let fingerprints: usize = lib.databases().iter().map(|d| d.fingerprints.len()).sum();
+    println!(
+        "{} files, {fingerprints} fingerprints, loaded in {:.0} ms",
+        lib.databases().len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    // Each example as the grab of its file's field would be.
+    let known: Vec<(String, Vec<u8>)> = lib
+        .databases()
+        .iter()
+        .flat_map(|d| {
+            d.fingerprints
+                .iter()
+                .flat_map(|f| f.examples.iter())
+                .map(move |e| (d.matches.clone(), e.text.clone()))
+        })
+        .collect();
+    // As many made-up banners of the same fields and lengths.
+    let mut rng = fastrand::Rng::with_seed(14);
+    let unknown: Vec<(String, Vec<u8>)> = known
+        .iter()
+        .map(|(field, text)| {
+            let junk = (0..text.len().max(8))
+                .map(|_| rng.u8(b' '..=b'~'))
+                .collect();
+            (field.clone(), junk)
+        })
+        .collect();
+    for (name, corpus) in [("known (Recog's examples)", &known), ("unknown", &unknown)] {
+        let (mut banners, mut matched) = (0u64, 0u64);
+        let start = std::time::Instant::now();
+        while start.elapsed().as_secs_f64() < seconds {
+            for (field, text) in corpus.iter() {
+                matched += !lib.matches(field, text).is_empty() as u64;
+                banners += 1;
+            }
+        }
+        let rate = banners as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "{name:<26} {:>6} banners: {:>9.0} banners/s on one core ({:.0}% matched)   (target >= 100000)",
+            corpus.len(),
+            rate,
+            matched as f64 * 100.0 / banners.max(1) as f64
+        );
+    }
     Ok(())
 }
 

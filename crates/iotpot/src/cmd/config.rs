@@ -25,6 +25,21 @@ pub fn run(cmd: ConfigCmd, path: Option<&Path>) -> anyhow::Result<()> {
             for warning in iotpot_core::device::mixed(&c.listen)? {
                 eprintln!("iotpot: warning: {warning}");
             }
+            // An operator's fingerprint files must load as they would at run.
+            if !c.profiler.fingerprints.is_empty() {
+                let dir = std::path::Path::new(&c.profiler.fingerprints);
+                for db in iotpot_profiler::recog::load_dir(dir)? {
+                    for s in &db.skipped {
+                        eprintln!(
+                            "iotpot: warning: {}.xml: fingerprint not used: {s}",
+                            db.file
+                        );
+                    }
+                }
+            }
+            if c.profiler.enabled {
+                eprintln!("iotpot: warning: {}", super::profiler::NOT_YET);
+            }
             println!("# configuration OK");
             print!("{}", toml_of(&c)?);
         }

@@ -8,6 +8,10 @@ use clap::Subcommand;
 use iotpot_profiler::recog::{self, selftest, Database, Library};
 use std::path::{Path, PathBuf};
 
+/// What `[profiler] enabled = true` does in this version (said at start
+/// and by `config check`, so nobody waits for scans that never come).
+pub const NOT_YET: &str = "[profiler] enabled: this version has the profiler's fingerprint engine (`iotpot profiler selftest`, `iotpot bench recog`) but not its scan-back yet: no attacker is scanned";
+
 #[derive(Subcommand)]
 pub enum ProfilerCmd {
     /// Check every example of every fingerprint file: the built-in ones and

@@ -40,6 +40,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     for warning in device::mixed(&config.listen)? {
         tracing::warn!("{warning}");
     }
+    if config.profiler.enabled {
+        tracing::warn!("{}", super::profiler::NOT_YET);
+    }
     let mut specs = Vec::new();
     for (l, wear) in config
         .listen
