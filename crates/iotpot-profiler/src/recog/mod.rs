@@ -78,7 +78,7 @@ pub struct Fingerprint {
     /// with UTF-8 dots: checked at load, then compiled again on first use
     /// (most fingerprints of a file never match a given deployment's
     /// banners, and a compiled regex is ~35 KiB: all of them at once were
-    /// 60 MiB).
+    /// 48 MiB more RSS).
     source: String,
     source_utf8: Option<String>,
     regex: OnceLock<Option<Regex>>,
