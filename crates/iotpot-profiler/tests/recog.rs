@@ -145,3 +145,15 @@ fn hostile_files_and_values_are_refused_or_bounded() {
     assert_eq!(db.skipped.len(), 1);
     assert_eq!(db.find(b"b").unwrap().get("a"), Some("c"));
 }
+
+#[test]
+fn a_param_reading_a_missing_group_leaves_its_fingerprint_out() {
+    let db = recog::parse(
+        "x",
+        r#"<fingerprints><fingerprint pattern="^a(b)$"><description>bad</description><param pos="2" name="v"/></fingerprint><fingerprint pattern="^a"><description>ok</description><param pos="0" name="v" value="ok"/></fingerprint></fingerprints>"#,
+    )
+    .unwrap();
+    assert_eq!(db.skipped.len(), 1, "{:?}", db.skipped);
+    assert_eq!(db.fingerprints.len(), 1);
+    assert_eq!(db.find(b"ab").unwrap().get("v"), Some("ok"));
+}

@@ -101,16 +101,21 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
                 .ok_or_else(|| {
                     anyhow::anyhow!("{name}: {description:?}: param {pname} has no valid pos")
                 })?;
-            if pos > groups {
-                db.skipped.push(format!(
-                    "fingerprint {index} {description:?}: param {pname} reads group {pos}, the pattern has {groups}"
-                ));
-            }
             params.push(Param {
                 name: pname.to_string(),
                 pos,
                 value: p.attribute("value").map(str::to_string),
             });
+        }
+        // A param that reads a group the pattern lacks: the fingerprint is
+        // broken (Recog's verifier says so too), and left out like one that
+        // does not compile.
+        if let Some(p) = params.iter().find(|p| p.pos > groups) {
+            db.skipped.push(format!(
+                "fingerprint {index} {description:?}: param {} reads group {}, the pattern has {groups}",
+                p.name, p.pos
+            ));
+            continue;
         }
         let mut examples = Vec::new();
         for e in node.children().filter(|n| n.has_tag_name("example")) {

@@ -329,11 +329,8 @@ fn video(profile: &str, frames: u64) -> anyhow::Result<()> {
 }
 
 fn recog(config: &iotpot_core::Config, seconds: f64) -> anyhow::Result<()> {
-    use iotpot_profiler::recog::Library;
     let t = std::time::Instant::now();
-    let own = (!config.profiler.fingerprints.is_empty())
-        .then(|| std::path::PathBuf::from(&config.profiler.fingerprints));
-    let lib = Library::with_dir(own.as_deref())?;
+    let lib = super::profiler::library(config)?;
     let fingerprints: usize = lib.databases().iter().map(|d| d.fingerprints.len()).sum();
     println!(
         "{} files, {fingerprints} fingerprints, loaded in {:.0} ms",

@@ -29,12 +29,7 @@ pub fn run(cmd: ProfilerCmd, config: Option<&Path>) -> anyhow::Result<()> {
         ProfilerCmd::Selftest { dir, verbose } => {
             let dbs: Vec<Database> = match dir {
                 Some(d) => recog::load_dir(&d)?,
-                None => {
-                    let cfg = super::load_config(config)?;
-                    let own = (!cfg.profiler.fingerprints.is_empty())
-                        .then(|| PathBuf::from(&cfg.profiler.fingerprints));
-                    Library::with_dir(own.as_deref())?.into_databases()
-                }
+                None => library(&super::load_config(config)?)?.into_databases(),
             };
             if dbs.is_empty() {
                 anyhow::bail!("no fingerprint files (*.xml) to check");
@@ -42,6 +37,12 @@ pub fn run(cmd: ProfilerCmd, config: Option<&Path>) -> anyhow::Result<()> {
             selftest_all(&dbs, verbose)
         }
     }
+}
+
+/// The built-in fingerprint files and `[profiler] fingerprints`.
+pub fn library(config: &iotpot_core::Config) -> anyhow::Result<Library> {
+    let own = &config.profiler.fingerprints;
+    Library::with_dir((!own.is_empty()).then(|| Path::new(own)))
 }
 
 fn selftest_all(dbs: &[Database], verbose: bool) -> anyhow::Result<()> {
