@@ -103,3 +103,206 @@ fn bench_recog_reports_banners_per_second() {
         "no made-up banner matches:\n{out}"
     );
 }
+
+/// The fake fleet's network: addresses the test adds inside its own network
+/// namespace (`unshare -rn`); nothing leaves it.
+const NET: &str = "198.51.100.";
+
+/// Start the fake devices in a new network namespace and run `iotpot
+/// profiler scan` on them there; its JSON lines (one per host) and how long
+/// the scan took.
+fn scan_fleet(hosts: &[u8], config: &str) -> (Vec<serde_json::Value>, f64) {
+    for tool in ["unshare", "ip", "python3"] {
+        require(tool);
+    }
+    let dir = TempDir::new("fleet");
+    let cfg = dir.0.join("iotpot.toml");
+    std::fs::write(
+        &cfg,
+        format!("data_dir = \"{}\"\n{config}", dir.0.join("data").display()),
+    )
+    .unwrap();
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
+    let addrs: Vec<String> = hosts.iter().map(|h| format!("{NET}{h}")).collect();
+    let script = format!(
+        r#"set -e
+ip link set lo up
+for h in 11 12 13 14 15 16 17; do ip addr add {NET}$h/32 dev lo; done
+python3 {fake} {NET} > {dir}/fake.log 2>&1 &
+fake=$!
+for i in $(seq 100); do grep -q ready {dir}/fake.log && break; sleep 0.1; done
+start=$(date +%s.%N)
+{bin} --config {cfg} profiler scan --json --allow {NET}0/24 --ports 21,22,23,80,554,8080 {addrs} > {dir}/scan.jsonl
+end=$(date +%s.%N)
+echo "$start $end" > {dir}/time
+kill $fake
+"#,
+        bin = BIN,
+        cfg = cfg.display(),
+        dir = dir.0.display(),
+        addrs = addrs.join(" "),
+    );
+    let out = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let fake_log = std::fs::read_to_string(dir.0.join("fake.log")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}\nfake devices: {fake_log}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let times = std::fs::read_to_string(dir.0.join("time")).unwrap();
+    let t: Vec<f64> = times
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let scans = std::fs::read_to_string(dir.0.join("scan.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (scans, t[1] - t[0])
+}
+
+fn grab(host: &serde_json::Value, port: u64) -> &serde_json::Value {
+    host["grabs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["port"] == port)
+        .unwrap_or_else(|| panic!("no grab of port {port}: {host}"))
+}
+
+fn field<'a>(g: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    g["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[0] == name)
+        .and_then(|f| f[1].as_str())
+}
+
+const LIMITS: &str = "[profiler]\nconnect_timeout = 2\nread_timeout = 3\nmax_bytes = 65536\n";
+
+#[test]
+fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
+    let (scans, _) = scan_fleet(&[11, 12, 13, 14, 15, 17], LIMITS);
+    assert_eq!(scans.len(), 6);
+    let host = |h: u8| {
+        scans
+            .iter()
+            .find(|s| s["addr"] == format!("{NET}{h}"))
+            .unwrap()
+    };
+
+    // The DVR: its Telnet negotiation answered (the banner only comes
+    // after the client's answers), the realm and the server header.
+    let dvr = host(11);
+    assert_eq!(dvr["verdict"]["device"], "DVR", "{dvr:#}");
+    let t = grab(dvr, 23);
+    assert_eq!(t["protocol"], "telnet");
+    assert_eq!(
+        t["negotiation"],
+        serde_json::json!(["WILL 1", "WILL 3", "DO 31"])
+    );
+    assert_eq!(t["prompt"], "IMDVRS login:");
+    assert_eq!(field(t, "telnet.banner"), Some("IMDVRS login:"));
+    let w = grab(dvr, 80);
+    assert_eq!(w["status"], 401);
+    assert_eq!(field(w, "http_header.wwwauth"), Some("Basic realm=\"DVR\""));
+    assert_eq!(
+        field(grab(dvr, 21), "ftp.banner"),
+        Some("DVR FTP server ready.")
+    );
+    assert_eq!(grab(dvr, 22)["state"], "closed");
+    let evidence = dvr["verdict"]["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["port"] == 23 && e["file"] == "telnet_banners"),
+        "{evidence:#?}"
+    );
+    assert!(evidence
+        .iter()
+        .any(|e| e["port"] == 80 && e["file"] == "http_wwwauth"));
+
+    // The camera: FTP names its model; RTSP answered OPTIONS.
+    let cam = host(12);
+    assert_eq!(cam["verdict"]["device"], "IP Camera", "{cam:#}");
+    assert_eq!(cam["verdict"]["product"], "2100");
+    let r = grab(cam, 554);
+    assert_eq!(r["protocol"], "rtsp");
+    assert_eq!(
+        field(r, "rtsp_header.server"),
+        Some("Hipcam RealServer/V1.0")
+    );
+    assert_eq!(field(grab(cam, 80), "html_title"), Some("Camera"));
+
+    let router = host(13);
+    assert_eq!(router["verdict"]["device"], "Router", "{router:#}");
+    assert_eq!(router["verdict"]["product"], "KWS-1043N");
+
+    // Owned by a worm: infected, not a device type.
+    let owned = host(14);
+    assert_eq!(owned["verdict"]["infected"], "Linux.Wifatch", "{owned:#}");
+    assert!(owned["verdict"]["device"].is_null());
+
+    // Nobody home.
+    let empty = host(15);
+    assert_eq!(empty["verdict"]["reachable"], false);
+    assert!(empty["grabs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["state"] == "closed"));
+
+    // SSH: the software part of the identification line.
+    assert_eq!(
+        field(grab(host(17), 22), "ssh.banner"),
+        Some("dropbear_2019.78")
+    );
+
+    let identified = [11, 12, 13, 14, 15, 17]
+        .iter()
+        .filter(|&&h| !host(h)["verdict"]["device"].is_null())
+        .count();
+    eprintln!("identified {identified} of 6 hosts (one infected, one unreachable, one SSH-only)");
+    assert_eq!(identified, 3);
+}
+
+#[test]
+fn a_hostile_device_is_cut_off_within_the_limits() {
+    let (scans, took) = scan_fleet(&[16], LIMITS);
+    let h = &scans[0];
+    // Trickling bytes forever: cut at the grab's time limit.
+    let t = grab(h, 23);
+    assert_eq!(t["cut"], "timeout", "{t:#}");
+    assert!(t["duration"].as_f64().unwrap() < 3.5, "{t:#}");
+    // 100 MB of body: cut at the byte limit, exactly.
+    let w = grab(h, 80);
+    assert_eq!(w["cut"], "max_bytes", "{w:#}");
+    assert_eq!(w["bytes"], 65536);
+    // Negotiation without end: one answer per option, then a limit.
+    let n = grab(h, 21);
+    assert!(n["cut"] == "timeout" || n["cut"] == "max_bytes", "{n:#}");
+    assert!(n["negotiation"].as_array().unwrap().len() > 100);
+    // All of it inside the read timeout (3 s) and some slack, not 30 s.
+    assert!(took < 6.0, "the scan took {took:.1} s");
+}
+
+#[test]
+fn scan_refuses_reserved_addresses_unless_allowed() {
+    let out = Command::new(BIN)
+        .args(["profiler", "scan", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("127.0.0.1 is not scanned: loopback"), "{err}");
+    let out = Command::new(BIN)
+        .args(["profiler", "scan", "10.1.2.3", "192.168.1.1"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("private"));
+}

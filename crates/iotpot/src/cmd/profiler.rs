@@ -6,11 +6,12 @@
 
 use clap::Subcommand;
 use iotpot_profiler::recog::{self, selftest, Database, Library};
+use iotpot_profiler::scan::{HostScan, Scanner};
 use std::path::{Path, PathBuf};
 
 /// What `[profiler] enabled = true` does in this version (said at start
 /// and by `config check`, so nobody waits for scans that never come).
-pub const NOT_YET: &str = "[profiler] enabled: this version has the profiler's fingerprint engine (`iotpot profiler selftest`, `iotpot bench recog`) but not its scan-back yet: no attacker is scanned";
+pub const NOT_YET: &str = "[profiler] enabled: this version scans on demand (`iotpot profiler scan ADDR`) but does not scan attackers back by itself yet";
 
 #[derive(Subcommand)]
 pub enum ProfilerCmd {
@@ -21,6 +22,22 @@ pub enum ProfilerCmd {
         /// Also list the examples an earlier fingerprint matches first.
         #[arg(long, short)]
         verbose: bool,
+    },
+    /// Scan hosts now, once, with `[profiler]`'s ports and limits: a grab per
+    /// port and the verdict. Reserved, private and loopback addresses and
+    /// `[profiler] exclude` are refused unless allowed.
+    Scan {
+        #[arg(required = true)]
+        addrs: Vec<std::net::IpAddr>,
+        /// CIDRs to allow for this scan (a lab): `--allow 10.0.0.0/8`.
+        #[arg(long)]
+        allow: Vec<String>,
+        /// Ports instead of `[profiler] ports`.
+        #[arg(long, value_delimiter = ',')]
+        ports: Vec<u16>,
+        /// One JSON object per host.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -36,6 +53,107 @@ pub fn run(cmd: ProfilerCmd, config: Option<&Path>) -> anyhow::Result<()> {
             }
             selftest_all(&dbs, verbose)
         }
+        ProfilerCmd::Scan {
+            addrs,
+            allow,
+            ports,
+            json,
+        } => {
+            let cfg = super::load_config(config)?;
+            let lib = std::sync::Arc::new(library(&cfg)?);
+            let mut scanner = Scanner::new(&cfg.profiler, lib, &allow)?;
+            if !ports.is_empty() {
+                scanner.ports = ports;
+            }
+            // Refuse before contacting anyone.
+            for a in &addrs {
+                if let Err(r) = scanner.check(*a) {
+                    anyhow::bail!(
+                        "{a} is not scanned: {} (add --allow {a} for a lab host)",
+                        r.text()
+                    );
+                }
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let scanner = std::sync::Arc::new(scanner);
+            rt.block_on(async {
+                // Hosts side by side (the scanner bounds the connections),
+                // reported in the order given.
+                let tasks: Vec<_> = addrs
+                    .iter()
+                    .map(|&a| {
+                        let s = scanner.clone();
+                        tokio::spawn(async move { s.scan(a).await })
+                    })
+                    .collect();
+                for t in tasks {
+                    let scan = t.await?.map_err(|r| anyhow::anyhow!("{}", r.text()))?;
+                    if json {
+                        println!("{}", serde_json::to_string(&scan)?);
+                    } else {
+                        print_scan(&scan);
+                    }
+                }
+                anyhow::Ok(())
+            })
+        }
+    }
+}
+
+fn print_scan(s: &HostScan) {
+    let v = &s.verdict;
+    let mut what: Vec<String> = [&v.device, &v.vendor, &v.product, &v.os]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if what.is_empty() {
+        what.push(
+            if v.reachable {
+                "not identified"
+            } else {
+                "not reachable"
+            }
+            .into(),
+        );
+    }
+    println!("{}: {}", s.addr, what.join(", "));
+    if let Some(w) = &v.infected {
+        println!("  INFECTED: {w}");
+    }
+    println!("  {:<6} {:<9} {:<7} WHAT", "PORT", "STATE", "PROTO");
+    for g in &s.grabs {
+        let mut said: Vec<String> = Vec::new();
+        if let Some(l) = &g.status_line {
+            said.push(l.clone());
+        }
+        for (k, val) in &g.fields {
+            let short: String = val.chars().take(60).collect();
+            said.push(format!("{k}={short:?}"));
+        }
+        if let Some(c) = &g.cut {
+            said.push(format!("(cut: {c})"));
+        }
+        println!(
+            "  {:<6} {:<9} {:<7} {}",
+            g.port,
+            g.state,
+            g.protocol,
+            said.join("  ")
+        );
+    }
+    for e in &v.evidence {
+        let params: Vec<String> = e.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "  evidence: port {} {} {}.xml {:?}: {}",
+            e.port,
+            e.field,
+            e.file,
+            e.fingerprint,
+            params.join(" ")
+        );
     }
 }
 

@@ -1,0 +1,354 @@
+//! One grab: one connection to one port of a host that attacked, one benign
+//! request, what came back.
+//!
+//! The protocol is found from what the device says, as nmap's NULL probe
+//! does: a device that speaks first is Telnet (negotiation or a bare
+//! banner), FTP (`220`) or SSH (`SSH-`); one that waits is asked `GET /`
+//! (or RTSP `OPTIONS` on 554). Never a credential, never a second try.
+//! Every grab is bounded: connect time, total time, bytes read.
+
+pub mod parse;
+pub mod telnet;
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Bytes of a grab's raw answer kept in its event (hex) and row.
+pub const RAW_KEPT: usize = 16 << 10;
+/// How long a device is given to speak first.
+const SPEAK_FIRST: Duration = Duration::from_millis(2000);
+/// Quiet after a prompt (or a banner) before the grab ends.
+const SETTLE: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub connect: Duration,
+    /// The whole grab, reading included.
+    pub total: Duration,
+    pub max_bytes: usize,
+    pub user_agent: String,
+}
+
+/// What one port answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grab {
+    pub port: u16,
+    /// `open`, `closed` (refused), `filtered` (no answer to connect),
+    /// `error`.
+    pub state: String,
+    /// `telnet`, `ftp`, `ssh`, `http`, `rtsp`; empty when nothing was read.
+    pub protocol: String,
+    /// The fields the fingerprints match (`telnet.banner`,
+    /// `http_header.server`, `html_title`...), as text.
+    pub fields: Vec<(String, String)>,
+    /// Telnet: the device's negotiation commands in order (`DO 24`...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub negotiation: Vec<String>,
+    /// Telnet: the prompt it ended on (`login:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// HTTP/RTSP: status line and headers in the device's order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_line: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// HTTP: body size and SHA-256 (of what was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
+    /// Bytes read in all, and the first [`RAW_KEPT`] of them, hex.
+    pub bytes: u64,
+    pub raw: String,
+    /// Why the grab stopped before the device was done: `max_bytes`,
+    /// `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration: f64,
+}
+
+impl Grab {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The raw bytes kept.
+    pub fn raw_bytes(&self) -> Vec<u8> {
+        hex::decode(&self.raw).unwrap_or_default()
+    }
+}
+
+/// Grab one port.
+pub async fn grab(addr: SocketAddr, limits: &Limits) -> Grab {
+    let start = Instant::now();
+    let mut g = Grab {
+        port: addr.port(),
+        ..Grab::default()
+    };
+    match tokio::time::timeout(limits.connect, TcpStream::connect(addr)).await {
+        Err(_) => g.state = "filtered".into(),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            g.state = "closed".into()
+        }
+        Ok(Err(e)) => {
+            g.state = "error".into();
+            g.error = Some(e.to_string());
+        }
+        Ok(Ok(stream)) => {
+            g.state = "open".into();
+            let deadline = start + limits.total;
+            let mut conn = Conn {
+                stream,
+                deadline,
+                max: limits.max_bytes,
+                buf: Vec::new(),
+                cut: None,
+                closed: false,
+            };
+            converse(&mut conn, &mut g, limits).await;
+            g.bytes = conn.buf.len() as u64;
+            g.raw = hex::encode(&conn.buf[..conn.buf.len().min(RAW_KEPT)]);
+            g.cut = conn.cut;
+        }
+    }
+    g.duration = start.elapsed().as_secs_f64();
+    g
+}
+
+/// One open connection with its bounds.
+struct Conn {
+    stream: TcpStream,
+    deadline: Instant,
+    max: usize,
+    buf: Vec<u8>,
+    cut: Option<String>,
+    closed: bool,
+}
+
+impl Conn {
+    /// Read once, waiting at most `wait` (and never past the deadline).
+    /// Returns the bytes that arrived (none on quiet, close or a limit).
+    async fn read(&mut self, wait: Duration) -> Vec<u8> {
+        if self.closed || self.cut.is_some() {
+            return Vec::new();
+        }
+        let now = Instant::now();
+        if now >= self.deadline {
+            self.cut = Some("timeout".into());
+            return Vec::new();
+        }
+        let wait = wait.min(self.deadline - now);
+        let room = self.max - self.buf.len();
+        let mut chunk = vec![0u8; room.min(16 << 10)];
+        match tokio::time::timeout(wait, self.stream.read(&mut chunk)).await {
+            Err(_) => {
+                if Instant::now() >= self.deadline {
+                    self.cut = Some("timeout".into());
+                }
+                Vec::new()
+            }
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                self.closed = true;
+                Vec::new()
+            }
+            Ok(Ok(n)) => {
+                chunk.truncate(n);
+                self.buf.extend_from_slice(&chunk);
+                if self.buf.len() >= self.max {
+                    self.cut = Some("max_bytes".into());
+                }
+                chunk
+            }
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.closed || self.cut.is_some()
+    }
+
+    async fn send(&mut self, data: &[u8]) {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, self.stream.write_all(data))
+            .await
+            .map_or(true, |r| r.is_err())
+        {
+            self.closed = true;
+        }
+    }
+}
+
+async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
+    let first = conn.read(SPEAK_FIRST).await;
+    if first.is_empty() {
+        if conn.done() {
+            return;
+        }
+        // A device that waits to be asked.
+        return if g.port == 554 {
+            rtsp(conn, g, addr_host(conn)).await
+        } else {
+            http(conn, g, limits, addr_host(conn)).await
+        };
+    }
+    if first.starts_with(b"220") {
+        g.protocol = "ftp".into();
+        while !parse::ftp_done(&conn.buf) && !conn.done() {
+            conn.read(SETTLE * 4).await;
+        }
+        if let Some(b) = parse::ftp_banner(&conn.buf) {
+            g.fields.push(("ftp.banner".into(), b));
+        }
+    } else if first.starts_with(b"SSH-") {
+        g.protocol = "ssh".into();
+        while !conn.buf.contains(&b'\n') && !conn.done() {
+            conn.read(SETTLE * 4).await;
+        }
+        if let Some(b) = parse::ssh_banner(&conn.buf) {
+            g.fields.push(("ssh.banner".into(), b));
+        }
+    } else {
+        telnet(conn, g, first).await;
+    }
+}
+
+fn addr_host(conn: &Conn) -> String {
+    conn.stream
+        .peer_addr()
+        .map(|a| match a {
+            SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
+            SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+        })
+        .unwrap_or_default()
+}
+
+/// A Telnet device: answer its negotiation, read until it shows a prompt
+/// and goes quiet, or a limit.
+async fn telnet(conn: &mut Conn, g: &mut Grab, first: Vec<u8>) {
+    g.protocol = "telnet".into();
+    let mut client = telnet::Client::default();
+    let mut data = first;
+    loop {
+        let reply = client.feed(&data);
+        if !reply.is_empty() {
+            conn.send(&reply).await;
+        }
+        if conn.done() {
+            break;
+        }
+        let wait = if parse::ends_in_prompt(&client.text) {
+            SETTLE
+        } else {
+            SETTLE * 4
+        };
+        data = conn.read(wait).await;
+        if data.is_empty() {
+            break;
+        }
+    }
+    g.negotiation = client
+        .commands
+        .iter()
+        .map(|&(v, o)| telnet::command_text(v, o))
+        .collect();
+    let text = String::from_utf8_lossy(&client.text);
+    let banner = text.trim();
+    if !banner.is_empty() {
+        g.prompt = Some(parse::last_line(&client.text));
+        g.fields.push(("telnet.banner".into(), banner.to_string()));
+    }
+}
+
+/// Read an HTTP/RTSP answer to its end: `Content-Length` bytes of body,
+/// the last chunk, the connection's close, or a limit.
+async fn read_answer(conn: &mut Conn) {
+    loop {
+        if let Some(h) = parse::head(&conn.buf) {
+            let head_done = conn.buf.windows(4).any(|w| w == b"\r\n\r\n")
+                || conn.buf.windows(2).any(|w| w == b"\n\n");
+            if head_done {
+                let length = h
+                    .header("Content-Length")
+                    .and_then(|l| l.parse::<usize>().ok());
+                match length {
+                    Some(n) if h.body.len() >= n => return,
+                    None if h.version.starts_with("RTSP/") => return,
+                    None if h
+                        .header("Transfer-Encoding")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+                        && h.body.ends_with(b"0\r\n\r\n") =>
+                    {
+                        return
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if conn.done() {
+            return;
+        }
+        if conn.read(SETTLE * 4).await.is_empty() && !conn.done() {
+            // Quiet for 2 s with the answer unfinished: that is all.
+            return;
+        }
+    }
+}
+
+fn keep_head(g: &mut Grab, h: &parse::Head) {
+    g.status = Some(h.status);
+    g.status_line = Some(
+        format!("{} {} {}", h.version, h.status, h.reason)
+            .trim_end()
+            .to_string(),
+    );
+    g.headers = h.headers.clone();
+}
+
+async fn http(conn: &mut Conn, g: &mut Grab, limits: &Limits, host: String) {
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\nConnection: close\r\n\r\n",
+        limits.user_agent
+    );
+    conn.send(request.as_bytes()).await;
+    read_answer(conn).await;
+    let Some(h) = parse::head(&conn.buf) else {
+        return;
+    };
+    g.protocol = "http".into();
+    keep_head(g, &h);
+    for (field, header) in [
+        ("http_header.server", "Server"),
+        ("http_header.wwwauth", "WWW-Authenticate"),
+        ("http_header.cookie", "Set-Cookie"),
+        ("http_header.x_powered_by", "X-Powered-By"),
+    ] {
+        if let Some(v) = h.header(header) {
+            g.fields.push((field.into(), v.to_string()));
+        }
+    }
+    if let Some(t) = parse::title(&h.body) {
+        g.fields.push(("html_title".into(), t));
+    }
+    g.body_sha256 = Some(iotpot_core::sample::sha256_hex(&h.body));
+}
+
+async fn rtsp(conn: &mut Conn, g: &mut Grab, host: String) {
+    let request = format!("OPTIONS rtsp://{host}/ RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    conn.send(request.as_bytes()).await;
+    read_answer(conn).await;
+    let Some(h) = parse::head(&conn.buf) else {
+        return;
+    };
+    g.protocol = "rtsp".into();
+    keep_head(g, &h);
+    if let Some(v) = h.header("Server") {
+        g.fields.push(("rtsp_header.server".into(), v.to_string()));
+    }
+}
