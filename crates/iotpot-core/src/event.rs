@@ -362,6 +362,23 @@ pub enum EventKind {
         leaked_at: Option<String>,
     },
 
+    /// One port of a host that attacked, scanned back by the profiler: what
+    /// it answered. `src_ip` and `src_port` are the host and port scanned.
+    #[serde(rename = "iotpot.profiler.grab")]
+    #[strum(serialize = "iotpot.profiler.grab")]
+    ProfilerGrab {
+        #[serde(flatten)]
+        grab: crate::profiler::Grab,
+    },
+
+    /// What the profiler concluded about a host from all its ports' grabs.
+    #[serde(rename = "iotpot.profiler.verdict")]
+    #[strum(serialize = "iotpot.profiler.verdict")]
+    ProfilerVerdict {
+        #[serde(flatten)]
+        verdict: crate::profiler::Verdict,
+    },
+
     /// The attacker ran a file (`./x`, `sh x`): never executed, only recorded.
     #[serde(rename = "iotpot.file.executed")]
     #[strum(serialize = "iotpot.file.executed")]

@@ -31,6 +31,7 @@ pub mod event;
 pub mod guard;
 pub mod honeytoken;
 pub mod profile;
+pub mod profiler;
 pub mod sample;
 
 pub use arch::Arch;

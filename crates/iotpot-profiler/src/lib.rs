@@ -14,4 +14,5 @@
 pub mod grab;
 pub mod recog;
 pub mod scan;
+pub mod service;
 pub mod verdict;

@@ -2,42 +2,7 @@
 
 use crate::grab::Grab;
 use crate::recog::{Library, Match};
-use serde::{Deserialize, Serialize};
-
-/// One fingerprint that said something, and where.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {
-    pub port: u16,
-    pub field: String,
-    /// The fingerprint file and the fingerprint's description.
-    pub file: String,
-    pub fingerprint: String,
-    pub certainty: Option<String>,
-    /// What it yielded (`hw.device`, `os.vendor`...).
-    pub params: Vec<(String, String)>,
-}
-
-/// What the host is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    /// Recog's `hw.device` (`DVR`, `IP Camera`, `Router`, `WAP`...).
-    pub device: Option<String>,
-    pub vendor: Option<String>,
-    pub product: Option<String>,
-    pub os: Option<String>,
-    /// The worm whose mark the host carries (`Linux.Wifatch`).
-    pub infected: Option<String>,
-    /// Whether any port answered at all.
-    pub reachable: bool,
-    pub evidence: Vec<Evidence>,
-}
-
-impl Verdict {
-    /// Whether the fingerprints named anything about the host.
-    pub fn identified(&self) -> bool {
-        self.device.is_some() || self.vendor.is_some() || self.product.is_some()
-    }
-}
+pub use iotpot_core::profiler::{Evidence, Verdict};
 
 /// Match every field of every grab; the verdict takes each attribute from
 /// the first evidence that has it, evidence ordered by the database's

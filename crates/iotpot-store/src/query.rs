@@ -403,3 +403,58 @@ mod url_tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// A host the profiler scanned: its latest verdict.
+#[derive(Debug, Clone)]
+pub struct ScannedHost {
+    pub addr: String,
+    pub scan: String,
+    pub scanned: String,
+    pub verdict: iotpot_core::profiler::Verdict,
+}
+
+/// Every scanned host's latest verdict, newest first. A database older
+/// than the profiler has none.
+pub fn scanned_hosts(conn: &Connection) -> anyhow::Result<Vec<ScannedHost>> {
+    if !has_table(conn, "profiler_hosts")? {
+        return Ok(Vec::new());
+    }
+    let mut st = conn.prepare(
+        "SELECT addr, scan, scanned, verdict FROM profiler_hosts ORDER BY scanned DESC, addr",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            let verdict: String = r.get(3)?;
+            Ok(ScannedHost {
+                addr: r.get(0)?,
+                scan: r.get(1)?,
+                scanned: r.get(2)?,
+                verdict: serde_json::from_str(&verdict).unwrap_or_default(),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The grabs of one scan, by port.
+pub fn scan_grabs(
+    conn: &Connection,
+    scan: &str,
+) -> anyhow::Result<Vec<iotpot_core::profiler::Grab>> {
+    let mut st = conn.prepare("SELECT grab FROM profiler_grabs WHERE scan = ?1 ORDER BY port")?;
+    let rows = st
+        .query_map([scan], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .iter()
+        .filter_map(|g| serde_json::from_str(g).ok())
+        .collect())
+}
+
+fn has_table(conn: &Connection, name: &str) -> anyhow::Result<bool> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )? > 0)
+}

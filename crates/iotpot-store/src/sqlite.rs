@@ -81,6 +81,31 @@ pub const MIGRATIONS: &[&str] = &[
         hits INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (profile, command, stdin_sha256)
     );",
+    // 5: the profiler's scans of attacking hosts: every grab, and each
+    // host's latest verdict.
+    "CREATE TABLE profiler_grabs (
+        scan TEXT NOT NULL,
+        addr TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        timestamp TEXT NOT NULL,
+        state TEXT NOT NULL,
+        service TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        grab TEXT NOT NULL
+    );
+    CREATE INDEX profiler_grabs_addr ON profiler_grabs(addr);
+    CREATE TABLE profiler_hosts (
+        addr TEXT PRIMARY KEY,
+        scan TEXT NOT NULL,
+        scanned TEXT NOT NULL,
+        reachable INTEGER NOT NULL,
+        device TEXT,
+        vendor TEXT,
+        product TEXT,
+        os TEXT,
+        infected TEXT,
+        verdict TEXT NOT NULL
+    );",
 ];
 
 /// Open (creating and migrating) the database for writing.
@@ -169,6 +194,7 @@ impl Sink for SqliteSink {
                 });
                 sample_rows(&tx, e, &ts)?;
                 learned_rows(&tx, e, &ts)?;
+                profiler_rows(&tx, e, &ts)?;
                 deltas[i].add(e, ts);
             }
             for d in &deltas {
@@ -273,6 +299,52 @@ fn learned_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Re
              ON CONFLICT(profile, command, stdin_sha256) DO UPDATE SET output = ?4, status = ?5, volatile = ?6",
         )?
         .execute(params![profile, command, stdin, bytes, status, *volatile as i64, arch, ts])?;
+    }
+    Ok(())
+}
+
+/// Keep the profiler's tables current: a row per grab (its raw bytes as a
+/// blob), and each host's latest verdict.
+fn profiler_rows(tx: &rusqlite::Transaction, e: &Event, ts: &str) -> rusqlite::Result<()> {
+    let addr = || iotpot_core::event::ip_text::format(&e.src_ip);
+    match &e.kind {
+        EventKind::ProfilerGrab { grab } => {
+            tx.prepare_cached(
+                "INSERT INTO profiler_grabs (scan, addr, port, timestamp, state, service, raw, grab)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                e.session,
+                addr(),
+                grab.port,
+                ts,
+                grab.state,
+                grab.service,
+                grab.raw_bytes(),
+                serde_json::to_string(grab).unwrap_or_default()
+            ])?;
+        }
+        EventKind::ProfilerVerdict { verdict } => {
+            tx.prepare_cached(
+                "INSERT INTO profiler_hosts (addr, scan, scanned, reachable, device, vendor, product, os, infected, verdict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(addr) DO UPDATE SET scan = ?2, scanned = ?3, reachable = ?4, device = ?5,
+                   vendor = ?6, product = ?7, os = ?8, infected = ?9, verdict = ?10",
+            )?
+            .execute(params![
+                addr(),
+                e.session,
+                ts,
+                verdict.reachable,
+                verdict.device,
+                verdict.vendor,
+                verdict.product,
+                verdict.os,
+                verdict.infected,
+                serde_json::to_string(verdict).unwrap_or_default()
+            ])?;
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -43,7 +43,10 @@ enum Command {
     /// Device profiles.
     #[command(subcommand)]
     Profiles(cmd::profiles::ProfilesCmd),
-    /// The profiler: `iotpot profiler selftest` checks fingerprint files.
+    /// What the attackers are: device types of the scanned attackers
+    /// (`iotpot devices show ADDR` for one host's grabs and evidence).
+    Devices(cmd::devices::DevicesArgs),
+    /// The profiler: `selftest` checks fingerprint files, `scan` scans hosts.
     #[command(subcommand)]
     Profiler(cmd::profiler::ProfilerCmd),
     /// IoTBOX sandboxes: build images, list, status, an operator's shell.
@@ -69,6 +72,7 @@ fn default_sigpipe(command: &Command) {
             | Command::Pcap(_)
             | Command::Profiles(_)
             | Command::Profiler(_)
+            | Command::Devices(_)
     ) {
         // SAFETY: setting a signal's disposition to the default, before
         // any other thread exists.
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),
         Command::Pcap(c) => cmd::pcap::run(c, cli.config.as_deref()),
+        Command::Devices(a) => cmd::devices::run(a, cli.config.as_deref()),
         Command::Profiler(c) => cmd::profiler::run(c, cli.config.as_deref()),
         Command::Box(c) => cmd::boxcmd::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),

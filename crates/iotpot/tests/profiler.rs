@@ -201,7 +201,7 @@ fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
     let dvr = host(11);
     assert_eq!(dvr["verdict"]["device"], "DVR", "{dvr:#}");
     let t = grab(dvr, 23);
-    assert_eq!(t["protocol"], "telnet");
+    assert_eq!(t["service"], "telnet");
     assert_eq!(
         t["negotiation"],
         serde_json::json!(["WILL 1", "WILL 3", "DO 31"])
@@ -232,7 +232,7 @@ fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
     assert_eq!(cam["verdict"]["device"], "IP Camera", "{cam:#}");
     assert_eq!(cam["verdict"]["product"], "2100");
     let r = grab(cam, 554);
-    assert_eq!(r["protocol"], "rtsp");
+    assert_eq!(r["service"], "rtsp");
     assert_eq!(
         field(r, "rtsp_header.server"),
         Some("Hipcam RealServer/V1.0")
@@ -305,4 +305,125 @@ fn scan_refuses_reserved_addresses_unless_allowed() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("private"));
+}
+
+/// The whole loop: the fleet attacks the honeypot (a Telnet login from each
+/// device's own address), the honeypot scans each attacker back once, and
+/// `iotpot devices` shows what they are.
+#[test]
+fn attackers_are_scanned_back_and_counted_by_device_type() {
+    for tool in ["unshare", "ip", "python3"] {
+        require(tool);
+    }
+    let dir = TempDir::new("scanback");
+    let data = dir.0.join("data");
+    let cfg = dir.0.join("iotpot.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\nsensor = \"e2e\"\n\
+             [[listen]]\nservice = \"telnet\"\naddress = \"{NET}1:2323\"\nprofile = \"dvr-xiongmai\"\n\
+             [capture]\nenabled = false\n[downloader]\nenabled = false\n[iotbox]\nenabled = false\n\
+             {LIMITS}enabled = true\nallow = [\"{NET}0/24\"]\nports = [21, 22, 23, 80, 554, 8080]\nhosts_per_minute = 600\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
+    let attack = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/attack.py");
+    let fleet: Vec<String> = [11, 12, 13, 14, 15, 16, 17]
+        .iter()
+        .map(|h| format!("{NET}{h}"))
+        .collect();
+    let script = format!(
+        r#"set -e
+ip link set lo up
+for h in 1 11 12 13 14 15 16 17; do ip addr add {NET}$h/32 dev lo; done
+python3 {fake} {NET} > {dir}/fake.log 2>&1 &
+fake=$!
+{bin} --config {cfg} run 2> {dir}/iotpot.log &
+pot=$!
+for i in $(seq 100); do grep -q ready {dir}/fake.log && grep -q "iotpot running" {dir}/iotpot.log && break; sleep 0.1; done
+python3 {attack} {NET}1 2323 {fleet}
+# Every attacker scanned back (7 verdicts), then the same attackers again:
+# no second scan within revisit_hours.
+for i in $(seq 150); do
+  n=$({bin} --config {cfg} devices --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["scanned"])')
+  [ "$n" = 7 ] && break
+  sleep 0.2
+done
+python3 {attack} {NET}1 2323 {NET}11 {NET}12
+sleep 2
+{bin} --config {cfg} devices > {dir}/devices.txt
+{bin} --config {cfg} devices --by vendor > {dir}/vendors.txt
+{bin} --config {cfg} devices show {NET}11 > {dir}/show.txt
+kill -TERM $pot
+wait $pot
+kill $fake
+"#,
+        bin = BIN,
+        cfg = cfg.display(),
+        dir = dir.0.display(),
+        fleet = fleet.join(" "),
+    );
+    let out = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.0.join("iotpot.log")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}\n{log}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let devices = std::fs::read_to_string(dir.0.join("devices.txt")).unwrap();
+    eprintln!("{devices}");
+    for row in [
+        "DVR",
+        "IP Camera",
+        "Router",
+        "infected: Linux.Wifatch",
+        "not reachable",
+    ] {
+        assert!(
+            devices.lines().any(|l| l.starts_with(row)),
+            "no {row} row:\n{devices}\n{log}"
+        );
+    }
+    assert!(
+        devices.contains("7 attackers scanned: 3 identified (42.9%), 1 infected by a known worm, 1 not reachable (14.3%)"),
+        "{devices}"
+    );
+    let vendors = std::fs::read_to_string(dir.0.join("vendors.txt")).unwrap();
+    assert!(vendors.starts_with("VENDOR"), "{vendors}");
+    let show = std::fs::read_to_string(dir.0.join("show.txt")).unwrap();
+    assert!(show.contains(&format!("{NET}11: DVR")), "{show}");
+    assert!(
+        show.contains("evidence: port 23 telnet.banner telnet_banners.xml"),
+        "{show}"
+    );
+
+    // One scan per attacker, although .11 and .12 attacked twice; every grab
+    // is an event and a row, with its raw bytes.
+    let db = rusqlite::Connection::open(data.join("iotpot.db")).unwrap();
+    let verdicts = column(
+        &db,
+        "SELECT src_ip FROM events WHERE eventid = 'iotpot.profiler.verdict' ORDER BY src_ip",
+    );
+    assert_eq!(verdicts, fleet, "{log}");
+    let grabs = column(
+        &db,
+        "SELECT count(*) FROM events WHERE eventid = 'iotpot.profiler.grab'",
+    );
+    assert_eq!(grabs, ["42"], "7 hosts x 6 ports");
+    let raw = column(
+        &db,
+        &format!("SELECT hex(raw) FROM profiler_grabs WHERE addr = '{NET}14' AND port = 23"),
+    );
+    assert!(
+        String::from_utf8(hex::decode(&raw[0]).unwrap())
+            .unwrap()
+            .starts_with("Telnet has been closed"),
+        "{raw:?}"
+    );
 }

@@ -10,14 +10,12 @@
 pub mod parse;
 pub mod telnet;
 
-use serde::{Deserialize, Serialize};
+pub use iotpot_core::profiler::{Grab, RAW_KEPT};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Bytes of a grab's raw answer kept in its event (hex) and row.
-pub const RAW_KEPT: usize = 16 << 10;
 /// How long a device is given to speak first.
 const SPEAK_FIRST: Duration = Duration::from_millis(2000);
 /// Quiet after a prompt (or a banner) before the grab ends.
@@ -30,60 +28,6 @@ pub struct Limits {
     pub total: Duration,
     pub max_bytes: usize,
     pub user_agent: String,
-}
-
-/// What one port answered.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Grab {
-    pub port: u16,
-    /// `open`, `closed` (refused), `filtered` (no answer to connect),
-    /// `error`.
-    pub state: String,
-    /// `telnet`, `ftp`, `ssh`, `http`, `rtsp`; empty when nothing was read.
-    pub protocol: String,
-    /// The fields the fingerprints match (`telnet.banner`,
-    /// `http_header.server`, `html_title`...), as text.
-    pub fields: Vec<(String, String)>,
-    /// Telnet: the device's negotiation commands in order (`DO 24`...).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub negotiation: Vec<String>,
-    /// Telnet: the prompt it ended on (`login:`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    /// HTTP/RTSP: status line and headers in the device's order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_line: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<(String, String)>,
-    /// HTTP: body size and SHA-256 (of what was read).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_sha256: Option<String>,
-    /// Bytes read in all, and the first [`RAW_KEPT`] of them, hex.
-    pub bytes: u64,
-    pub raw: String,
-    /// Why the grab stopped before the device was done: `max_bytes`,
-    /// `timeout`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cut: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub duration: f64,
-}
-
-impl Grab {
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The raw bytes kept.
-    pub fn raw_bytes(&self) -> Vec<u8> {
-        hex::decode(&self.raw).unwrap_or_default()
-    }
 }
 
 /// Grab one port.
@@ -199,7 +143,7 @@ async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
         };
     }
     if first.starts_with(b"220") {
-        g.protocol = "ftp".into();
+        g.service = "ftp".into();
         while !parse::ftp_done(&conn.buf) && !conn.done() {
             conn.read(SETTLE * 4).await;
         }
@@ -207,7 +151,7 @@ async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
             g.fields.push(("ftp.banner".into(), b));
         }
     } else if first.starts_with(b"SSH-") {
-        g.protocol = "ssh".into();
+        g.service = "ssh".into();
         while !conn.buf.contains(&b'\n') && !conn.done() {
             conn.read(SETTLE * 4).await;
         }
@@ -232,7 +176,7 @@ fn addr_host(conn: &Conn) -> String {
 /// A Telnet device: answer its negotiation, read until it shows a prompt
 /// and goes quiet, or a limit.
 async fn telnet(conn: &mut Conn, g: &mut Grab, first: Vec<u8>) {
-    g.protocol = "telnet".into();
+    g.service = "telnet".into();
     let mut client = telnet::Client::default();
     let mut data = first;
     loop {
@@ -321,7 +265,7 @@ async fn http(conn: &mut Conn, g: &mut Grab, limits: &Limits, host: String) {
     let Some(h) = parse::head(&conn.buf) else {
         return;
     };
-    g.protocol = "http".into();
+    g.service = "http".into();
     keep_head(g, &h);
     for (field, header) in [
         ("http_header.server", "Server"),
@@ -346,7 +290,7 @@ async fn rtsp(conn: &mut Conn, g: &mut Grab, host: String) {
     let Some(h) = parse::head(&conn.buf) else {
         return;
     };
-    g.protocol = "rtsp".into();
+    g.service = "rtsp".into();
     keep_head(g, &h);
     if let Some(v) = h.header("Server") {
         g.fields.push(("rtsp_header.server".into(), v.to_string()));

@@ -422,7 +422,6 @@ async fn shell_in(img: Image, run_dir: &std::path::Path) -> anyhow::Result<()> {
 
 /// The report as an event in the store (SQLite and JSONL, as configured).
 fn record(config: &iotpot_core::Config, r: &iotpot_iotbox::analyze::Report) -> anyhow::Result<()> {
-    use iotpot_store::Sink;
     let unspecified: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
     let info = iotpot_core::SessionInfo::new(
         unspecified,
@@ -446,18 +445,7 @@ fn record(config: &iotpot_core::Config, r: &iotpot_iotbox::analyze::Report) -> a
         contacts: r.contacts.clone(),
         pcap: r.pcap.display().to_string(),
     });
-    let json = vec![event.to_json()];
-    std::fs::create_dir_all(&config.data_dir)?;
-    if config.store.sqlite {
-        let mut s = iotpot_store::sqlite::SqliteSink::open(&config.data_dir.join("iotpot.db"))?;
-        s.write(std::slice::from_ref(&event), &json)?;
-    }
-    if config.store.jsonl {
-        let mut s = iotpot_store::jsonl::JsonlSink::open(&config.data_dir.join("events.jsonl"))?;
-        s.write(std::slice::from_ref(&event), &json)?;
-        s.flush()?;
-    }
-    Ok(())
+    super::record(config, &[event])
 }
 
 fn print_report(r: &iotpot_iotbox::analyze::Report) {

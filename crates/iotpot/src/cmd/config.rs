@@ -37,9 +37,6 @@ pub fn run(cmd: ConfigCmd, path: Option<&Path>) -> anyhow::Result<()> {
                     }
                 }
             }
-            if c.profiler.enabled {
-                eprintln!("iotpot: warning: {}", super::profiler::NOT_YET);
-            }
             println!("# configuration OK");
             print!("{}", toml_of(&c)?);
         }

@@ -5,13 +5,12 @@
 //! yield the params it names.
 
 use clap::Subcommand;
+use iotpot_core::escape::str_for_terminal;
+use iotpot_core::profiler::{Grab, Verdict};
 use iotpot_profiler::recog::{self, selftest, Database, Library};
-use iotpot_profiler::scan::{HostScan, Scanner};
+use iotpot_profiler::scan::Scanner;
+use iotpot_profiler::service::scan_events;
 use std::path::{Path, PathBuf};
-
-/// What `[profiler] enabled = true` does in this version (said at start
-/// and by `config check`, so nobody waits for scans that never come).
-pub const NOT_YET: &str = "[profiler] enabled: this version scans on demand (`iotpot profiler scan ADDR`) but does not scan attackers back by itself yet";
 
 #[derive(Subcommand)]
 pub enum ProfilerCmd {
@@ -24,8 +23,8 @@ pub enum ProfilerCmd {
         verbose: bool,
     },
     /// Scan hosts now, once, with `[profiler]`'s ports and limits: a grab per
-    /// port and the verdict. Reserved, private and loopback addresses and
-    /// `[profiler] exclude` are refused unless allowed.
+    /// port and the verdict, recorded in the store. Reserved, private and
+    /// loopback addresses and `[profiler] exclude` are refused unless allowed.
     Scan {
         #[arg(required = true)]
         addrs: Vec<std::net::IpAddr>,
@@ -88,12 +87,15 @@ pub fn run(cmd: ProfilerCmd, config: Option<&Path>) -> anyhow::Result<()> {
                         tokio::spawn(async move { s.scan(a).await })
                     })
                     .collect();
+                let sensor = cfg.sensor_name();
                 for t in tasks {
                     let scan = t.await?.map_err(|r| anyhow::anyhow!("{}", r.text()))?;
+                    // Recorded as the scan-back's are: `iotpot devices` shows it.
+                    super::record(&cfg, &scan_events(&scan, &sensor))?;
                     if json {
                         println!("{}", serde_json::to_string(&scan)?);
                     } else {
-                        print_scan(&scan);
+                        print_scan(&scan.addr.to_string(), &scan.grabs, &scan.verdict);
                     }
                 }
                 anyhow::Ok(())
@@ -102,12 +104,13 @@ pub fn run(cmd: ProfilerCmd, config: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-fn print_scan(s: &HostScan) {
-    let v = &s.verdict;
+/// A host's grabs and verdict, for a terminal (everything the host sent
+/// is escaped).
+pub fn print_scan(addr: &str, grabs: &[Grab], v: &Verdict) {
     let mut what: Vec<String> = [&v.device, &v.vendor, &v.product, &v.os]
         .into_iter()
         .flatten()
-        .cloned()
+        .map(|s| str_for_terminal(s))
         .collect();
     if what.is_empty() {
         what.push(
@@ -119,19 +122,19 @@ fn print_scan(s: &HostScan) {
             .into(),
         );
     }
-    println!("{}: {}", s.addr, what.join(", "));
+    println!("{addr}: {}", what.join(", "));
     if let Some(w) = &v.infected {
-        println!("  INFECTED: {w}");
+        println!("  INFECTED: {}", str_for_terminal(w));
     }
-    println!("  {:<6} {:<9} {:<7} WHAT", "PORT", "STATE", "PROTO");
-    for g in &s.grabs {
+    println!("  {:<6} {:<9} {:<7} WHAT", "PORT", "STATE", "SERVICE");
+    for g in grabs {
         let mut said: Vec<String> = Vec::new();
         if let Some(l) = &g.status_line {
-            said.push(l.clone());
+            said.push(str_for_terminal(l));
         }
         for (k, val) in &g.fields {
             let short: String = val.chars().take(60).collect();
-            said.push(format!("{k}={short:?}"));
+            said.push(format!("{k}={}", str_for_terminal(&format!("{short:?}"))));
         }
         if let Some(c) = &g.cut {
             said.push(format!("(cut: {c})"));
@@ -140,12 +143,16 @@ fn print_scan(s: &HostScan) {
             "  {:<6} {:<9} {:<7} {}",
             g.port,
             g.state,
-            g.protocol,
+            g.service,
             said.join("  ")
         );
     }
     for e in &v.evidence {
-        let params: Vec<String> = e.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let params: Vec<String> = e
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", str_for_terminal(v)))
+            .collect();
         println!(
             "  evidence: port {} {} {}.xml {:?}: {}",
             e.port,
@@ -155,6 +162,54 @@ fn print_scan(s: &HostScan) {
             params.join(" ")
         );
     }
+}
+
+/// Start the scan-back of `iotpot run`: attacking addresses arrive on
+/// `queue` (from the bus); the scans' events go back on `events`.
+pub fn start(
+    config: &iotpot_core::Config,
+    queue: tokio::sync::mpsc::Receiver<std::net::IpAddr>,
+    events: iotpot_store::bus::EventTx,
+    sensor: &str,
+    stop: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let p = &config.profiler;
+    let lib = std::sync::Arc::new(library(config)?);
+    let scanner = std::sync::Arc::new(Scanner::new(p, lib, &[])?);
+    // Hosts already scanned (a restart does not scan them again early).
+    let scanned = match iotpot_store::sqlite::open_read(&config.data_dir.join("iotpot.db")) {
+        Ok(conn) => iotpot_store::query::scanned_hosts(&conn).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let scanned = scanned
+        .into_iter()
+        .filter_map(|h| {
+            let ip = h.addr.parse().ok()?;
+            let at = iotpot_core::event::timestamp::parse(&h.scanned)?;
+            Some((ip, (now - at).try_into().unwrap_or_default()))
+        })
+        .collect();
+    let pace = iotpot_profiler::service::Pace {
+        hosts_per_minute: p.hosts_per_minute,
+        revisit: std::time::Duration::from_secs(p.revisit_hours * 3600),
+        hosts_at_once: p.concurrency,
+        own: config
+            .listen
+            .iter()
+            .map(|l| l.address.ip())
+            .filter(|ip| !ip.is_unspecified())
+            .collect(),
+        sensor: sensor.to_string(),
+    };
+    tracing::info!(
+        ports = ?p.ports,
+        hosts_per_minute = p.hosts_per_minute,
+        "profiler: scanning attackers back"
+    );
+    Ok(tokio::spawn(iotpot_profiler::service::run(
+        scanner, pace, queue, events, scanned, stop,
+    )))
 }
 
 /// The built-in fingerprint files and `[profiler] fingerprints`.

@@ -40,9 +40,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     for warning in device::mixed(&config.listen)? {
         tracing::warn!("{warning}");
     }
-    if config.profiler.enabled {
-        tracing::warn!("{}", super::profiler::NOT_YET);
-    }
     let mut specs = Vec::new();
     for (l, wear) in config
         .listen
@@ -69,8 +66,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             &config.data_dir.join("iotpot.db"),
         )?));
     }
+    // The profiler hears of attacking addresses from the bus, as a sink.
+    let profiler_queue = config.profiler.enabled.then(|| {
+        let (tx, rx) = tokio::sync::mpsc::channel(iotpot_profiler::service::QUEUE);
+        sinks.push(Box::new(iotpot_profiler::service::Feed(tx)));
+        rx
+    });
     let (bus, events) = Bus::start(sinks, config.store.queue, config.store.batch);
     let sensor = config.sensor_name();
+    let shutdown = CancellationToken::new();
+    let profiler = match profiler_queue {
+        Some(queue) => Some(super::profiler::start(
+            &config,
+            queue,
+            events.clone(),
+            &sensor,
+            shutdown.clone(),
+        )?),
+        None => None,
+    };
     let downloader = if config.downloader.enabled {
         Some(Arc::new(Downloader::new(
             &config.downloader,
@@ -102,7 +116,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     drop(events);
     tracing::info!(data_dir = %config.data_dir.display(), sensor, "iotpot running; Ctrl-C or SIGTERM to stop");
-    let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -110,6 +123,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         signal.cancel();
     });
     frontend.run(shutdown).await;
+    if let Some(p) = profiler {
+        let _ = p.await;
+    }
     // Stop the capture (it flushes its file) before the bus closes: its
     // events go through the bus too.
     tokio::task::spawn_blocking(move || drop(capture)).await?;
