@@ -11,6 +11,7 @@
 //! or storing events (`iotpot-store`). It is the only part of iotpot that
 //! opens connections to attackers' addresses.
 
+pub mod generate;
 pub mod grab;
 pub mod recog;
 pub mod scan;

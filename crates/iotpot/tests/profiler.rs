@@ -127,7 +127,7 @@ fn scan_fleet(hosts: &[u8], config: &str) -> (Vec<serde_json::Value>, f64) {
     let script = format!(
         r#"set -e
 ip link set lo up
-for h in 11 12 13 14 15 16 17; do ip addr add {NET}$h/32 dev lo; done
+for h in 11 12 13 14 15 16 17 18; do ip addr add {NET}$h/32 dev lo; done
 python3 {fake} {NET} > {dir}/fake.log 2>&1 &
 fake=$!
 for i in $(seq 100); do grep -q ready {dir}/fake.log && break; sleep 0.1; done
@@ -338,7 +338,7 @@ fn attackers_are_scanned_back_and_counted_by_device_type() {
     let script = format!(
         r#"set -e
 ip link set lo up
-for h in 1 11 12 13 14 15 16 17; do ip addr add {NET}$h/32 dev lo; done
+for h in 1 11 12 13 14 15 16 17 18; do ip addr add {NET}$h/32 dev lo; done
 python3 {fake} {NET} > {dir}/fake.log 2>&1 &
 fake=$!
 {bin} --config {cfg} run 2> {dir}/iotpot.log &
@@ -426,4 +426,102 @@ kill $fake
             .starts_with("Telnet has been closed"),
         "{raw:?}"
     );
+}
+
+/// The test that matters for wearing what attackers are: scan a device,
+/// generate its profile, wear it, and nmap -sV names the honeypot as it
+/// names the device.
+#[test]
+fn a_generated_profile_looks_to_nmap_like_the_device() {
+    for tool in ["unshare", "ip", "python3", "nmap"] {
+        require(tool);
+    }
+    let dir = TempDir::new("wear");
+    let cfg = dir.0.join("iotpot.toml");
+    let data = dir.0.join("data");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[capture]\nenabled = false\n{LIMITS}",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let wear = dir.0.join("wear.toml");
+    std::fs::write(
+        &wear,
+        format!(
+            "data_dir = \"{}\"\n[capture]\nenabled = false\n[iotbox]\nenabled = false\n\
+             [[listen]]\nservice = \"telnet\"\naddress = \"{NET}1:23\"\nprofile = \"{gen}\"\n\
+             [[listen]]\nservice = \"http\"\naddress = \"{NET}1:80\"\nprofile = \"{gen}\"\n",
+            dir.0.join("data2").display(),
+            gen = dir.0.join("gen.toml").display()
+        ),
+    )
+    .unwrap();
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
+    let script = format!(
+        r#"set -e
+ip link set lo up
+for h in 1 11 12 13 14 15 16 17 18; do ip addr add {NET}$h/32 dev lo; done
+python3 {fake} {NET} > {dir}/fake.log 2>&1 &
+fake=$!
+for i in $(seq 100); do grep -q ready {dir}/fake.log && break; sleep 0.1; done
+{bin} --config {cfg} profiler scan --allow {NET}0/24 --ports 23,80 {NET}18 > {dir}/scan.txt
+{bin} --config {cfg} profiles generate {NET}18 --name worn-router > {dir}/gen.toml
+{bin} --config {wear} run 2> {dir}/iotpot.log &
+pot=$!
+for i in $(seq 100); do grep -q "iotpot running" {dir}/iotpot.log && break; sleep 0.1; done
+# Both at once (each waits out nmap's probe timeouts).
+nmap -sT -sV -Pn -n --version-light -p 23,80 {NET}18 > {dir}/device.nmap &
+a=$!
+nmap -sT -sV -Pn -n --version-light -p 23,80 {NET}1 > {dir}/honeypot.nmap &
+b=$!
+wait $a
+wait $b
+kill -TERM $pot
+wait $pot
+kill $fake
+"#,
+        bin = BIN,
+        cfg = cfg.display(),
+        wear = wear.display(),
+        dir = dir.0.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.0.join(f)).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        read("iotpot.log"),
+        read("gen.toml")
+    );
+    let generated = read("gen.toml");
+    assert!(generated.contains("name = \"worn-router\""), "{generated}");
+    assert!(
+        generated.contains("negotiation = \"fffd01fffd1ffffb01fffb03\""),
+        "{generated}"
+    );
+    let (device, honeypot) = (read("device.nmap"), read("honeypot.nmap"));
+    // "23/tcp open  telnet  <version>": everything after the port.
+    let service = |text: &str, port: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{port}/tcp")))
+            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    for port in ["23", "80"] {
+        let d = service(&device, port);
+        assert!(d.starts_with("open"), "{device}");
+        assert_eq!(
+            d,
+            service(&honeypot, port),
+            "nmap on the device:\n{device}\nnmap on the honeypot wearing its profile:\n{honeypot}\n{generated}"
+        );
+        eprintln!("{port}: {d}");
+    }
 }

@@ -92,6 +92,19 @@ async def endless(r, w):
     except Exception:
         pass
 
+def busybox_telnetd(banner):
+    # As BusyBox telnetd does: negotiation and login prompt at once.
+    async def handler(r, w):
+        w.write(bytes([IAC, DO, 1, IAC, DO, 31, IAC, WILL, 1, IAC, WILL, 3]) + banner)
+        await w.drain()
+        try:
+            while await asyncio.wait_for(r.read(100), 30):
+                pass
+        except Exception:
+            pass
+        w.close()
+    return handler
+
 DEVICES = {
     # A DVR: Telnet, web with a login realm, and FTP.
     11: {23: telnet(b"\r\nIMDVRS login: "),
@@ -109,6 +122,11 @@ DEVICES = {
     # 15: nothing listens.
     # Hostile: trickles, floods, negotiates forever.
     16: {23: trickle, 80: huge, 21: endless},
+    # A router to be worn: BusyBox telnetd and a Boa web login.
+    18: {23: busybox_telnetd(b"\r\nDIR-615 login: "),
+         80: http("401 Unauthorized", [("Server", "Boa/0.94.14rc21"), ("Date", "Mon, 01 Dec 2025 10:00:00 GMT"),
+                                       ("WWW-Authenticate", 'Basic realm="DIR-615"'), ("Content-Type", "text/html")],
+                  b"<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY>401 Unauthorized</BODY></HTML>")},
     # SSH only.
     17: {22: say(b"SSH-2.0-dropbear_2019.78\r\n", close=False)},
 }
