@@ -1,8 +1,9 @@
 //! What a scanned device sends, however hostile: the Telnet client's
 //! negotiation (split anywhere, answered once per option), response heads,
-//! titles, FTP and SSH banners, and a verdict over the fields they give.
+//! titles, FTP and SSH banners, TLS flights and certificates, chunked
+//! bodies, and a verdict over the fields they give.
 #![no_main]
-use iotpot_profiler::grab::{parse, telnet, Grab};
+use iotpot_profiler::grab::{parse, telnet, tls, Grab};
 use iotpot_profiler::recog::Library;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -13,6 +14,14 @@ fn library() -> &'static Library {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // A TLS server's first flight, and any bytes as a certificate.
+    let f = tls::flight(data);
+    if let Some(der) = f.certificate {
+        let _ = tls::certificate(&der, f.version, f.cipher);
+    }
+    let _ = tls::certificate(data, None, None);
+    let _ = parse::dechunk(data);
+    let _ = parse::favicon_mmh3(data);
     let mut client = telnet::Client::default();
     let mut replies = 0;
     for chunk in data.chunks(7) {

@@ -27,6 +27,8 @@ pub struct Grab {
     pub status: Option<u16>,
     pub status_line: Option<String>,
     pub headers: Vec<(String, String)>,
+    /// TLS: the server's certificate, read from the handshake.
+    pub certificate: Option<Certificate>,
     /// HTTP: body size and SHA-256 (of what was read).
     pub body_sha256: Option<String>,
     /// Bytes read in all, and the first [`RAW_KEPT`] of them, hex.
@@ -51,6 +53,22 @@ impl Grab {
     pub fn raw_bytes(&self) -> Vec<u8> {
         hex::decode(&self.raw).unwrap_or_default()
     }
+}
+
+/// A TLS server's certificate as the profiler read it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// RFC 2253 (`CN=ipcam,O=Acme,C=TW`), as Recog's X.509 files match.
+    pub subject: String,
+    pub issuer: String,
+    /// ISO 8601 (`2025-01-31T12:00:00Z`).
+    pub not_before: String,
+    pub not_after: String,
+    /// Of the DER.
+    pub sha256: String,
+    /// What the server chose: `TLS 1.0`..., and its cipher suite (`0x002f`).
+    pub version: String,
+    pub cipher: String,
 }
 
 /// One fingerprint that said something, and where.

@@ -111,11 +111,31 @@ const NET: &str = "198.51.100.";
 /// Start the fake devices in a new network namespace and run `iotpot
 /// profiler scan` on them there; its JSON lines (one per host) and how long
 /// the scan took.
-fn scan_fleet(hosts: &[u8], config: &str) -> (Vec<serde_json::Value>, f64) {
-    for tool in ["unshare", "ip", "python3"] {
+fn scan_fleet(hosts: &[u8], ports: &str, config: &str) -> (Vec<serde_json::Value>, f64) {
+    for tool in ["unshare", "ip", "python3", "openssl"] {
         require(tool);
     }
     let dir = TempDir::new("fleet");
+    // Self-signed certificates (key and certificate in one file each).
+    for (name, subject) in [
+        ("modern", "/C=TW/O=Acme Cam/CN=ipcam.local"),
+        ("old", "/C=CN/O=Hi-Link/CN=DVR Web Server"),
+    ] {
+        let pem = dir.0.join(format!("{name}.pem"));
+        run_ok(
+            Command::new("openssl")
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
+                    subject, "-keyout",
+                ])
+                .arg(&pem)
+                .arg("-out")
+                .arg(dir.0.join("cert.tmp")),
+        );
+        let cert = std::fs::read(dir.0.join("cert.tmp")).unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&pem).unwrap();
+        std::io::Write::write_all(&mut f, &cert).unwrap();
+    }
     let cfg = dir.0.join("iotpot.toml");
     std::fs::write(
         &cfg,
@@ -127,12 +147,12 @@ fn scan_fleet(hosts: &[u8], config: &str) -> (Vec<serde_json::Value>, f64) {
     let script = format!(
         r#"set -e
 ip link set lo up
-for h in 11 12 13 14 15 16 17 18; do ip addr add {NET}$h/32 dev lo; done
-python3 {fake} {NET} > {dir}/fake.log 2>&1 &
+for h in 11 12 13 14 15 16 17 18 19; do ip addr add {NET}$h/32 dev lo; done
+python3 {fake} {NET} {dir}/modern.pem {dir}/old.pem > {dir}/fake.log 2>&1 &
 fake=$!
 for i in $(seq 100); do grep -q ready {dir}/fake.log && break; sleep 0.1; done
 start=$(date +%s.%N)
-{bin} --config {cfg} profiler scan --json --allow {NET}0/24 --ports 21,22,23,80,554,8080 {addrs} > {dir}/scan.jsonl
+{bin} --config {cfg} profiler scan --json --allow {NET}0/24 --ports {ports} {addrs} > {dir}/scan.jsonl
 end=$(date +%s.%N)
 echo "$start $end" > {dir}/time
 kill $fake
@@ -183,11 +203,13 @@ fn field<'a>(g: &'a serde_json::Value, name: &str) -> Option<&'a str> {
         .and_then(|f| f[1].as_str())
 }
 
+const FLEET_PORTS: &str = "21,22,23,80,554,8080";
+
 const LIMITS: &str = "[profiler]\nconnect_timeout = 2\nread_timeout = 3\nmax_bytes = 65536\n";
 
 #[test]
 fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
-    let (scans, _) = scan_fleet(&[11, 12, 13, 14, 15, 17], LIMITS);
+    let (scans, _) = scan_fleet(&[11, 12, 13, 14, 15, 17], FLEET_PORTS, LIMITS);
     assert_eq!(scans.len(), 6);
     let host = |h: u8| {
         scans
@@ -237,7 +259,20 @@ fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
         field(r, "rtsp_header.server"),
         Some("Hipcam RealServer/V1.0")
     );
-    assert_eq!(field(grab(cam, 80), "html_title"), Some("Camera"));
+    let web = grab(cam, 80);
+    assert_eq!(field(web, "html_title"), Some("Camera"));
+    // Its favicon (served chunked): the MD5 Recog matches and Shodan's hash,
+    // as Python's hashlib and mmh3 compute them for these bytes.
+    assert_eq!(
+        field(web, "favicon.md5"),
+        Some("e6899eaaf06fd702f3ed3f988eb19362")
+    );
+    assert_eq!(field(web, "favicon.mmh3"), Some("1836528006"));
+    assert_eq!(
+        field(grab(dvr, 80), "favicon.md5"),
+        None,
+        "a 404 is no favicon"
+    );
 
     let router = host(13);
     assert_eq!(router["verdict"]["device"], "Router", "{router:#}");
@@ -273,7 +308,7 @@ fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
 
 #[test]
 fn a_hostile_device_is_cut_off_within_the_limits() {
-    let (scans, took) = scan_fleet(&[16], LIMITS);
+    let (scans, took) = scan_fleet(&[16], FLEET_PORTS, LIMITS);
     let h = &scans[0];
     // Trickling bytes forever: cut at the grab's time limit.
     let t = grab(h, 23);
@@ -524,4 +559,38 @@ kill $fake
         );
         eprintln!("{port}: {d}");
     }
+}
+
+/// TLS certificates, from a modern server and from an old one that speaks
+/// only TLS 1.0 with RSA key exchange (modern TLS libraries refuse it; the
+/// certificate is read from the handshake in the clear).
+#[test]
+fn certificates_are_read_even_from_tls_1_0_only_devices() {
+    let (scans, _) = scan_fleet(&[12, 19], "443", LIMITS);
+    let cert = |i: usize| grab(&scans[i], 443)["certificate"].clone();
+    let modern = cert(0);
+    assert_eq!(
+        modern["subject"], "CN=ipcam.local,O=Acme Cam,C=TW",
+        "{:#}",
+        scans[0]
+    );
+    assert_eq!(modern["issuer"], modern["subject"], "self-signed");
+    assert_eq!(modern["version"], "TLS 1.2");
+    let old = cert(1);
+    assert_eq!(
+        old["subject"], "CN=DVR Web Server,O=Hi-Link,C=CN",
+        "{:#}",
+        scans[1]
+    );
+    assert_eq!(old["version"], "TLS 1.0");
+    assert!(
+        ["0x002f", "0x0035"].contains(&old["cipher"].as_str().unwrap()),
+        "{old:#}"
+    );
+    assert_eq!(old["sha256"].as_str().unwrap().len(), 64);
+    assert!(old["not_after"].as_str().unwrap() > old["not_before"].as_str().unwrap());
+    assert_eq!(
+        field(grab(&scans[1], 443), "x509.subject"),
+        Some("CN=DVR Web Server,O=Hi-Link,C=CN")
+    );
 }

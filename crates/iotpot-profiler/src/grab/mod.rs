@@ -9,6 +9,7 @@
 
 pub mod parse;
 pub mod telnet;
+pub mod tls;
 
 pub use iotpot_core::profiler::{Grab, RAW_KEPT};
 use std::net::SocketAddr;
@@ -129,7 +130,13 @@ impl Conn {
     }
 }
 
+/// Ports where a web server speaks TLS.
+pub const TLS_PORTS: &[u16] = &[443, 4443, 7443, 8443];
+
 async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
+    if TLS_PORTS.contains(&g.port) {
+        return tls_certificate(conn, g).await;
+    }
     let first = conn.read(SPEAK_FIRST).await;
     if first.is_empty() {
         if conn.done() {
@@ -160,6 +167,32 @@ async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
         }
     } else {
         telnet(conn, g, first).await;
+    }
+}
+
+/// Send a ClientHello and read the server's first flight, up to its
+/// certificate (see [`tls`]).
+async fn tls_certificate(conn: &mut Conn, g: &mut Grab) {
+    let mut random = [0u8; 32];
+    fastrand::fill(&mut random);
+    conn.send(&tls::client_hello(random)).await;
+    let mut f = tls::flight(&conn.buf);
+    while !f.done && !conn.done() {
+        if conn.read(SETTLE * 4).await.is_empty() && !conn.done() {
+            break;
+        }
+        f = tls::flight(&conn.buf);
+    }
+    if f.version.is_none() && f.problem.is_none() && conn.buf.is_empty() {
+        return;
+    }
+    g.service = "tls".into();
+    g.error = f.problem.clone();
+    if let Some(der) = f.certificate {
+        let c = tls::certificate(&der, f.version, f.cipher);
+        g.fields.push(("x509.subject".into(), c.subject.clone()));
+        g.fields.push(("x509.issuer".into(), c.issuer.clone()));
+        g.certificate = Some(c);
     }
 }
 
@@ -281,6 +314,57 @@ async fn http(conn: &mut Conn, g: &mut Grab, limits: &Limits, host: String) {
         g.fields.push(("html_title".into(), t));
     }
     g.body_sha256 = Some(iotpot_core::sample::sha256_hex(&h.body));
+    favicon(g, limits, conn.deadline, &host).await;
+}
+
+/// `GET /favicon.ico` on a second connection (web servers of devices
+/// rarely keep one open), within what is left of the grab's time: its MD5
+/// (what Recog's favicon file matches) and Shodan's hash.
+async fn favicon(g: &mut Grab, limits: &Limits, deadline: Instant, host: &str) {
+    let Ok(addr) = host.parse::<SocketAddr>() else {
+        return;
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    let Ok(Ok(stream)) =
+        tokio::time::timeout(limits.connect.min(left), TcpStream::connect(addr)).await
+    else {
+        return;
+    };
+    let mut conn = Conn {
+        stream,
+        deadline,
+        max: limits.max_bytes,
+        buf: Vec::new(),
+        cut: None,
+        closed: false,
+    };
+    let request = format!(
+        "GET /favicon.ico HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept: image/avif,image/webp,*/*\r\nConnection: close\r\n\r\n",
+        limits.user_agent
+    );
+    conn.send(request.as_bytes()).await;
+    read_answer(&mut conn).await;
+    let Some(h) = parse::head(&conn.buf) else {
+        return;
+    };
+    let chunked = h
+        .header("Transfer-Encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"));
+    let icon = if chunked {
+        parse::dechunk(&h.body)
+    } else {
+        h.body
+    };
+    if h.status != 200 || icon.is_empty() || conn.cut.is_some() {
+        return;
+    }
+    use md5::Digest;
+    g.fields
+        .push(("favicon.md5".into(), hex::encode(md5::Md5::digest(&icon))));
+    g.fields.push((
+        "favicon.mmh3".into(),
+        parse::favicon_mmh3(&icon).to_string(),
+    ));
 }
 
 async fn rtsp(conn: &mut Conn, g: &mut Grab, host: String) {

@@ -170,3 +170,96 @@ mod tests {
         assert!(ends_in_prompt(b"login: ") && !ends_in_prompt(b"Welcome\r\n"));
     }
 }
+
+/// A chunked body's bytes (`Transfer-Encoding: chunked`), as far as the
+/// chunks are whole.
+pub fn dechunk(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(eol) = find(rest, b"\r\n") {
+        let size = std::str::from_utf8(&rest[..eol])
+            .ok()
+            .and_then(|l| usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16).ok());
+        let Some(size) = size.filter(|&s| s > 0) else {
+            break;
+        };
+        let start = eol + 2;
+        let end = start.saturating_add(size).min(rest.len());
+        out.extend_from_slice(&rest[start..end]);
+        rest = rest.get(end + 2..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// The hash Shodan gives a favicon: MurmurHash3 (x86, 32 bits, seed 0) of
+/// its base64 with a newline every 76 characters and at the end (Python's
+/// `base64.encodebytes`), as a signed number.
+pub fn favicon_mmh3(icon: &[u8]) -> i32 {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(icon);
+    let mut text = Vec::with_capacity(b64.len() + b64.len() / 76 + 1);
+    for line in b64.as_bytes().chunks(76) {
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    }
+    murmur3_32(&text, 0) as i32
+}
+
+fn murmur3_32(data: &[u8], seed: u32) -> u32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+    let mut h = seed;
+    let mut blocks = data.chunks_exact(4);
+    for b in &mut blocks {
+        let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            .wrapping_mul(C1)
+            .rotate_left(15)
+            .wrapping_mul(C2);
+        h = (h ^ k)
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64);
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        let mut k = 0u32;
+        for (i, &b) in tail.iter().enumerate() {
+            k |= (b as u32) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    }
+    h ^= data.len() as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    #[test]
+    fn murmur3_matches_the_reference_vectors() {
+        // Python's mmh3.hash(...) (signed): "" 0, "hello" 613153351,
+        // "foo" -156908512.
+        assert_eq!(murmur3_32(b"", 0) as i32, 0);
+        assert_eq!(murmur3_32(b"hello", 0) as i32, 613153351);
+        assert_eq!(murmur3_32(b"foo", 0) as i32, -156908512);
+    }
+
+    #[test]
+    fn favicon_hash_is_shodans() {
+        // python3: mmh3.hash(base64.encodebytes(bytes(range(256)) * 3))
+        let icon: Vec<u8> = (0..3).flat_map(|_| 0..=255u8).collect();
+        assert_eq!(favicon_mmh3(&icon), 1836528006);
+    }
+
+    #[test]
+    fn chunks_are_joined() {
+        assert_eq!(dechunk(b"4\r\nabcd\r\n2;x=y\r\nef\r\n0\r\n\r\n"), b"abcdef");
+        assert_eq!(dechunk(b"zz\r\n"), b"");
+        assert_eq!(dechunk(b"10\r\nabc"), b"abc");
+    }
+}

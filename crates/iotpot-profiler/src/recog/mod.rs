@@ -41,6 +41,7 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("http_header.x_powered_by", &["x_powered_by"]),
     ("html_title", &["html_titles"]),
     ("favicon.md5", &["favicons"]),
+    ("favicon.mmh3", &[]),
     ("x509.subject", &["x509_subjects"]),
     ("x509.issuer", &["x509_issuers"]),
     ("rtsp_header.server", &["rtsp_servers"]),

@@ -1,10 +1,12 @@
 # Fake devices for the profiler's tests, each on its own address inside the
 # network namespace the test created. Real banners (from Recog's examples),
 # a real Telnet negotiation, and hostile ones. Prints "ready" when listening.
-import asyncio, sys
+import asyncio, ssl, sys
 
 IAC, DO, WILL, WONT, DONT = 255, 253, 251, 252, 254
 NET = sys.argv[1]  # e.g. "198.51.100."
+# Certificates the test made (openssl): a modern server's, an old one's.
+CERTS = sys.argv[2:4]
 
 def say(data, close=True):
     async def handler(r, w):
@@ -39,9 +41,22 @@ def telnet(banner):
         w.close()
     return handler
 
-def http(status, headers, body=b""):
+def http(status, headers, body=b"", favicon=None):
     async def handler(r, w):
-        await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 5)
+        req = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 5)
+        if req.startswith(b"GET /favicon.ico "):
+            if favicon is None:
+                w.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            else:
+                # Chunked, as some device servers send it.
+                w.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/x-icon\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for i in range(0, len(favicon), 500):
+                    part = favicon[i:i + 500]
+                    w.write(b"%x\r\n" % len(part) + part + b"\r\n")
+                w.write(b"0\r\n\r\n")
+            await w.drain()
+            w.close()
+            return
         head = "HTTP/1.1 %s\r\n" % status + "".join("%s: %s\r\n" % h for h in headers)
         w.write(head.encode() + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
         await w.drain()
@@ -111,7 +126,8 @@ DEVICES = {
          80: http("401 Unauthorized", [("Server", "Hikvision-Webs"), ("WWW-Authenticate", 'Basic realm="DVR"')]),
          21: say(b"220 DVR FTP server ready.\r\n", close=False)},
     # An IP camera: web, FTP, RTSP.
-    12: {80: http("200 OK", [("Server", "Netwave IP Camera")], b"<html><head><title>Camera</title></head></html>"),
+    12: {80: http("200 OK", [("Server", "Netwave IP Camera")], b"<html><head><title>Camera</title></head></html>",
+                  favicon=bytes(range(256)) * 3),
          21: say(b"220 Axis 2100 Network Camera 2.43 Nov 04 2008 ready.\r\n", close=False),
          554: rtsp(b"Hipcam RealServer/V1.0")},
     # A router: Telnet, and a web page on 8080 no fingerprint knows.
@@ -131,11 +147,25 @@ DEVICES = {
     17: {22: say(b"SSH-2.0-dropbear_2019.78\r\n", close=False)},
 }
 
+def tls_context(cert, old):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if old:
+        # An old device: TLS 1.0 only, RSA key exchange only.
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("AES128-SHA:AES256-SHA:@SECLEVEL=0")
+    ctx.load_cert_chain(cert, cert)
+    return ctx
+
 async def main():
     servers = []
     for host, ports in DEVICES.items():
         for port, handler in ports.items():
             servers.append(await asyncio.start_server(handler, NET + str(host), port))
+    if len(CERTS) == 2:
+        page = http("200 OK", [("Server", "lighttpd")], b"<title>Secure</title>")
+        servers.append(await asyncio.start_server(page, NET + "12", 443, ssl=tls_context(CERTS[0], False)))
+        servers.append(await asyncio.start_server(page, NET + "19", 443, ssl=tls_context(CERTS[1], True)))
     print("ready", flush=True)
     await asyncio.sleep(600)
 
