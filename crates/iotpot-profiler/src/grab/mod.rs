@@ -1,10 +1,12 @@
 //! One grab: one connection to one port of a host that attacked, one benign
 //! request, what came back.
 //!
-//! The protocol is found from what the device says, as nmap's NULL probe
-//! does: a device that speaks first is Telnet (negotiation or a bare
-//! banner), FTP (`220`) or SSH (`SSH-`); one that waits is asked `GET /`
-//! (or RTSP `OPTIONS` on 554). Never a credential, never a second try.
+//! Web ports are asked `GET /` at once and TLS ports get a ClientHello;
+//! on the others the protocol is found from what the device says, as nmap's
+//! NULL probe does: a device that speaks first is Telnet (negotiation or a
+//! bare banner), FTP (`220`) or SSH (`SSH-`); one that waits 2 s is asked
+//! `GET /`. RTSP ports are asked `OPTIONS` at once. Never a credential,
+//! never a second try.
 //! Every grab is bounded: connect time, total time, bytes read.
 
 pub mod parse;
@@ -133,9 +135,22 @@ impl Conn {
 /// Ports where a web server speaks TLS.
 pub const TLS_PORTS: &[u16] = &[443, 4443, 7443, 8443];
 
+/// Ports where an RTSP server (a camera's) is asked `OPTIONS` at once.
+pub const RTSP_PORTS: &[u16] = &[554, 8554];
+
+/// Ports where only a web server is expected (TR-069's 7547 included): it
+/// is asked at once, without waiting for it to speak first.
+pub const HTTP_PORTS: &[u16] = &[80, 81, 5000, 7547, 8000, 8080, 8081, 8888];
+
 async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
     if TLS_PORTS.contains(&g.port) {
         return tls_certificate(conn, g).await;
+    }
+    if HTTP_PORTS.contains(&g.port) {
+        return http(conn, g, limits, addr_host(conn)).await;
+    }
+    if RTSP_PORTS.contains(&g.port) {
+        return rtsp(conn, g, addr_host(conn)).await;
     }
     let first = conn.read(SPEAK_FIRST).await;
     if first.is_empty() {
@@ -143,11 +158,7 @@ async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
             return;
         }
         // A device that waits to be asked.
-        return if g.port == 554 {
-            rtsp(conn, g, addr_host(conn)).await
-        } else {
-            http(conn, g, limits, addr_host(conn)).await
-        };
+        return http(conn, g, limits, addr_host(conn)).await;
     }
     if first.starts_with(b"220") {
         g.service = "ftp".into();

@@ -48,6 +48,23 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// The scan-back of many attackers at once (in a network namespace of
+    /// its own, fake devices on a block of addresses): its speed, and the
+    /// Telnet throughput with it running against without it.
+    Profiler {
+        /// Attackers, each scanned back on 8 ports.
+        #[arg(long, default_value_t = 1000)]
+        hosts: usize,
+        /// Seconds of the closed loop.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 50)]
+        concurrency: usize,
+        /// `[profiler] hosts_per_minute` (the default 60 would take 17
+        /// minutes for 1000 hosts: the bench scans as fast as it can).
+        #[arg(long, default_value_t = 60000)]
+        hosts_per_minute: u32,
+    },
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -104,6 +121,15 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
         BenchCmd::Video { profile, frames } => video(&profile, frames),
+        BenchCmd::Profiler {
+            hosts,
+            seconds,
+            concurrency,
+            hosts_per_minute,
+        } => {
+            drop(rt);
+            super::bench_profiler::run(hosts, seconds, concurrency, hosts_per_minute)
+        }
         BenchCmd::Recog { seconds } => {
             let config = super::load_config(_config)?;
             recog(&config, seconds)
@@ -251,7 +277,7 @@ fn print_results(results: &[ServerResult]) {
     }
 }
 
-struct KillOnDrop(Child);
+pub(super) struct KillOnDrop(pub(super) Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -261,7 +287,7 @@ impl Drop for KillOnDrop {
 }
 
 /// SIGTERM, so iotpot shuts down cleanly, then wait.
-fn terminate(mut c: KillOnDrop) {
+pub(super) fn terminate(mut c: KillOnDrop) {
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
         libc::kill(c.0.id() as i32, libc::SIGTERM);
@@ -290,13 +316,13 @@ fn spawn_server(cmd: &mut Command) -> anyhow::Result<(Child, SocketAddr)> {
     Ok((child, addr))
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
+pub(super) async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return Ok(());

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_profiler;
 pub mod boxcmd;
 pub mod config;
 pub mod devices;
