@@ -594,3 +594,25 @@ fn certificates_are_read_even_from_tls_1_0_only_devices() {
         Some("CN=DVR Web Server,O=Hi-Link,C=CN")
     );
 }
+
+#[test]
+fn bench_profiler_scans_its_fake_attackers_and_compares_throughput() {
+    for tool in ["unshare", "ip"] {
+        require(tool);
+    }
+    let out = run_ok(Command::new(BIN).args([
+        "bench",
+        "profiler",
+        "--hosts",
+        "20",
+        "--seconds",
+        "1",
+        "--concurrency",
+        "4",
+    ]));
+    assert!(out.contains("of the Telnet sessions/s without it"), "{out}");
+    assert!(
+        out.contains("20 of 20 attackers x 8 ports scanned"),
+        "every fake attacker scanned back:\n{out}"
+    );
+}
