@@ -322,8 +322,12 @@ fn a_hostile_device_is_cut_off_within_the_limits() {
     let n = grab(h, 21);
     assert!(n["cut"] == "timeout" || n["cut"] == "max_bytes", "{n:#}");
     assert!(n["negotiation"].as_array().unwrap().len() > 100);
-    // All of it inside the read timeout (3 s) and some slack, not 30 s.
-    assert!(took < 6.0, "the scan took {took:.1} s");
+    // All of it inside the read timeout (3 s), plus the command's start
+    // (loading the fingerprints in a debug build), not the fake's 100 s.
+    assert!(took < 10.0, "the scan took {took:.1} s");
+    for g in h["grabs"].as_array().unwrap() {
+        assert!(g["duration"].as_f64().unwrap() < 3.5, "{g:#}");
+    }
 }
 
 #[test]

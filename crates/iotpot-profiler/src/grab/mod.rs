@@ -52,14 +52,7 @@ pub async fn grab(addr: SocketAddr, limits: &Limits) -> Grab {
         Ok(Ok(stream)) => {
             g.state = "open".into();
             let deadline = start + limits.total;
-            let mut conn = Conn {
-                stream,
-                deadline,
-                max: limits.max_bytes,
-                buf: Vec::new(),
-                cut: None,
-                closed: false,
-            };
+            let mut conn = Conn::new(stream, deadline, limits.max_bytes);
             converse(&mut conn, &mut g, limits).await;
             g.bytes = conn.buf.len() as u64;
             g.raw = hex::encode(&conn.buf[..conn.buf.len().min(RAW_KEPT)]);
@@ -81,6 +74,17 @@ struct Conn {
 }
 
 impl Conn {
+    fn new(stream: TcpStream, deadline: Instant, max: usize) -> Conn {
+        Conn {
+            stream,
+            deadline,
+            max,
+            buf: Vec::new(),
+            cut: None,
+            closed: false,
+        }
+    }
+
     /// Read once, waiting at most `wait` (and never past the deadline).
     /// Returns the bytes that arrived (none on quiet, close or a limit).
     async fn read(&mut self, wait: Duration) -> Vec<u8> {
@@ -93,9 +97,15 @@ impl Conn {
             return Vec::new();
         }
         let wait = wait.min(self.deadline - now);
-        let room = self.max - self.buf.len();
-        let mut chunk = vec![0u8; room.min(16 << 10)];
-        match tokio::time::timeout(wait, self.stream.read(&mut chunk)).await {
+        // Read straight into the grab's buffer, no more than the cap allows.
+        let room = (self.max - self.buf.len()).min(16 << 10);
+        let before = self.buf.len();
+        self.buf.reserve(room);
+        let read = {
+            let mut limited = (&mut self.stream).take(room as u64);
+            tokio::time::timeout(wait, limited.read_buf(&mut self.buf)).await
+        };
+        match read {
             Err(_) => {
                 if Instant::now() >= self.deadline {
                     self.cut = Some("timeout".into());
@@ -106,13 +116,11 @@ impl Conn {
                 self.closed = true;
                 Vec::new()
             }
-            Ok(Ok(n)) => {
-                chunk.truncate(n);
-                self.buf.extend_from_slice(&chunk);
+            Ok(Ok(_)) => {
                 if self.buf.len() >= self.max {
                     self.cut = Some("max_bytes".into());
                 }
-                chunk
+                self.buf[before..].to_vec()
             }
         }
     }
@@ -341,14 +349,7 @@ async fn favicon(g: &mut Grab, limits: &Limits, deadline: Instant, host: &str) {
     else {
         return;
     };
-    let mut conn = Conn {
-        stream,
-        deadline,
-        max: limits.max_bytes,
-        buf: Vec::new(),
-        cut: None,
-        closed: false,
-    };
+    let mut conn = Conn::new(stream, deadline, limits.max_bytes);
     let request = format!(
         "GET /favicon.ico HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept: image/avif,image/webp,*/*\r\nConnection: close\r\n\r\n",
         limits.user_agent
