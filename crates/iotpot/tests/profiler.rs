@@ -108,13 +108,51 @@ fn bench_recog_reports_banners_per_second() {
 /// namespace (`unshare -rn`); nothing leaves it.
 const NET: &str = "198.51.100.";
 
+/// In a network namespace of the test's own (`unshare -rn`): loopback up,
+/// the fleet's addresses (and the honeypot's, `.1`) on it, the fake devices
+/// started (with the TLS servers when the certificates in `dir` exist), then
+/// the shell `body`. Fails with the fake devices' and iotpot's logs.
+fn in_fleet_netns(dir: &TempDir, body: &str) {
+    for tool in ["unshare", "ip", "python3"] {
+        require(tool);
+    }
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
+    let d = dir.0.display();
+    let certs = if dir.0.join("old.pem").exists() {
+        format!("{d}/modern.pem {d}/old.pem")
+    } else {
+        String::new()
+    };
+    let script = format!(
+        r#"set -e
+ip link set lo up
+for h in 1 11 12 13 14 15 16 17 18 19; do ip addr add {NET}$h/32 dev lo; done
+python3 {fake} {NET} {certs} > {d}/fake.log 2>&1 &
+fake=$!
+for i in $(seq 100); do grep -q ready {d}/fake.log && break; sleep 0.1; done
+{body}
+kill $fake
+"#
+    );
+    let out = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.0.join(f)).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}\nfake devices: {}\niotpot: {}",
+        String::from_utf8_lossy(&out.stderr),
+        read("fake.log"),
+        read("iotpot.log")
+    );
+}
+
 /// Start the fake devices in a new network namespace and run `iotpot
 /// profiler scan` on them there; its JSON lines (one per host) and how long
 /// the scan took.
 fn scan_fleet(hosts: &[u8], ports: &str, config: &str) -> (Vec<serde_json::Value>, f64) {
-    for tool in ["unshare", "ip", "python3", "openssl"] {
-        require(tool);
-    }
+    require("openssl");
     let dir = TempDir::new("fleet");
     // Self-signed certificates (key and certificate in one file each).
     for (name, subject) in [
@@ -125,9 +163,9 @@ fn scan_fleet(hosts: &[u8], ports: &str, config: &str) -> (Vec<serde_json::Value
         run_ok(
             Command::new("openssl")
                 .args([
-                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
-                    subject, "-keyout",
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
                 ])
+                .args(["-subj", subject, "-keyout"])
                 .arg(&pem)
                 .arg("-out")
                 .arg(dir.0.join("cert.tmp")),
@@ -142,35 +180,19 @@ fn scan_fleet(hosts: &[u8], ports: &str, config: &str) -> (Vec<serde_json::Value
         format!("data_dir = \"{}\"\n{config}", dir.0.join("data").display()),
     )
     .unwrap();
-    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
     let addrs: Vec<String> = hosts.iter().map(|h| format!("{NET}{h}")).collect();
-    let script = format!(
-        r#"set -e
-ip link set lo up
-for h in 11 12 13 14 15 16 17 18 19; do ip addr add {NET}$h/32 dev lo; done
-python3 {fake} {NET} {dir}/modern.pem {dir}/old.pem > {dir}/fake.log 2>&1 &
-fake=$!
-for i in $(seq 100); do grep -q ready {dir}/fake.log && break; sleep 0.1; done
-start=$(date +%s.%N)
-{bin} --config {cfg} profiler scan --json --allow {NET}0/24 --ports {ports} {addrs} > {dir}/scan.jsonl
+    in_fleet_netns(
+        &dir,
+        &format!(
+            r#"start=$(date +%s.%N)
+{bin} --config {cfg} profiler scan --json --allow {NET}0/24 --ports {ports} {addrs} > {d}/scan.jsonl
 end=$(date +%s.%N)
-echo "$start $end" > {dir}/time
-kill $fake
-"#,
-        bin = BIN,
-        cfg = cfg.display(),
-        dir = dir.0.display(),
-        addrs = addrs.join(" "),
-    );
-    let out = Command::new("unshare")
-        .args(["-rn", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    let fake_log = std::fs::read_to_string(dir.0.join("fake.log")).unwrap_or_default();
-    assert!(
-        out.status.success(),
-        "{}\nfake devices: {fake_log}",
-        String::from_utf8_lossy(&out.stderr)
+echo "$start $end" > {d}/time"#,
+            bin = BIN,
+            cfg = cfg.display(),
+            d = dir.0.display(),
+            addrs = addrs.join(" "),
+        ),
     );
     let times = std::fs::read_to_string(dir.0.join("time")).unwrap();
     let t: Vec<f64> = times
@@ -351,9 +373,6 @@ fn scan_refuses_reserved_addresses_unless_allowed() {
 /// `iotpot devices` shows what they are.
 #[test]
 fn attackers_are_scanned_back_and_counted_by_device_type() {
-    for tool in ["unshare", "ip", "python3"] {
-        require(tool);
-    }
     let dir = TempDir::new("scanback");
     let data = dir.0.join("data");
     let cfg = dir.0.join("iotpot.toml");
@@ -368,21 +387,17 @@ fn attackers_are_scanned_back_and_counted_by_device_type() {
         ),
     )
     .unwrap();
-    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
     let attack = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/attack.py");
     let fleet: Vec<String> = [11, 12, 13, 14, 15, 16, 17]
         .iter()
         .map(|h| format!("{NET}{h}"))
         .collect();
-    let script = format!(
-        r#"set -e
-ip link set lo up
-for h in 1 11 12 13 14 15 16 17 18; do ip addr add {NET}$h/32 dev lo; done
-python3 {fake} {NET} > {dir}/fake.log 2>&1 &
-fake=$!
-{bin} --config {cfg} run 2> {dir}/iotpot.log &
+    in_fleet_netns(
+        &dir,
+        &format!(
+            r#"{bin} --config {cfg} run 2> {dir}/iotpot.log &
 pot=$!
-for i in $(seq 100); do grep -q ready {dir}/fake.log && grep -q "iotpot running" {dir}/iotpot.log && break; sleep 0.1; done
+for i in $(seq 100); do grep -q "iotpot running" {dir}/iotpot.log && break; sleep 0.1; done
 python3 {attack} {NET}1 2323 {fleet}
 # Every attacker scanned back (7 verdicts), then the same attackers again:
 # no second scan within revisit_hours.
@@ -397,24 +412,14 @@ sleep 2
 {bin} --config {cfg} devices --by vendor > {dir}/vendors.txt
 {bin} --config {cfg} devices show {NET}11 > {dir}/show.txt
 kill -TERM $pot
-wait $pot
-kill $fake
-"#,
-        bin = BIN,
-        cfg = cfg.display(),
-        dir = dir.0.display(),
-        fleet = fleet.join(" "),
+wait $pot"#,
+            bin = BIN,
+            cfg = cfg.display(),
+            dir = dir.0.display(),
+            fleet = fleet.join(" "),
+        ),
     );
-    let out = Command::new("unshare")
-        .args(["-rn", "sh", "-c", &script])
-        .output()
-        .unwrap();
     let log = std::fs::read_to_string(dir.0.join("iotpot.log")).unwrap_or_default();
-    assert!(
-        out.status.success(),
-        "{}\n{log}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let devices = std::fs::read_to_string(dir.0.join("devices.txt")).unwrap();
     eprintln!("{devices}");
     for row in [
@@ -472,9 +477,7 @@ kill $fake
 /// names the device.
 #[test]
 fn a_generated_profile_looks_to_nmap_like_the_device() {
-    for tool in ["unshare", "ip", "python3", "nmap"] {
-        require(tool);
-    }
+    require("nmap");
     let dir = TempDir::new("wear");
     let cfg = dir.0.join("iotpot.toml");
     let data = dir.0.join("data");
@@ -498,15 +501,10 @@ fn a_generated_profile_looks_to_nmap_like_the_device() {
         ),
     )
     .unwrap();
-    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fake_devices.py");
-    let script = format!(
-        r#"set -e
-ip link set lo up
-for h in 1 11 12 13 14 15 16 17 18; do ip addr add {NET}$h/32 dev lo; done
-python3 {fake} {NET} > {dir}/fake.log 2>&1 &
-fake=$!
-for i in $(seq 100); do grep -q ready {dir}/fake.log && break; sleep 0.1; done
-{bin} --config {cfg} profiler scan --allow {NET}0/24 --ports 23,80 {NET}18 > {dir}/scan.txt
+    in_fleet_netns(
+        &dir,
+        &format!(
+            r#"{bin} --config {cfg} profiler scan --allow {NET}0/24 --ports 23,80 {NET}18 > {dir}/scan.txt
 {bin} --config {cfg} profiles generate {NET}18 --name worn-router > {dir}/gen.toml
 {bin} --config {wear} run 2> {dir}/iotpot.log &
 pot=$!
@@ -519,26 +517,14 @@ b=$!
 wait $a
 wait $b
 kill -TERM $pot
-wait $pot
-kill $fake
-"#,
-        bin = BIN,
-        cfg = cfg.display(),
-        wear = wear.display(),
-        dir = dir.0.display(),
+wait $pot"#,
+            bin = BIN,
+            cfg = cfg.display(),
+            wear = wear.display(),
+            dir = dir.0.display(),
+        ),
     );
-    let out = Command::new("unshare")
-        .args(["-rn", "sh", "-c", &script])
-        .output()
-        .unwrap();
     let read = |f: &str| std::fs::read_to_string(dir.0.join(f)).unwrap_or_default();
-    assert!(
-        out.status.success(),
-        "{}\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        read("iotpot.log"),
-        read("gen.toml")
-    );
     let generated = read("gen.toml");
     assert!(generated.contains("name = \"worn-router\""), "{generated}");
     assert!(

@@ -163,14 +163,7 @@ async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
                 dir.join("data")
             ),
         )?;
-        let child = Command::new(&exe)
-            .arg("run")
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let iotpot = KillOnDrop(child);
+        let iotpot = spawn_run(&config)?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         wait_listening(addr).await?;
         results.push(measure("iotpot", addr, Some(iotpot.0.id()), true, &a).await);
@@ -278,6 +271,18 @@ fn print_results(results: &[ServerResult]) {
 }
 
 pub(super) struct KillOnDrop(pub(super) Child);
+
+/// `iotpot run --config CONFIG` in the background (its log on stderr).
+pub(super) fn spawn_run(config: &Path) -> anyhow::Result<KillOnDrop> {
+    let child = Command::new(std::env::current_exe()?)
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    Ok(KillOnDrop(child))
+}
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

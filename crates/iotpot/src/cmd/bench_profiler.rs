@@ -10,10 +10,10 @@
 //! and are scanned back (the profiler on, its default concurrency). Nothing
 //! leaves the namespace.
 
-use super::bench::{free_port, wait_listening, KillOnDrop};
+use super::bench::{free_port, wait_listening};
 use iotpot_loadgen::client::Scenario;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -109,14 +109,7 @@ async fn round(
             dir.join("data")
         ),
     )?;
-    let child = Command::new(std::env::current_exe()?)
-        .arg("run")
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let iotpot = KillOnDrop(child);
+    let iotpot = super::bench::spawn_run(&config)?;
     let target: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     wait_listening(target).await?;
     let started = Instant::now();
