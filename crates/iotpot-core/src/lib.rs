@@ -33,6 +33,7 @@ pub mod honeytoken;
 pub mod profile;
 pub mod profiler;
 pub mod sample;
+pub mod tls;
 
 pub use arch::Arch;
 pub use config::Config;

@@ -553,7 +553,8 @@ wait $pot"#,
 
 /// TLS certificates, from a modern server and from an old one that speaks
 /// only TLS 1.0 with RSA key exchange (modern TLS libraries refuse it; the
-/// certificate is read from the handshake in the clear).
+/// certificate is read from the handshake in the clear), and the modern
+/// one's page over HTTPS.
 #[test]
 fn certificates_are_read_even_from_tls_1_0_only_devices() {
     let (scans, _) = scan_fleet(&[12, 19], "443", LIMITS);
@@ -583,6 +584,13 @@ fn certificates_are_read_even_from_tls_1_0_only_devices() {
         field(grab(&scans[1], 443), "x509.subject"),
         Some("CN=DVR Web Server,O=Hi-Link,C=CN")
     );
+    // The modern server's page over a real TLS session too; the old one's
+    // certificate is all (rustls, like browsers, refuses TLS 1.0).
+    let page = grab(&scans[0], 443);
+    assert_eq!(page["service"], "https", "{page:#}");
+    assert_eq!(field(page, "html_title"), Some("Secure"));
+    assert_eq!(field(page, "http_header.server"), Some("lighttpd"));
+    assert_eq!(grab(&scans[1], 443)["service"], "tls");
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub mod tls;
 pub use iotpot_core::profiler::{Grab, RAW_KEPT};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long a device is given to speak first.
@@ -53,7 +53,7 @@ pub async fn grab(addr: SocketAddr, limits: &Limits) -> Grab {
             g.state = "open".into();
             let deadline = start + limits.total;
             let mut conn = Conn::new(stream, deadline, limits.max_bytes);
-            converse(&mut conn, &mut g, limits).await;
+            converse(&mut conn, &mut g, limits, addr).await;
             g.bytes = conn.buf.len() as u64;
             g.raw = hex::encode(&conn.buf[..conn.buf.len().min(RAW_KEPT)]);
             g.cut = conn.cut;
@@ -64,8 +64,8 @@ pub async fn grab(addr: SocketAddr, limits: &Limits) -> Grab {
 }
 
 /// One open connection with its bounds.
-struct Conn {
-    stream: TcpStream,
+struct Conn<S = TcpStream> {
+    stream: S,
     deadline: Instant,
     max: usize,
     buf: Vec<u8>,
@@ -73,8 +73,8 @@ struct Conn {
     closed: bool,
 }
 
-impl Conn {
-    fn new(stream: TcpStream, deadline: Instant, max: usize) -> Conn {
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    fn new(stream: S, deadline: Instant, max: usize) -> Conn<S> {
         Conn {
             stream,
             deadline,
@@ -140,6 +140,9 @@ impl Conn {
     }
 }
 
+/// A plain or a TLS connection.
+type Stream = tokio_util::either::Either<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>;
+
 /// Ports where a web server speaks TLS.
 pub const TLS_PORTS: &[u16] = &[443, 4443, 7443, 8443];
 
@@ -150,15 +153,15 @@ pub const RTSP_PORTS: &[u16] = &[554, 8554];
 /// is asked at once, without waiting for it to speak first.
 pub const HTTP_PORTS: &[u16] = &[80, 81, 5000, 7547, 8000, 8080, 8081, 8888];
 
-async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
+async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits, addr: SocketAddr) {
     if TLS_PORTS.contains(&g.port) {
-        return tls_certificate(conn, g).await;
+        return tls_certificate(conn, g, limits, addr).await;
     }
     if HTTP_PORTS.contains(&g.port) {
-        return http(conn, g, limits, addr_host(conn)).await;
+        return http(conn, g, limits, host(addr), false).await;
     }
     if RTSP_PORTS.contains(&g.port) {
-        return rtsp(conn, g, addr_host(conn)).await;
+        return rtsp(conn, g, host(addr)).await;
     }
     let first = conn.read(SPEAK_FIRST).await;
     if first.is_empty() {
@@ -166,7 +169,7 @@ async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
             return;
         }
         // A device that waits to be asked.
-        return http(conn, g, limits, addr_host(conn)).await;
+        return http(conn, g, limits, host(addr), false).await;
     }
     if first.starts_with(b"220") {
         g.service = "ftp".into();
@@ -191,7 +194,7 @@ async fn converse(conn: &mut Conn, g: &mut Grab, limits: &Limits) {
 
 /// Send a ClientHello and read the server's first flight, up to its
 /// certificate (see [`tls`]).
-async fn tls_certificate(conn: &mut Conn, g: &mut Grab) {
+async fn tls_certificate(conn: &mut Conn, g: &mut Grab, limits: &Limits, addr: SocketAddr) {
     let mut random = [0u8; 32];
     fastrand::fill(&mut random);
     conn.send(&tls::client_hello(random)).await;
@@ -207,22 +210,93 @@ async fn tls_certificate(conn: &mut Conn, g: &mut Grab) {
     }
     g.service = "tls".into();
     g.error = f.problem.clone();
+    let old = matches!(
+        f.version.as_deref(),
+        Some("SSL 3.0" | "TLS 1.0" | "TLS 1.1")
+    );
     if let Some(der) = f.certificate {
-        let c = tls::certificate(&der, f.version, f.cipher);
-        g.fields.push(("x509.subject".into(), c.subject.clone()));
-        g.fields.push(("x509.issuer".into(), c.issuer.clone()));
-        g.certificate = Some(c);
+        keep_certificate(g, tls::certificate(&der, f.version, f.cipher));
+    }
+    // The page too, over a real TLS session, where rustls can have one
+    // (TLS 1.2 and 1.3: not the old devices, whose certificate is enough).
+    if !old && f.problem.as_deref() != Some("not TLS") {
+        https(g, limits, conn.deadline, addr).await;
     }
 }
 
-fn addr_host(conn: &Conn) -> String {
-    conn.stream
-        .peer_addr()
-        .map(|a| match a {
-            SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
-            SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
-        })
-        .unwrap_or_default()
+fn keep_certificate(g: &mut Grab, c: iotpot_core::profiler::Certificate) {
+    g.fields.retain(|(k, _)| !k.starts_with("x509."));
+    g.fields.push(("x509.subject".into(), c.subject.clone()));
+    g.fields.push(("x509.issuer".into(), c.issuer.clone()));
+    g.certificate = Some(c);
+}
+
+/// A TCP connection within the grab's limits, and TLS over it when asked.
+async fn open(
+    addr: SocketAddr,
+    tls: bool,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<Stream, String> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let tcp = tokio::time::timeout(limits.connect.min(left), TcpStream::connect(addr))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    if !tls {
+        return Ok(Stream::Left(tcp));
+    }
+    let config = iotpot_core::tls::any_certificate_config()?;
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let left = deadline.saturating_duration_since(Instant::now());
+    let session = tokio::time::timeout(
+        left,
+        tokio_rustls::TlsConnector::from(config).connect(name, tcp),
+    )
+    .await
+    .map_err(|_| "TLS handshake timed out".to_string())?
+    .map_err(|e| format!("TLS: {e}"))?;
+    Ok(Stream::Right(session))
+}
+
+/// `GET /` over TLS: the page as on a plain web port; the certificate from
+/// the session when the first flight hid it (TLS 1.3).
+async fn https(g: &mut Grab, limits: &Limits, deadline: Instant, addr: SocketAddr) {
+    let stream = match open(addr, true, limits, deadline).await {
+        Ok(s) => s,
+        Err(e) => {
+            g.error.get_or_insert(e);
+            return;
+        }
+    };
+    if g.certificate.is_none() {
+        if let Stream::Right(session) = &stream {
+            let (_, c) = session.get_ref();
+            let version = c.protocol_version().map(|v| match v {
+                rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+                rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+                other => format!("{other:?}"),
+            });
+            let suite = c.negotiated_cipher_suite().map(|s| u16::from(s.suite()));
+            if let Some(der) = c.peer_certificates().and_then(|certs| certs.first()) {
+                keep_certificate(g, tls::certificate(der, version, suite));
+                g.error = None;
+            }
+        }
+    }
+    let mut conn = Conn::new(stream, deadline, limits.max_bytes);
+    http(&mut conn, g, limits, host(addr), true).await;
+    if g.service == "http" {
+        g.service = "https".into();
+    }
+}
+
+/// `ip:port` as a Host header and an RTSP URL write it.
+fn host(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(v4) => v4.to_string(),
+        SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+    }
 }
 
 /// A Telnet device: answer its negotiation, read until it shows a prompt
@@ -264,7 +338,7 @@ async fn telnet(conn: &mut Conn, g: &mut Grab, first: Vec<u8>) {
 
 /// Read an HTTP/RTSP answer to its end: `Content-Length` bytes of body,
 /// the last chunk, the connection's close, or a limit.
-async fn read_answer(conn: &mut Conn) {
+async fn read_answer<S: AsyncRead + AsyncWrite + Unpin>(conn: &mut Conn<S>) {
     loop {
         if let Some(h) = parse::head(&conn.buf) {
             let head_done = conn.buf.windows(4).any(|w| w == b"\r\n\r\n")
@@ -307,7 +381,13 @@ fn keep_head(g: &mut Grab, h: &parse::Head) {
     g.headers = h.headers.clone();
 }
 
-async fn http(conn: &mut Conn, g: &mut Grab, limits: &Limits, host: String) {
+async fn http<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    g: &mut Grab,
+    limits: &Limits,
+    host: String,
+    tls: bool,
+) {
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\nConnection: close\r\n\r\n",
         limits.user_agent
@@ -333,20 +413,17 @@ async fn http(conn: &mut Conn, g: &mut Grab, limits: &Limits, host: String) {
         g.fields.push(("html_title".into(), t));
     }
     g.body_sha256 = Some(iotpot_core::sample::sha256_hex(&h.body));
-    favicon(g, limits, conn.deadline, &host).await;
+    favicon(g, limits, conn.deadline, &host, tls).await;
 }
 
 /// `GET /favicon.ico` on a second connection (web servers of devices
 /// rarely keep one open), within what is left of the grab's time: its MD5
 /// (what Recog's favicon file matches) and Shodan's hash.
-async fn favicon(g: &mut Grab, limits: &Limits, deadline: Instant, host: &str) {
+async fn favicon(g: &mut Grab, limits: &Limits, deadline: Instant, host: &str, tls: bool) {
     let Ok(addr) = host.parse::<SocketAddr>() else {
         return;
     };
-    let left = deadline.saturating_duration_since(Instant::now());
-    let Ok(Ok(stream)) =
-        tokio::time::timeout(limits.connect.min(left), TcpStream::connect(addr)).await
-    else {
+    let Ok(stream) = open(addr, tls, limits, deadline).await else {
         return;
     };
     let mut conn = Conn::new(stream, deadline, limits.max_bytes);
