@@ -557,7 +557,7 @@ wait $pot"#,
 /// one's page over HTTPS.
 #[test]
 fn certificates_are_read_even_from_tls_1_0_only_devices() {
-    let (scans, _) = scan_fleet(&[12, 19], "443", LIMITS);
+    let (scans, _) = scan_fleet(&[12, 19], "443,8443", LIMITS);
     let cert = |i: usize| grab(&scans[i], 443)["certificate"].clone();
     let modern = cert(0);
     assert_eq!(
@@ -591,6 +591,14 @@ fn certificates_are_read_even_from_tls_1_0_only_devices() {
     assert_eq!(field(page, "html_title"), Some("Secure"));
     assert_eq!(field(page, "http_header.server"), Some("lighttpd"));
     assert_eq!(grab(&scans[1], 443)["service"], "tls");
+    // TLS 1.3 only: the certificate from the HTTPS session.
+    let t13 = grab(&scans[0], 8443);
+    assert_eq!(t13["certificate"]["version"], "TLS 1.3", "{t13:#}");
+    assert_eq!(
+        t13["certificate"]["subject"],
+        "CN=ipcam.local,O=Acme Cam,C=TW"
+    );
+    assert_eq!(field(t13, "html_title"), Some("Secure"));
 }
 
 #[test]

@@ -205,8 +205,9 @@ async fn tls_certificate(conn: &mut Conn, g: &mut Grab, limits: &Limits, addr: S
         }
         f = tls::flight(&conn.buf);
     }
-    if f.version.is_none() && f.problem.is_none() && conn.buf.is_empty() {
-        return;
+    if conn.buf.is_empty() {
+        // Closed on a TLS 1.2 hello: maybe a TLS 1.3-only server.
+        return https(g, limits, conn.deadline, addr).await;
     }
     g.service = "tls".into();
     g.error = f.problem.clone();
@@ -269,6 +270,9 @@ async fn https(g: &mut Grab, limits: &Limits, deadline: Instant, addr: SocketAdd
             return;
         }
     };
+    if g.service.is_empty() {
+        g.service = "tls".into();
+    }
     if g.certificate.is_none() {
         if let Stream::Right(session) = &stream {
             let (_, c) = session.get_ref();

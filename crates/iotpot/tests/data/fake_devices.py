@@ -147,8 +147,10 @@ DEVICES = {
     17: {22: say(b"SSH-2.0-dropbear_2019.78\r\n", close=False)},
 }
 
-def tls_context(cert, old):
+def tls_context(cert, old, tls13=False):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if tls13:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     if old:
         # An old device: TLS 1.0 only, RSA key exchange only.
         ctx.minimum_version = ssl.TLSVersion.TLSv1
@@ -166,6 +168,8 @@ async def main():
         page = http("200 OK", [("Server", "lighttpd")], b"<title>Secure</title>")
         servers.append(await asyncio.start_server(page, NET + "12", 443, ssl=tls_context(CERTS[0], False)))
         servers.append(await asyncio.start_server(page, NET + "19", 443, ssl=tls_context(CERTS[1], True)))
+        # TLS 1.3 only: the certificate is encrypted in the handshake.
+        servers.append(await asyncio.start_server(page, NET + "12", 8443, ssl=tls_context(CERTS[0], False, True)))
     print("ready", flush=True)
     await asyncio.sleep(600)
 
