@@ -109,7 +109,8 @@ fn bench_recog_reports_banners_per_second() {
 const NET: &str = "198.51.100.";
 
 /// In a network namespace of the test's own (`unshare -rn`): loopback up,
-/// the fleet's addresses (and the honeypot's, `.1`) on it, the fake devices
+/// the fleet's addresses (and the honeypot's, `.1`) on it, `.99` routed to
+/// nowhere (a host that never answers), the fake devices
 /// started (with the TLS servers when the certificates in `dir` exist), then
 /// the shell `body`. Fails with the fake devices' and iotpot's logs.
 fn in_fleet_netns(dir: &TempDir, body: &str) {
@@ -127,6 +128,10 @@ fn in_fleet_netns(dir: &TempDir, body: &str) {
         r#"set -e
 ip link set lo up
 for h in 1 11 12 13 14 15 16 17 18 19; do ip addr add {NET}$h/32 dev lo; done
+# .99 never answers: its packets go to a tun device nobody reads, and vanish.
+ip tuntap add quiet mode tun
+ip link set quiet up
+ip route add {NET}99/32 dev quiet
 python3 {fake} {NET} {certs} > {d}/fake.log 2>&1 &
 fake=$!
 for i in $(seq 100); do grep -q ready {d}/fake.log && break; sleep 0.1; done
@@ -326,6 +331,19 @@ fn scan_names_the_fleets_devices_and_flags_the_infected_one() {
         .count();
     eprintln!("identified {identified} of 6 hosts (one infected, one unreachable, one SSH-only)");
     assert_eq!(identified, 3);
+}
+
+#[test]
+fn a_host_that_never_answers_costs_one_connect_timeout() {
+    let (scans, took) = scan_fleet(&[99], FLEET_PORTS, LIMITS);
+    let h = &scans[0];
+    assert_eq!(h["verdict"]["reachable"], false);
+    for g in h["grabs"].as_array().unwrap() {
+        assert_eq!(g["state"], "filtered", "{g:#}");
+        // connect_timeout = 2
+        assert!(g["duration"].as_f64().unwrap() < 2.5, "{g:#}");
+    }
+    assert!(took < 8.0, "the scan took {took:.1} s");
 }
 
 #[test]
