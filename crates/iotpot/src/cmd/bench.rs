@@ -155,14 +155,7 @@ async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
         let dir = std::env::temp_dir().join(format!("iotpot-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let port = free_port()?;
-        let config = dir.join("iotpot.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "data_dir = {:?}\nsensor = \"bench\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"dvr-xiongmai\"\n[limits]\nmax_sessions = 200000\nmax_sessions_per_ip = 200000\n[log]\nlevel = \"warn\"\n",
-                dir.join("data")
-            ),
-        )?;
+        let config = bench_config(&dir, port, "")?;
         let iotpot = spawn_run(&config)?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         wait_listening(addr).await?;
@@ -271,6 +264,20 @@ fn print_results(results: &[ServerResult]) {
 }
 
 pub(super) struct KillOnDrop(pub(super) Child);
+
+/// The benchmarks' honeypot: one Telnet listener on `port` (a Xiongmai DVR),
+/// limits out of the way, quiet logs; `extra` TOML after that.
+pub(super) fn bench_config(dir: &Path, port: u16, extra: &str) -> anyhow::Result<PathBuf> {
+    let config = dir.join("iotpot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nsensor = \"bench\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"dvr-xiongmai\"\n[limits]\nmax_sessions = 200000\nmax_sessions_per_ip = 200000\n[log]\nlevel = \"warn\"\n{extra}",
+            dir.join("data")
+        ),
+    )?;
+    Ok(config)
+}
 
 /// `iotpot run --config CONFIG` in the background (its log on stderr).
 pub(super) fn spawn_run(config: &Path) -> anyhow::Result<KillOnDrop> {

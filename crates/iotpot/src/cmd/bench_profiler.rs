@@ -99,14 +99,11 @@ async fn round(
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let port = free_port()?;
-    let config = dir.join("iotpot.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\nsensor = \"bench\"\n[[listen]]\nservice = \"telnet\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"dvr-xiongmai\"\n\
-             [limits]\nmax_sessions = 200000\nmax_sessions_per_ip = 200000\n[capture]\nenabled = false\n[iotbox]\nenabled = false\n\
-             [log]\nlevel = \"warn\"\n[profiler]\nenabled = {profiler}\nallow = [\"{BLOCK}\"]\nports = {PORTS:?}\nhosts_per_minute = {pace}\n",
-            dir.join("data")
+    let config = super::bench::bench_config(
+        &dir,
+        port,
+        &format!(
+            "[capture]\nenabled = false\n[iotbox]\nenabled = false\n[profiler]\nenabled = {profiler}\nallow = [\"{BLOCK}\"]\nports = {PORTS:?}\nhosts_per_minute = {pace}\n"
         ),
     )?;
     let iotpot = super::bench::spawn_run(&config)?;
