@@ -54,6 +54,9 @@ fn mirai_scanner_and_loader_are_recorded() {
     }
     bot.cmd("./upnp; ./dvrHelper telnet.arm7; /bin/busybox IHCCE");
     drop(bot);
+    // The bot hung up: its session ends as the client's doing, not as the
+    // shutdown's.
+    hp.wait_closed(1);
     hp.stop();
 
     let db = hp.db();

@@ -209,6 +209,22 @@ impl Honeypot {
         rusqlite::Connection::open(self.data().join("iotpot.db")).unwrap()
     }
 
+    /// Wait (10 s at most) until `n` sessions have closed and their events
+    /// are written: a client that hung up just before a SIGTERM is otherwise
+    /// a race between its EOF and the shutdown.
+    pub fn wait_closed(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let text =
+                std::fs::read_to_string(self.data().join("events.jsonl")).unwrap_or_default();
+            if text.matches("\"iotpot.session.closed\"").count() >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{n} sessions did not close within 10 s");
+    }
+
     pub fn jsonl(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.data().join("events.jsonl"))
             .unwrap()
