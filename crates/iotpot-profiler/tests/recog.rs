@@ -27,6 +27,42 @@ fn every_example_of_every_builtin_file_passes() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The whole-file search names the same fingerprint as trying each one
+/// alone in file order, on every example (their own file's, and every other
+/// file's: many match nothing, some match an earlier fingerprint) and on
+/// examples cut short, UTF-8 and not.
+#[test]
+fn the_file_search_names_the_first_fingerprint_in_file_order() {
+    let lib = Library::builtin().unwrap();
+    let mut texts: Vec<Vec<u8>> = Vec::new();
+    for db in lib.databases() {
+        for fp in &db.fingerprints {
+            for ex in &fp.examples {
+                texts.push(ex.text.clone());
+                texts.push(ex.text[..ex.text.len() / 2].to_vec());
+                let mut odd = ex.text.clone();
+                odd.extend_from_slice(b"\xc3\xa9\xff");
+                texts.push(odd);
+            }
+        }
+    }
+    let (mut checked, mut matched) = (0, 0);
+    for db in lib.databases() {
+        for text in &texts {
+            let by_hand = db
+                .fingerprints
+                .iter()
+                .find_map(|fp| fp.apply(db, text))
+                .map(|m| m.fingerprint);
+            let found = db.find(text).map(|m| m.fingerprint);
+            assert_eq!(found, by_hand, "{}: {:?}", db.file, String::from_utf8_lossy(text));
+            checked += 1;
+            matched += found.is_some() as usize;
+        }
+    }
+    assert!(checked > 30_000 && matched > 2_000, "{checked} checked, {matched} matched");
+}
+
 const OWN: &str = r#"<?xml version="1.0"?>
 <fingerprints protocol="telnet" preference="0.5">
   <fingerprint pattern="^(\S+) Router (\S+)?\s*$" flags="REG_ICASE">

@@ -1,8 +1,9 @@
 //! Reading a Recog XML fingerprint database, as Recog's own loader does.
 
+use super::first::FirstOf;
 use super::{Database, Example, Fingerprint, Param};
 use base64::Engine;
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use std::sync::OnceLock;
 
 /// Recog's default preference for a database that names none.
@@ -53,8 +54,8 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
         preference,
         fingerprints: Vec::new(),
         skipped: Vec::new(),
-        set: RegexSet::empty(),
-        set_utf8: RegexSet::empty(),
+        first: None,
+        first_utf8: None,
     };
     let (mut sources, mut sources_utf8) = (Vec::new(), Vec::new());
     for (index, node) in root
@@ -138,15 +139,13 @@ pub fn parse(name: &str, xml: &str) -> anyhow::Result<Database> {
             examples,
         });
     }
-    let set = |sources: &[String]| {
-        RegexSetBuilder::new(sources)
-            .size_limit(SET_SIZE)
-            .dfa_size_limit(SET_SIZE)
-            .build()
-            .map_err(|e| anyhow::anyhow!("{name}: the file's patterns as one set: {e}"))
+    let first = |sources: &[String]| {
+        FirstOf::new(sources, SET_SIZE)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name}: the file's patterns as one search: {e}"))
     };
-    db.set = set(&sources)?;
-    db.set_utf8 = set(&sources_utf8)?;
+    db.first = first(&sources)?;
+    db.first_utf8 = first(&sources_utf8)?;
     Ok(db)
 }
 

@@ -8,20 +8,23 @@
 //! Recog's: the first fingerprint of the file that matches wins.
 //!
 //! Every pattern is compiled by the `regex` crate (linear time, no
-//! backtracking), and each file's patterns also as one `RegexSet`, so a
-//! banner is run through a whole file at once; the fingerprint that
-//! matched is then run alone for its groups, if it reads any. Fields are
+//! backtracking), and each file's patterns also as one lazy DFA
+//! ([`first`]), so a banner is run through a whole file at once; the
+//! fingerprint that matched is then run alone for its groups, if it reads
+//! any. Fields are
 //! capped at [`MAX_FIELD`] bytes before matching.
 //!
 //! A pattern with a `.` is compiled twice: as it is for ASCII banners, and
 //! with a `.` that takes a whole UTF-8 character for the others (as Ruby
 //! does); on ASCII the two agree, and the first is 2-3 times as fast.
 
+mod first;
 mod load;
 pub mod selftest;
 
+use first::FirstOf;
 pub use load::{parse, MAX_FILE};
-use regex::bytes::{Regex, RegexSet};
+use regex::bytes::Regex;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -60,9 +63,10 @@ pub struct Database {
     pub fingerprints: Vec<Fingerprint>,
     /// Fingerprints left out, and why (a pattern this engine cannot run).
     pub skipped: Vec<String>,
-    /// The file's patterns as one set: for ASCII, and for other banners.
-    set: RegexSet,
-    set_utf8: RegexSet,
+    /// The file's patterns as one search for the first that matches: for
+    /// ASCII, and for other banners.
+    first: Option<FirstOf>,
+    first_utf8: Option<FirstOf>,
 }
 
 #[derive(Debug)]
@@ -130,12 +134,12 @@ impl Database {
     /// Recog's match: the first fingerprint (in file order) that matches.
     pub fn find(&self, data: &[u8]) -> Option<Match> {
         let data = &data[..data.len().min(MAX_FIELD)];
-        let set = if data.is_ascii() {
-            &self.set
+        let search = if data.is_ascii() {
+            &self.first
         } else {
-            &self.set_utf8
+            &self.first_utf8
         };
-        let first = set.matches(data).into_iter().next()?;
+        let first = search.as_ref()?.find(data)?;
         self.fingerprints[first].yields(self, data)
     }
 }
