@@ -137,6 +137,12 @@ pub struct Listen {
     /// deployment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Connections start with a PROXY protocol header (v1 or v2, as HAProxy,
+    /// go-mmproxy or a load balancer sends it): the session's addresses are
+    /// the header's. TCP listeners only; a connection without a valid header
+    /// is closed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub proxy_protocol: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,16 +295,19 @@ impl Default for Config {
                     service: Service::Telnet,
                     address: "0.0.0.0:2323".parse().expect("literal address"),
                     profile: None,
+                    proxy_protocol: false,
                 },
                 Listen {
                     service: Service::Telnet,
                     address: "0.0.0.0:23".parse().expect("literal address"),
                     profile: None,
+                    proxy_protocol: false,
                 },
                 Listen {
                     service: Service::Http,
                     address: "0.0.0.0:8080".parse().expect("literal address"),
                     profile: None,
+                    proxy_protocol: false,
                 },
             ],
             limits: Limits::default(),
@@ -368,6 +377,10 @@ sensor = ""
 #            README); when that is missing iotpot warns and runs on the others.
 #   profile: a built-in profile (`iotpot profiles list`) or a path to a
 #            profile TOML file. Unset: the device of its address.
+#   proxy_protocol: true when a proxy (HAProxy send-proxy / send-proxy-v2,
+#            go-mmproxy, a load balancer) forwards to this listener and sends
+#            the PROXY protocol header first: events get the client's
+#            address. TCP listeners only. Default false.
 # One address, one device: the listeners of one address (0.0.0.0 is every
 # address) are faces of one device. Those that name no profile take the
 # device another listener of the address names, or one chosen once per
@@ -610,6 +623,17 @@ impl Config {
                     "{name} must be at most {MAX_TIMEOUT} seconds (one year)"
                 ));
             }
+        }
+        if let Some(l) = self
+            .listen
+            .iter()
+            .find(|l| l.proxy_protocol && l.service == Service::Netis)
+        {
+            return Err(format!(
+                "listen {}: proxy_protocol is for TCP listeners (telnet, http), not {}",
+                l.address,
+                l.service.name()
+            ));
         }
         crate::guard::Guard::new(&self.profiler.allow, &self.profiler.exclude)
             .map_err(|e| format!("profiler.allow / profiler.exclude: {e}"))?;

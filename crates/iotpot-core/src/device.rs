@@ -183,6 +183,7 @@ mod tests {
             service,
             address: addr.parse().unwrap(),
             profile: profile.map(str::to_string),
+            proxy_protocol: false,
         }
     }
 

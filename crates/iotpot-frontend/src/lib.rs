@@ -8,6 +8,7 @@
 //!
 //! - [`server`]: binding listeners, accepting, per-source and global limits,
 //!   clean shutdown.
+//! - [`proxied`]: the PROXY protocol header of listeners behind a proxy.
 //! - [`telnet`]: the Telnet driver.
 //! - [`http`]: the HTTP driver (DVR, cameras, router admin) and the
 //!   camera's generated video.
@@ -23,6 +24,7 @@
 pub mod downloads;
 pub mod http;
 pub mod netis;
+pub mod proxied;
 pub mod server;
 pub mod telnet;
 

@@ -22,6 +22,8 @@ use tokio_util::task::TaskTracker;
 pub struct ListenerSpec {
     pub service: Service,
     pub address: SocketAddr,
+    /// Connections start with a PROXY protocol header.
+    pub proxy_protocol: bool,
     pub persona: Persona,
 }
 
@@ -29,6 +31,7 @@ struct Bound {
     listener: TcpListener,
     local: SocketAddr,
     svc: Svc,
+    proxy_protocol: bool,
 }
 
 /// The service behind a TCP listener.
@@ -132,6 +135,9 @@ impl Frontend {
             };
             let local = listener.local_addr()?;
             tracing::info!(address = %local, service = spec.service.name(), profile = %device.persona.profile.name, "listening");
+            if spec.proxy_protocol {
+                tracing::info!(address = %local, "each connection must start with a PROXY protocol header (proxy_protocol = true)");
+            }
             let svc = match spec.service {
                 Service::Http => Svc::Http(Arc::new(HttpContext::new(
                     device,
@@ -152,6 +158,7 @@ impl Frontend {
                 listener,
                 local,
                 svc,
+                proxy_protocol: spec.proxy_protocol,
             });
         }
         if bound.is_empty() && udp.is_empty() {
@@ -302,6 +309,18 @@ impl Connections {
     }
 }
 
+/// What every connection of one listener shares.
+struct Accepting {
+    svc: Svc,
+    local: SocketAddr,
+    limits: Limits,
+    events: EventTx,
+    sensor: Arc<str>,
+    conns: Arc<Connections>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
 async fn accept_loop(
     b: Bound,
     limits: Limits,
@@ -311,16 +330,26 @@ async fn accept_loop(
     tracker: TaskTracker,
     shutdown: CancellationToken,
 ) {
+    let a = Arc::new(Accepting {
+        svc: b.svc,
+        local: b.local,
+        limits,
+        events,
+        sensor,
+        conns,
+        tracker,
+        shutdown,
+    });
     loop {
         let accepted = tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = a.shutdown.cancelled() => return,
             r = b.listener.accept() => r,
         };
         let (stream, peer) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 // Out of file descriptors and the like: back off, never die.
-                tracing::warn!(address = %b.local, error = %e, "accept failed");
+                tracing::warn!(address = %a.local, error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -330,43 +359,81 @@ async fn accept_loop(
         let local = stream
             .local_addr()
             .map(|a| SocketAddr::new(canonical(a.ip()), a.port()))
-            .unwrap_or(b.local);
-        match conns.acquire(peer.ip(), &limits) {
-            Ok(slot) => {
-                let info = SessionInfo::new(peer, local, sensor.clone(), b.svc.protocol());
-                let shutdown = shutdown.clone();
-                // The driver's future itself is the task (wrapping it in
-                // another async block would store it twice), and one spawn
-                // per service: a task is as large as its own driver's
-                // future, not the largest of them.
-                match &b.svc {
+            .unwrap_or(a.local);
+        if b.proxy_protocol {
+            // The header is read in the connection's own task: a slow or
+            // silent proxy holds up nobody else.
+            let a = a.clone();
+            let mut stream = stream;
+            a.tracker.clone().spawn(async move {
+                let Some((peer, local)) = crate::proxied::header(&mut stream, peer, local).await
+                else {
+                    return;
+                };
+                let Some((slot, info)) = admit(&a, peer, local) else {
+                    return;
+                };
+                let shutdown = a.shutdown.clone();
+                match &a.svc {
                     Svc::Telnet(ctx) => {
-                        tracker.spawn(telnet::serve(stream, slot, info, ctx.clone(), shutdown));
+                        telnet::serve(stream, slot, info, ctx.clone(), shutdown).await
                     }
                     Svc::Http(ctx) => {
-                        let ctx = ctx.clone();
-                        tracker.spawn(crate::http::driver::serve(
-                            stream, slot, info, ctx, shutdown,
-                        ));
+                        crate::http::driver::serve(stream, slot, info, ctx.clone(), shutdown).await
                     }
                 }
+            });
+            continue;
+        }
+        let Some((slot, info)) = admit(&a, peer, local) else {
+            continue;
+        };
+        let shutdown = a.shutdown.clone();
+        // The driver's future itself is the task (wrapping it in another
+        // async block would store it twice), and one spawn per service: a
+        // task is as large as its own driver's future, not the largest of
+        // them.
+        match &a.svc {
+            Svc::Telnet(ctx) => {
+                a.tracker
+                    .spawn(telnet::serve(stream, slot, info, ctx.clone(), shutdown));
             }
-            Err((reason, report)) => {
-                drop(stream);
-                if let Some(count) = report {
-                    let info = SessionInfo::new(peer, local, sensor.clone(), b.svc.protocol());
-                    events.try_send(info.event(EventKind::SessionRejected {
-                        reason: reason.to_string(),
-                        count,
-                    }));
-                }
+            Svc::Http(ctx) => {
+                a.tracker.spawn(crate::http::driver::serve(
+                    stream,
+                    slot,
+                    info,
+                    ctx.clone(),
+                    shutdown,
+                ));
             }
         }
     }
 }
 
+/// A connection slot and the session's identity, or `None` when a limit
+/// refused the connection (reported at most once a minute per source).
+fn admit(a: &Accepting, peer: SocketAddr, local: SocketAddr) -> Option<(Slot, SessionInfo)> {
+    match a.conns.acquire(peer.ip(), &a.limits) {
+        Ok(slot) => Some((
+            slot,
+            SessionInfo::new(peer, local, a.sensor.clone(), a.svc.protocol()),
+        )),
+        Err((reason, report)) => {
+            if let Some(count) = report {
+                let info = SessionInfo::new(peer, local, a.sensor.clone(), a.svc.protocol());
+                a.events.try_send(info.event(EventKind::SessionRejected {
+                    reason: reason.to_string(),
+                    count,
+                }));
+            }
+            None
+        }
+    }
+}
+
 /// `::ffff:1.2.3.4` is `1.2.3.4`: one source, one limit.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,

@@ -55,12 +55,21 @@ fn the_file_search_names_the_first_fingerprint_in_file_order() {
                 .find_map(|fp| fp.apply(db, text))
                 .map(|m| m.fingerprint);
             let found = db.find(text).map(|m| m.fingerprint);
-            assert_eq!(found, by_hand, "{}: {:?}", db.file, String::from_utf8_lossy(text));
+            assert_eq!(
+                found,
+                by_hand,
+                "{}: {:?}",
+                db.file,
+                String::from_utf8_lossy(text)
+            );
             checked += 1;
             matched += found.is_some() as usize;
         }
     }
-    assert!(checked > 30_000 && matched > 2_000, "{checked} checked, {matched} matched");
+    assert!(
+        checked > 30_000 && matched > 2_000,
+        "{checked} checked, {matched} matched"
+    );
 }
 
 const OWN: &str = r#"<?xml version="1.0"?>

@@ -16,6 +16,8 @@
 //! - [`line`]: the line discipline of a device's login and shell: CR/LF/NUL
 //!   terminators as real clients and bots send them, echo, backspace, ^C, ^D,
 //!   a bounded line length.
+//! - [`proxy`]: the PROXY protocol header (v1 and v2) a proxy or an iotpot
+//!   sensor sends before a relayed client's bytes.
 //!
 //! Not for: what a device answers (`iotpot-session` decides that, with the
 //! shell of `iotpot-shell`), or any I/O.
@@ -24,4 +26,5 @@ pub mod http;
 pub mod ipcheck;
 pub mod line;
 pub mod netis;
+pub mod proxy;
 pub mod telnet;

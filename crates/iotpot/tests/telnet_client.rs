@@ -2,56 +2,12 @@
 
 mod common;
 use common::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-struct Terminal {
-    child: std::process::Child,
-    screen: Arc<Mutex<String>>,
-}
-
-impl Terminal {
-    fn expect(&self, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if self.screen.lock().unwrap().contains(what) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never saw {what:?}; screen: {}",
-                self.screen.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn type_line(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(line.as_bytes()).unwrap();
-        stdin.write_all(b"\n").unwrap();
-        stdin.flush().unwrap();
-    }
-}
 
 #[test]
 fn debian_telnet_client_session() {
     require("telnet");
     let mut hp = Honeypot::start("telnet", "router-tplink", "");
-    let mut child = Command::new("telnet")
-        .arg(hp.addr.ip().to_string())
-        .arg(hp.addr.port().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let screen = Arc::new(Mutex::new(String::new()));
-    capture(child.stdout.take().unwrap(), screen.clone());
-    capture(child.stderr.take().unwrap(), screen.clone());
-    let mut t = Terminal { child, screen };
+    let mut t = Terminal::telnet(&[&hp.addr.ip().to_string(), &hp.addr.port().to_string()]);
     t.expect("(none) login: ");
     t.type_line("admin");
     t.expect("Password: ");
@@ -66,11 +22,7 @@ fn debian_telnet_client_session() {
     t.expect("\nhello\r\n");
     t.expect("root     root");
     t.type_line("exit");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while t.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "telnet did not end after exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    t.wait_end();
     hp.stop();
     let screen = t.screen.lock().unwrap().clone();
     assert!(

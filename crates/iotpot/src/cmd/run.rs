@@ -50,6 +50,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             Wear::Profile(profile) => specs.push(ListenerSpec {
                 service: l.service,
                 address: l.address,
+                proxy_protocol: l.proxy_protocol,
                 persona: profile.instantiate(&deployment),
             }),
             Wear::Skip(why) => tracing::warn!("{why}"),

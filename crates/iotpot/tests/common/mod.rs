@@ -73,6 +73,69 @@ pub fn capture(mut pipe: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
     });
 }
 
+/// A real Telnet client (Debian's `telnet`) on pipes: what it prints, and
+/// lines typed into it.
+pub struct Terminal {
+    pub child: Child,
+    pub screen: Arc<Mutex<String>>,
+}
+
+impl Terminal {
+    /// `telnet ARGS...` (the host and port last).
+    pub fn telnet(args: &[&str]) -> Terminal {
+        require("telnet");
+        let mut child = Command::new("telnet")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let screen = Arc::new(Mutex::new(String::new()));
+        capture(child.stdout.take().unwrap(), screen.clone());
+        capture(child.stderr.take().unwrap(), screen.clone());
+        Terminal { child, screen }
+    }
+
+    pub fn expect(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.screen.lock().unwrap().contains(what) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {what:?}; screen: {}",
+                self.screen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn type_line(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Wait for the client to end (the device hung up).
+    pub fn wait_end(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "telnet did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `iotpot run`.
 pub struct Honeypot {
     pub child: Option<Child>,
@@ -477,7 +540,7 @@ impl Bot {
 
 /// Connect from a chosen loopback source address (std cannot bind before
 /// connect; tokio's socket API can).
-fn connect_from(src: &str, addr: SocketAddr) -> std::io::Result<TcpStream> {
+pub fn connect_from(src: &str, addr: SocketAddr) -> std::io::Result<TcpStream> {
     let src: SocketAddr = format!("{src}:0").parse().map_err(std::io::Error::other)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
