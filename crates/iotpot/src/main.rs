@@ -49,6 +49,9 @@ enum Command {
     /// The profiler: `selftest` checks fingerprint files, `scan` scans hosts.
     #[command(subcommand)]
     Profiler(cmd::profiler::ProfilerCmd),
+    /// Keys for sensors: the deployment's CA, a sensor's config, revocation.
+    #[command(subcommand)]
+    Pki(cmd::pki::PkiCmd),
     /// IoTBOX sandboxes: build images, list, status, an operator's shell.
     #[command(subcommand, name = "box")]
     Box(cmd::boxcmd::BoxCmd),
@@ -73,6 +76,7 @@ fn default_sigpipe(command: &Command) {
             | Command::Profiles(_)
             | Command::Profiler(_)
             | Command::Devices(_)
+            | Command::Pki(_)
     ) {
         // SAFETY: setting a signal's disposition to the default, before
         // any other thread exists.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Pcap(c) => cmd::pcap::run(c, cli.config.as_deref()),
         Command::Devices(a) => cmd::devices::run(a, cli.config.as_deref()),
         Command::Profiler(c) => cmd::profiler::run(c, cli.config.as_deref()),
+        Command::Pki(c) => cmd::pki::run(c, cli.config.as_deref()),
         Command::Box(c) => cmd::boxcmd::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };

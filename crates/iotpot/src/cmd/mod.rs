@@ -8,6 +8,7 @@ pub mod devices;
 pub mod events;
 pub mod honeytokens;
 pub mod pcap;
+pub mod pki;
 pub mod profiler;
 pub mod profiles;
 pub mod run;
