@@ -15,8 +15,10 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub data_dir: PathBuf,
-    /// Name of this sensor in every event; empty means the machine's hostname.
-    pub sensor: String,
+    /// Name of this sensor in every event (empty: the machine's hostname);
+    /// or, on a central, its `[[sensor]]` tables (TOML has one key
+    /// `sensor`: a central with sensors is named by its hostname).
+    pub sensor: SensorKey,
     pub listen: Vec<Listen>,
     pub limits: Limits,
     pub store: StoreConfig,
@@ -114,6 +116,8 @@ pub enum Service {
     Telnet,
     Http,
     Netis,
+    /// The central's QUIC endpoint for its sensors (UDP).
+    Sensors,
 }
 
 impl Service {
@@ -122,8 +126,38 @@ impl Service {
             Service::Telnet => "telnet",
             Service::Http => "http",
             Service::Netis => "netis",
+            Service::Sensors => "sensors",
         }
     }
+
+    /// A face of a device (not the sensors' link).
+    pub fn is_device(self) -> bool {
+        self != Service::Sensors
+    }
+}
+
+/// The top-level `sensor` key: this node's name, or a central's sensors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SensorKey {
+    Name(String),
+    Sensors(Vec<SensorSpec>),
+}
+
+impl Default for SensorKey {
+    fn default() -> Self {
+        SensorKey::Name(String::new())
+    }
+}
+
+/// One sensor of a central: its name (its certificate's, from `iotpot pki
+/// sensor NAME`) and the listeners the central gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorSpec {
+    pub name: String,
+    #[serde(default)]
+    pub listen: Vec<Listen>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,7 +323,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("./iotpot-data"),
-            sensor: String::new(),
+            sensor: SensorKey::default(),
             listen: vec![
                 Listen {
                     service: Service::Telnet,
@@ -392,6 +426,18 @@ sensor = ""
 #   service = "netis"
 #   address = "192.0.2.10:53413"    # a second address of this host
 #   profile = "router-netis"
+# A central with sensors (see the README, "Sensors"): where sensors connect
+# (QUIC, UDP; keys from `iotpot pki init`), and each sensor's listeners,
+# which the central serves and the sensor opens on its own addresses:
+#   [[listen]]
+#   service = "sensors"
+#   address = "0.0.0.0:4433"
+#   [[sensor]]                       # replaces `sensor = "..."` above: a
+#   name = "tokyo-1"                 # central is named by its hostname
+#   [[sensor.listen]]
+#   service = "telnet"               # telnet or http
+#   address = "0.0.0.0:23"           # on the sensor
+#   profile = "dvr-xiongmai"
 [[listen]]
 service = "telnet"
 address = "0.0.0.0:2323"
@@ -624,10 +670,26 @@ impl Config {
                 ));
             }
         }
+        for spec in self.sensors() {
+            if let Some(l) = spec
+                .listen
+                .iter()
+                .find(|l| l.proxy_protocol || !matches!(l.service, Service::Telnet | Service::Http))
+            {
+                return Err(format!(
+                    "sensor {:?}: listen {}: a sensor relays telnet and http listeners, without proxy_protocol",
+                    spec.name, l.address
+                ));
+            }
+        }
+        if !self.sensors().is_empty() && !self.listen.iter().any(|l| l.service == Service::Sensors)
+        {
+            return Err("[[sensor]] tables need a [[listen]] with service = \"sensors\" (where sensors connect)".into());
+        }
         if let Some(l) = self
             .listen
             .iter()
-            .find(|l| l.proxy_protocol && l.service == Service::Netis)
+            .find(|l| l.proxy_protocol && matches!(l.service, Service::Netis | Service::Sensors))
         {
             return Err(format!(
                 "listen {}: proxy_protocol is for TCP listeners (telnet, http), not {}",
@@ -644,10 +706,20 @@ impl Config {
         Ok(())
     }
 
+    /// A central's sensors (`[[sensor]]`).
+    pub fn sensors(&self) -> &[SensorSpec] {
+        match &self.sensor {
+            SensorKey::Sensors(s) => s,
+            SensorKey::Name(_) => &[],
+        }
+    }
+
     /// The sensor name: `sensor`, or the machine's hostname.
     pub fn sensor_name(&self) -> String {
-        if !self.sensor.is_empty() {
-            return self.sensor.clone();
+        if let SensorKey::Name(n) = &self.sensor {
+            if !n.is_empty() {
+                return n.clone();
+            }
         }
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())

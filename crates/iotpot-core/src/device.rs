@@ -106,6 +106,7 @@ fn wear(builtins: &[Profile], d: &Profile, l: &Listen) -> Wear {
             Service::Telnet => "Telnet",
             Service::Http => "web server",
             Service::Netis => "53413/udp backdoor",
+            Service::Sensors => "sensors' link",
         }
     ))
 }

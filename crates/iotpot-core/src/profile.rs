@@ -429,6 +429,7 @@ impl Profile {
             Service::Telnet => true,
             Service::Http => !self.http.pages.is_empty(),
             Service::Netis => self.netis.backdoor,
+            Service::Sensors => false,
         }
     }
 

@@ -16,6 +16,15 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections closed for a missing or bad header, for the log's pace.
 static REFUSED: AtomicU64 = AtomicU64::new(0);
 
+/// What the header says about the session.
+pub(crate) struct Proxied {
+    /// The client, and what it reached.
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    /// The sensor the central's relay names (see `ListenerSpec::relay`).
+    pub sensor: Option<proxy::SensorName>,
+}
+
 /// The session's addresses from the header: (the client, what it reached).
 /// The connection's own for a `LOCAL` header (the proxy's health check).
 /// `None`, after a log line, when the header is missing, bad or late: the
@@ -25,7 +34,7 @@ pub(crate) async fn header(
     stream: &mut TcpStream,
     peer: SocketAddr,
     local: SocketAddr,
-) -> Option<(SocketAddr, SocketAddr)> {
+) -> Option<Proxied> {
     let mut buf = [0u8; MAX_HEADER];
     let mut have = 0;
     let read = async {
@@ -44,19 +53,27 @@ pub(crate) async fn header(
         }
     };
     let why = match tokio::time::timeout(HEADER_TIMEOUT, read).await {
-        Ok(Ok(Header::Local)) => return Some((peer, local)),
+        Ok(Ok(Header::Local)) => {
+            return Some(Proxied {
+                peer,
+                local,
+                sensor: None,
+            })
+        }
         Ok(Ok(Header::Proxy {
             datagram: false,
             source,
             destination,
+            sensor,
         })) => {
-            return Some((
-                SocketAddr::new(super::server::canonical(source.ip()), source.port()),
-                SocketAddr::new(
+            return Some(Proxied {
+                peer: SocketAddr::new(super::server::canonical(source.ip()), source.port()),
+                local: SocketAddr::new(
                     super::server::canonical(destination.ip()),
                     destination.port(),
                 ),
-            ))
+                sensor,
+            })
         }
         Ok(Ok(Header::Proxy { datagram: true, .. })) => {
             "a datagram header on a TCP listener".into()

@@ -24,6 +24,10 @@ pub struct ListenerSpec {
     pub address: SocketAddr,
     /// Connections start with a PROXY protocol header.
     pub proxy_protocol: bool,
+    /// The central's own listener for one sensor face: reached only by the
+    /// central's relay on loopback, which names the sensor in the header
+    /// (believed here, and nowhere else). Implies `proxy_protocol`.
+    pub relay: bool,
     pub persona: Persona,
 }
 
@@ -32,6 +36,7 @@ struct Bound {
     local: SocketAddr,
     svc: Svc,
     proxy_protocol: bool,
+    relay: bool,
 }
 
 /// The service behind a TCP listener.
@@ -135,7 +140,7 @@ impl Frontend {
             };
             let local = listener.local_addr()?;
             tracing::info!(address = %local, service = spec.service.name(), profile = %device.persona.profile.name, "listening");
-            if spec.proxy_protocol {
+            if spec.proxy_protocol && !spec.relay {
                 tracing::info!(address = %local, "each connection must start with a PROXY protocol header (proxy_protocol = true)");
             }
             let svc = match spec.service {
@@ -158,7 +163,8 @@ impl Frontend {
                 listener,
                 local,
                 svc,
-                proxy_protocol: spec.proxy_protocol,
+                proxy_protocol: spec.proxy_protocol || spec.relay,
+                relay: spec.relay,
             });
         }
         if bound.is_empty() && udp.is_empty() {
@@ -186,6 +192,15 @@ impl Frontend {
             .iter()
             .map(|b| (6, b.local.port()))
             .chain(udp)
+            .collect()
+    }
+
+    /// The addresses of the relay listeners, in the order of their specs.
+    pub fn relay_addrs(&self) -> Vec<SocketAddr> {
+        self.bound
+            .iter()
+            .filter(|b| b.relay)
+            .map(|b| b.local)
             .collect()
     }
 
@@ -365,14 +380,18 @@ async fn accept_loop(
             // silent proxy holds up nobody else.
             let a = a.clone();
             let mut stream = stream;
+            let relay = b.relay;
             a.tracker.clone().spawn(async move {
-                let Some((peer, local)) = crate::proxied::header(&mut stream, peer, local).await
-                else {
+                let Some(h) = crate::proxied::header(&mut stream, peer, local).await else {
                     return;
                 };
-                let Some((slot, info)) = admit(&a, peer, local) else {
+                let Some((slot, mut info)) = admit(&a, h.peer, h.local) else {
                     return;
                 };
+                // Only the central's relay names a sensor.
+                if let (true, Some(sensor)) = (relay, h.sensor) {
+                    info.sensor = sensor.as_str().into();
+                }
                 let shutdown = a.shutdown.clone();
                 match &a.svc {
                     Svc::Telnet(ctx) => {

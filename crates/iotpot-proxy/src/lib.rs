@@ -3,9 +3,19 @@
 //!
 //! - [`pki`]: the deployment's own certificate authority, the central's
 //!   certificate, each sensor's, and the revoked list (`iotpot pki`).
+//! - [`link`]: the QUIC link's TLS (both ends certified by that CA).
+//! - [`control`]: what the central tells a sensor (its listeners).
+//! - [`sensor`]: `iotpot sensor`: listeners whose connections become QUIC
+//!   streams with a PROXY v2 header.
+//! - [`central`]: accepting sensors and handing their streams to the
+//!   central's own listeners.
 //!
 //! Not for: the PROXY protocol header itself (`iotpot_wire::proxy`), the
 //! services that answer relayed attackers (`iotpot-frontend`,
 //! `iotpot-session`).
 
+pub mod central;
+pub mod control;
+pub mod link;
 pub mod pki;
+pub mod sensor;

@@ -39,6 +39,9 @@ pub struct Issued {
     pub name: String,
     /// Hex.
     pub serial: String,
+    /// SHA-256 of the certificate (DER), hex: how the central knows it.
+    #[serde(default)]
+    pub sha256: String,
     /// RFC 3339.
     pub not_after: String,
 }
@@ -78,6 +81,12 @@ pub fn valid_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && !name.starts_with('.')
+}
+
+/// SHA-256 of a certificate's DER, hex.
+pub fn fingerprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(der))
 }
 
 fn now() -> OffsetDateTime {
@@ -276,6 +285,19 @@ impl Pki {
         &self.state.revoked
     }
 
+    /// The sensor a certificate (DER) was issued to, unless revoked.
+    pub fn sensor_of(&self, der: &[u8]) -> Option<&str> {
+        let fp = fingerprint(der);
+        let name = self
+            .state
+            .issued
+            .iter()
+            .find(|i| i.sha256 == fp)?
+            .name
+            .as_str();
+        (!self.is_revoked(name)).then_some(name)
+    }
+
     pub fn is_revoked(&self, name: &str) -> bool {
         self.state.revoked.iter().any(|r| r.name == name)
     }
@@ -309,6 +331,7 @@ impl Pki {
         self.state.issued.push(Issued {
             name: name.to_string(),
             serial,
+            sha256: fingerprint(cert.der()),
             not_after,
         });
         self.save()?;

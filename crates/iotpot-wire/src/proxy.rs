@@ -19,6 +19,35 @@ pub const FIRST_READ: usize = 8;
 const V2_SIGNATURE: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
 const V1_PREFIX: &[u8] = b"PROXY ";
 const V1_MAX: usize = 107;
+/// The TLV (in the range the PROXY protocol leaves to applications) in
+/// which an iotpot central names, to its own relay listener, the sensor a
+/// connection came through.
+pub const TLV_SENSOR: u8 = 0xE0;
+
+/// A sensor's name as a TLV carries it: at most 64 bytes of UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SensorName {
+    len: u8,
+    bytes: [u8; 64],
+}
+
+impl SensorName {
+    pub fn new(name: &str) -> Option<SensorName> {
+        if name.is_empty() || name.len() > 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 64];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Some(SensorName {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
 
 /// What a complete header says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +58,9 @@ pub enum Header {
         source: SocketAddr,
         destination: SocketAddr,
         datagram: bool,
+        /// The [`TLV_SENSOR`] value, when there is one (version 2 only;
+        /// only a listener that trusts its sender may believe it).
+        sensor: Option<SensorName>,
     },
     /// The proxy speaking for itself (a health check), or addresses it does
     /// not know (v1 `UNKNOWN`, v2 `UNSPEC`): the connection's own addresses
@@ -110,11 +142,25 @@ fn v2(buf: &[u8]) -> Parse {
             return Parse::Invalid("version 2: UNIX socket addresses".into())
         }
     };
+    let mut sensor = None;
+    for tlv in h.tlvs() {
+        match tlv {
+            Ok(t) if t.kind == TLV_SENSOR => {
+                sensor = std::str::from_utf8(&t.value).ok().and_then(SensorName::new);
+                if sensor.is_none() {
+                    return Parse::Invalid("version 2: a bad sensor TLV".into());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return Parse::Invalid(format!("version 2: TLVs: {e}")),
+        }
+    }
     Parse::Done {
         header: Header::Proxy {
             source,
             destination,
             datagram,
+            sensor,
         },
         len,
     }
@@ -146,11 +192,13 @@ fn v1(buf: &[u8]) -> Parse {
             source: SocketAddr::new(IpAddr::V4(a.source_address), a.source_port),
             destination: SocketAddr::new(IpAddr::V4(a.destination_address), a.destination_port),
             datagram: false,
+            sensor: None,
         },
         ppp::v1::Addresses::Tcp6(a) => Header::Proxy {
             source: SocketAddr::new(IpAddr::V6(a.source_address), a.source_port),
             destination: SocketAddr::new(IpAddr::V6(a.destination_address), a.destination_port),
             datagram: false,
+            sensor: None,
         },
         ppp::v1::Addresses::Unknown => Header::Local,
     };
@@ -158,8 +206,13 @@ fn v1(buf: &[u8]) -> Parse {
 }
 
 /// A version 2 header for a relayed connection or datagram (the sensor's
-/// side, and the tests').
-pub fn encode_v2(source: SocketAddr, destination: SocketAddr, datagram: bool) -> Vec<u8> {
+/// side, and the tests'); `sensor` adds the [`TLV_SENSOR`].
+pub fn encode_v2(
+    source: SocketAddr,
+    destination: SocketAddr,
+    datagram: bool,
+    sensor: Option<&str>,
+) -> Vec<u8> {
     let protocol = if datagram {
         ppp::v2::Protocol::Datagram
     } else {
@@ -179,13 +232,16 @@ pub fn encode_v2(source: SocketAddr, destination: SocketAddr, datagram: bool) ->
     } else {
         (v6(source), v6(destination)).into()
     };
-    ppp::v2::Builder::with_addresses(
+    let b = ppp::v2::Builder::with_addresses(
         ppp::v2::Version::Two | ppp::v2::Command::Proxy,
         protocol,
         addresses,
-    )
-    .build()
-    .unwrap_or_default()
+    );
+    let b = match sensor {
+        Some(name) => b.write_tlv(TLV_SENSOR, name.as_bytes()),
+        None => Ok(b),
+    };
+    b.and_then(|b| b.build()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -216,7 +272,7 @@ mod tests {
             ("198.51.100.7:40123", "203.0.113.5:23"),
             ("[2001:db8::7]:40123", "[2001:db8::1]:23"),
         ] {
-            let mut wire = encode_v2(addr(s), addr(d), false);
+            let mut wire = encode_v2(addr(s), addr(d), false, None);
             let len = wire.len();
             wire.extend_from_slice(b"root\r\n");
             let (p, read) = feed(&wire);
@@ -226,14 +282,20 @@ mod tests {
                     header: Header::Proxy {
                         source: addr(s),
                         destination: addr(d),
-                        datagram: false
+                        datagram: false,
+                        sensor: None,
                     },
                     len
                 }
             );
             assert_eq!(read, len, "read past the header");
         }
-        let dgram = encode_v2(addr("198.51.100.7:5000"), addr("203.0.113.5:53413"), true);
+        let dgram = encode_v2(
+            addr("198.51.100.7:5000"),
+            addr("203.0.113.5:53413"),
+            true,
+            None,
+        );
         assert!(matches!(
             parse(&dgram),
             Parse::Done {
@@ -241,6 +303,28 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn the_sensor_tlv_comes_back() {
+        let wire = encode_v2(
+            addr("198.51.100.7:40123"),
+            addr("203.0.113.5:23"),
+            false,
+            Some("tokyo-1"),
+        );
+        match parse(&wire) {
+            Parse::Done {
+                header: Header::Proxy {
+                    sensor: Some(s), ..
+                },
+                len,
+            } => {
+                assert_eq!(s.as_str(), "tokyo-1");
+                assert_eq!(len, wire.len());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -254,7 +338,8 @@ mod tests {
                 header: Header::Proxy {
                     source: addr("198.51.100.7:40123"),
                     destination: addr("203.0.113.5:23"),
-                    datagram: false
+                    datagram: false,
+                    sensor: None,
                 },
                 len: 46
             }
@@ -286,7 +371,7 @@ mod tests {
             Parse::Invalid(_)
         ));
         // Cut short: it asks for more, never decides on a partial header.
-        let wire = encode_v2(addr("198.51.100.7:1"), addr("203.0.113.5:23"), false);
+        let wire = encode_v2(addr("198.51.100.7:1"), addr("203.0.113.5:23"), false, None);
         for cut in 0..wire.len() {
             assert!(matches!(parse(&wire[..cut]), Parse::Need(n) if n > cut));
         }

@@ -49,6 +49,9 @@ enum Command {
     /// The profiler: `selftest` checks fingerprint files, `scan` scans hosts.
     #[command(subcommand)]
     Profiler(cmd::profiler::ProfilerCmd),
+    /// Run as a sensor: relay attackers to the central (`--config NAME.toml`
+    /// from `iotpot pki sensor NAME`).
+    Sensor,
     /// Keys for sensors: the deployment's CA, a sensor's config, revocation.
     #[command(subcommand)]
     Pki(cmd::pki::PkiCmd),
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Devices(a) => cmd::devices::run(a, cli.config.as_deref()),
         Command::Profiler(c) => cmd::profiler::run(c, cli.config.as_deref()),
         Command::Pki(c) => cmd::pki::run(c, cli.config.as_deref()),
+        Command::Sensor => cmd::sensor::run(cli.config.as_deref()),
         Command::Box(c) => cmd::boxcmd::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };

@@ -13,6 +13,7 @@ pub mod profiler;
 pub mod profiles;
 pub mod run;
 pub mod samples;
+pub mod sensor;
 pub mod sessions;
 
 use iotpot_core::Config;

@@ -1,11 +1,14 @@
 //! `iotpot run`: the honeypot.
 
+use iotpot_core::config::Service;
 use iotpot_core::deployment::Deployment;
 use iotpot_core::device::{self, Wear};
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::Config;
 use iotpot_downloader::Downloader;
 use iotpot_frontend::{Frontend, ListenerSpec};
+use iotpot_proxy::central::Route;
+use iotpot_proxy::control::Face;
 use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, Sink};
 use std::path::Path;
 use std::sync::Arc;
@@ -37,24 +40,49 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("creating data_dir {}: {e}", config.data_dir.display()))?;
     let deployment = Deployment::load_or_create(&config.data_dir)?;
-    for warning in device::mixed(&config.listen)? {
+    // The device listeners: this host's own, and each sensor's faces (the
+    // central's loopback listeners that serve them).
+    let own: Vec<_> = config
+        .listen
+        .iter()
+        .filter(|l| l.service.is_device())
+        .cloned()
+        .collect();
+    for warning in device::mixed(&own)? {
         tracing::warn!("{warning}");
     }
     let mut specs = Vec::new();
-    for (l, wear) in config
-        .listen
-        .iter()
-        .zip(device::assign(&config.listen, &deployment)?)
-    {
-        match wear {
-            Wear::Profile(profile) => specs.push(ListenerSpec {
-                service: l.service,
-                address: l.address,
-                proxy_protocol: l.proxy_protocol,
-                persona: profile.instantiate(&deployment),
-            }),
-            Wear::Skip(why) => tracing::warn!("{why}"),
-        }
+    let mut add =
+        |listen: &[iotpot_core::config::Listen], relay: bool| -> anyhow::Result<Vec<Face>> {
+            let mut faces = Vec::new();
+            for (l, wear) in listen.iter().zip(device::assign(listen, &deployment)?) {
+                match wear {
+                    Wear::Profile(profile) => {
+                        specs.push(ListenerSpec {
+                            service: l.service,
+                            address: if relay {
+                                "127.0.0.1:0".parse()?
+                            } else {
+                                l.address
+                            },
+                            proxy_protocol: l.proxy_protocol,
+                            relay,
+                            persona: profile.instantiate(&deployment),
+                        });
+                        faces.push(Face {
+                            service: l.service.name().to_string(),
+                            address: l.address,
+                        });
+                    }
+                    Wear::Skip(why) => tracing::warn!("{why}"),
+                }
+            }
+            Ok(faces)
+        };
+    add(&own, false)?;
+    let mut sensor_faces = Vec::new();
+    for s in config.sensors() {
+        sensor_faces.push((s.name.clone(), add(&s.listen, true)?));
     }
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if config.store.jsonl {
@@ -108,6 +136,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         backend,
     )
     .await?;
+    // Each sensor face's route: its listener on the sensor, the central's
+    // listener that serves it (bound in the same order).
+    let mut relay_addrs = frontend.relay_addrs().into_iter();
+    let mut routes = std::collections::HashMap::new();
+    for (name, faces) in sensor_faces {
+        let r: Vec<Route> = faces
+            .into_iter()
+            .filter_map(|face| {
+                Some(Route {
+                    face,
+                    to: relay_addrs.next()?,
+                })
+            })
+            .collect();
+        routes.insert(name, r);
+    }
+    let routes = Arc::new(routes);
+    let mut links = Vec::new();
+    for l in config
+        .listen
+        .iter()
+        .filter(|l| l.service == Service::Sensors)
+    {
+        let pki = config.data_dir.join("pki");
+        let endpoint = iotpot_proxy::central::endpoint(l.address, &pki)?;
+        links.push(tokio::spawn(iotpot_proxy::central::serve(
+            endpoint,
+            pki,
+            routes.clone(),
+            shutdown.clone(),
+        )));
+    }
     let capture = iotpot_capture::start(
         &config.capture,
         &config.data_dir.join("pcap"),
@@ -124,6 +184,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         signal.cancel();
     });
     frontend.run(shutdown).await;
+    for l in links {
+        let _ = l.await;
+    }
     if let Some(p) = profiler {
         let _ = p.await;
     }
@@ -140,7 +203,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+pub async fn wait_for_signal() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {

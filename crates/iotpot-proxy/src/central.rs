@@ -1,0 +1,215 @@
+//! The central's end of the link: it accepts sensors (each known by its
+//! certificate), tells each its listeners, and hands every relayed
+//! connection to the listener of the central that serves that face.
+//!
+//! A relayed connection arrives as a QUIC stream that starts with a PROXY
+//! v2 header (the attacker, and what they reached on the sensor). The
+//! central connects to its own loopback listener for that face (a
+//! `relay` listener of the frontend: the same services as local
+//! listeners), sends it the same header with the sensor's name added, and
+//! moves the bytes both ways.
+
+use crate::control::{Face, Listeners, MAX_MESSAGE};
+use crate::pki::Pki;
+use iotpot_wire::proxy::{self, Header, Parse, MAX_HEADER};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
+
+/// How long a sensor has to send a stream's header.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the revoked list is read again (a revoked sensor is dropped).
+const REVOCATION_CHECK: Duration = Duration::from_secs(1);
+
+/// One face of one sensor: where it listens, and the central's listener
+/// that serves it.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub face: Face,
+    pub to: SocketAddr,
+}
+
+/// A central's sensors: name → routes.
+pub type Sensors = Arc<std::collections::HashMap<String, Vec<Route>>>;
+
+/// The central's QUIC endpoint on `bind` (UDP), with the keys in `pki_dir`.
+pub fn endpoint(bind: SocketAddr, pki_dir: &std::path::Path) -> anyhow::Result<quinn::Endpoint> {
+    let pki = Pki::open(pki_dir)?;
+    quinn::Endpoint::server(crate::link::central_config(&pki)?, bind)
+        .map_err(|e| anyhow::anyhow!("binding {bind} (sensors, UDP): {e}"))
+}
+
+/// Accept sensors on `endpoint` until `shutdown`.
+pub async fn serve(
+    endpoint: quinn::Endpoint,
+    pki_dir: PathBuf,
+    sensors: Sensors,
+    shutdown: CancellationToken,
+) {
+    if let Ok(a) = endpoint.local_addr() {
+        tracing::info!(address = %a, sensors = sensors.len(), "listening for sensors (QUIC)");
+    }
+    loop {
+        let incoming = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            i = endpoint.accept() => match i {
+                Some(i) => i,
+                None => break,
+            },
+        };
+        let (pki_dir, sensors, shutdown) = (pki_dir.clone(), sensors.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let from = incoming.remote_address();
+            if let Err(e) = sensor(incoming, pki_dir, sensors, shutdown).await {
+                tracing::warn!(%from, error = %e, "sensor link ended");
+            }
+        });
+    }
+    endpoint.close(0u32.into(), b"central shutting down");
+    endpoint.wait_idle().await;
+}
+
+/// The sensor a connection's certificate names, if it may connect.
+fn identify(conn: &quinn::Connection, pki_dir: &std::path::Path) -> Result<String, String> {
+    let certs = conn
+        .peer_identity()
+        .and_then(|i| {
+            i.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
+                .ok()
+        })
+        .ok_or("no certificate")?;
+    let der = certs.first().ok_or("no certificate")?;
+    let pki = Pki::open(pki_dir).map_err(|e| e.to_string())?;
+    pki.sensor_of(der)
+        .map(str::to_string)
+        .ok_or_else(|| "a certificate not issued here, or revoked".to_string())
+}
+
+async fn sensor(
+    incoming: quinn::Incoming,
+    pki_dir: PathBuf,
+    sensors: Sensors,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let from = incoming.remote_address();
+    let conn = incoming.await?;
+    let name = match identify(&conn, &pki_dir) {
+        Ok(n) => n,
+        Err(why) => {
+            conn.close(1u32.into(), b"refused");
+            anyhow::bail!("refused: {why}");
+        }
+    };
+    let Some(routes) = sensors.get(&name).cloned() else {
+        conn.close(2u32.into(), b"no listeners for this sensor");
+        anyhow::bail!("sensor {name:?} has no [[sensor]] table here: refused");
+    };
+    tracing::info!(sensor = %name, %from, listeners = routes.len(), "sensor connected");
+    // Its listeners.
+    let message = serde_json::to_vec(&Listeners {
+        listen: routes.iter().map(|r| r.face.clone()).collect(),
+    })?;
+    debug_assert!(message.len() <= MAX_MESSAGE);
+    let mut control = conn.open_uni().await?;
+    control.write_all(&message).await?;
+    control.finish()?;
+    let routes = Arc::new(routes);
+    let name: Arc<str> = name.into();
+    let mut check = tokio::time::interval(REVOCATION_CHECK);
+    let ended = loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                conn.close(0u32.into(), b"central shutting down");
+                break "shutdown".to_string();
+            }
+            _ = check.tick() => {
+                if Pki::open(&pki_dir).is_ok_and(|p| p.is_revoked(&name)) {
+                    conn.close(3u32.into(), b"revoked");
+                    break "revoked: dropped".to_string();
+                }
+            }
+            s = conn.accept_bi() => match s {
+                Ok((send, recv)) => {
+                    tokio::spawn(relay(send, recv, routes.clone(), name.clone()));
+                }
+                Err(e) => break e.to_string(),
+            },
+        }
+    };
+    tracing::info!(sensor = %name, %from, "sensor disconnected: {ended}");
+    Ok(())
+}
+
+/// Read a stream's PROXY header, exactly.
+async fn read_header(recv: &mut quinn::RecvStream) -> Result<Header, String> {
+    let mut buf = [0u8; MAX_HEADER];
+    let mut have = 0;
+    loop {
+        match proxy::parse(&buf[..have]) {
+            Parse::Need(n) => {
+                recv.read_exact(&mut buf[have..n])
+                    .await
+                    .map_err(|e| format!("the stream ended in its header ({e})"))?;
+                have = n;
+            }
+            Parse::Done { header, .. } => return Ok(header),
+            Parse::Invalid(why) => return Err(why),
+        }
+    }
+}
+
+/// One relayed connection: to the central's listener for its face.
+async fn relay(
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+    routes: Arc<Vec<Route>>,
+    sensor: Arc<str>,
+) {
+    let header = match tokio::time::timeout(HEADER_TIMEOUT, read_header(&mut recv)).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(why)) => {
+            tracing::warn!(%sensor, "a relayed stream refused: {why}");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(%sensor, "a relayed stream sent no header");
+            return;
+        }
+    };
+    let Header::Proxy {
+        source,
+        destination,
+        datagram: false,
+        ..
+    } = header
+    else {
+        tracing::warn!(%sensor, "a relayed stream without a TCP client's addresses");
+        return;
+    };
+    let Some(route) = routes.iter().find(|r| {
+        r.face.address.port() == destination.port()
+            && (r.face.address.ip().is_unspecified() || r.face.address.ip() == destination.ip())
+    }) else {
+        tracing::warn!(%sensor, %destination, "a relayed connection to no listener of the sensor");
+        let _ = send.reset(4u32.into());
+        return;
+    };
+    let mut local = match tokio::net::TcpStream::connect(route.to).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%sensor, to = %route.to, error = %e, "the central's own listener refused a relayed connection");
+            let _ = send.reset(5u32.into());
+            return;
+        }
+    };
+    let _ = local.set_nodelay(true);
+    let header = proxy::encode_v2(source, destination, false, Some(&sensor));
+    if local.write_all(&header).await.is_err() {
+        return;
+    }
+    let mut link = tokio::io::join(recv, send);
+    let _ = tokio::io::copy_bidirectional(&mut local, &mut link).await;
+}

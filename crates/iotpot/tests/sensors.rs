@@ -1,0 +1,285 @@
+//! Sensors: a central and sensors on their own loopback addresses, keys
+//! made by `iotpot pki`, attackers with addresses of their own (a real
+//! telnet client, curl, nmap) reaching the sensors only; the events on the
+//! central say who came in where, through which sensor. A revoked sensor
+//! and one certified by another CA get no listener.
+
+mod common;
+use common::*;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `iotpot sensor`; killed when dropped.
+struct Sensor {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Sensor {
+    fn start(config: &std::path::Path) -> Sensor {
+        let mut child = Command::new(BIN)
+            .args(["sensor", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        capture(child.stderr.take().unwrap(), log.clone());
+        Sensor { child, log }
+    }
+}
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// Wait until `a` accepts connections (or, `open` false, refuses them).
+fn wait_state(a: SocketAddr, open: bool, what: &str, logs: &[&Sensor]) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let ok = TcpStream::connect_timeout(&a, Duration::from_millis(200)).is_ok();
+        if ok == open {
+            return;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = logs.iter().map(|s| s.log.lock().unwrap().clone()).collect();
+            panic!(
+                "{what}: {a} never {}\n{}",
+                if open { "opened" } else { "closed" },
+                logs.join("\n---\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// nmap -sV's service lines (service and version) of `a` and `b`, scanned
+/// at once (nmap takes ~40 s over a BusyBox telnetd's probes).
+fn nmap_lines(a: SocketAddr, b: SocketAddr) -> (String, String) {
+    require("nmap");
+    let out = run_ok(Command::new("nmap").args([
+        "-sV",
+        "-Pn",
+        "-n",
+        "--version-light",
+        "-p",
+        &format!("{},{}", a.port(), b.port()),
+        &a.ip().to_string(),
+        &b.ip().to_string(),
+    ]));
+    let line = |x: SocketAddr| {
+        let report = out
+            .split("Nmap scan report for ")
+            .find(|r| r.starts_with(&x.ip().to_string()))
+            .unwrap_or_else(|| panic!("{out}"));
+        let l = report
+            .lines()
+            .find(|l| l.starts_with(&format!("{}/tcp", x.port())))
+            .unwrap_or_else(|| panic!("{out}"));
+        l.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+    };
+    (line(a), line(b))
+}
+
+#[test]
+fn attackers_come_in_through_sensors_and_the_central_knows_where() {
+    require("curl");
+    let dir = TempDir::new("sensors");
+    let link = free_port();
+    let (direct, t_telnet, t_web, o_telnet, k_telnet) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
+    let central = format!(
+        r#"data_dir = "{data}"
+[[listen]]
+service = "sensors"
+address = "127.0.0.1:{link}"
+[[listen]]
+service = "telnet"
+address = "127.0.0.1:{direct}"
+profile = "dvr-xiongmai"
+
+[[sensor]]
+name = "tokyo-1"
+[[sensor.listen]]
+service = "telnet"
+address = "127.0.0.2:{t_telnet}"
+profile = "dvr-xiongmai"
+[[sensor.listen]]
+service = "http"
+address = "127.0.0.2:{t_web}"
+profile = "dvr"
+
+[[sensor]]
+name = "osaka-2"
+[[sensor.listen]]
+service = "telnet"
+address = "127.0.0.3:{o_telnet}"
+profile = "router-tplink"
+
+[[sensor]]
+name = "kyoto-3"
+[[sensor.listen]]
+service = "telnet"
+address = "127.0.0.4:{k_telnet}"
+profile = "router-tplink"
+
+[downloader]
+enabled = false
+"#,
+        data = dir.0.join("data").display()
+    );
+    let cfg = dir.0.join("central.toml");
+    std::fs::write(&cfg, central).unwrap();
+    let iotpot = |args: &[&str]| {
+        let mut c = Command::new(BIN);
+        c.arg("--config").arg(&cfg).args(args);
+        c
+    };
+    run_ok(&mut iotpot(&[
+        "pki",
+        "init",
+        "--central",
+        &format!("127.0.0.1:{link}"),
+    ]));
+    for name in ["tokyo-1", "osaka-2"] {
+        let toml = run_ok(&mut iotpot(&["pki", "sensor", name]));
+        std::fs::write(dir.0.join(format!("{name}.toml")), toml).unwrap();
+    }
+    // kyoto-3's keys come from another deployment's CA.
+    let other = dir.0.join("other.toml");
+    std::fs::write(
+        &other,
+        format!("data_dir = \"{}\"\n", dir.0.join("other").display()),
+    )
+    .unwrap();
+    let other_pki =
+        |args: &[&str]| run_ok(Command::new(BIN).arg("--config").arg(&other).args(args));
+    other_pki(&["pki", "init", "--central", &format!("127.0.0.1:{link}")]);
+    std::fs::write(
+        dir.0.join("kyoto-3.toml"),
+        other_pki(&["pki", "sensor", "kyoto-3"]),
+    )
+    .unwrap();
+
+    let tokyo = Sensor::start(&dir.0.join("tokyo-1.toml"));
+    let osaka = Sensor::start(&dir.0.join("osaka-2.toml"));
+    let kyoto = Sensor::start(&dir.0.join("kyoto-3.toml"));
+    // The sensors started first: they find the central when it comes.
+    let mut run = iotpot(&["run"]);
+    run.current_dir(&dir.0);
+    let mut hp = Honeypot::spawn(&mut run, addr(&format!("127.0.0.1:{direct}")), dir);
+    hp.wait_ready();
+    let all = [&tokyo, &osaka, &kyoto];
+    let t0 = Instant::now();
+    let mark = |what: &str| eprintln!("{:>6.1} s  {what}", t0.elapsed().as_secs_f64());
+    // The central tells each sensor what to open.
+    let t_telnet_addr = addr(&format!("127.0.0.2:{t_telnet}"));
+    let o_telnet_addr = addr(&format!("127.0.0.3:{o_telnet}"));
+    wait_state(t_telnet_addr, true, "tokyo-1's telnet", &all);
+    wait_state(
+        addr(&format!("127.0.0.2:{t_web}")),
+        true,
+        "tokyo-1's web",
+        &all,
+    );
+    wait_state(o_telnet_addr, true, "osaka-2's telnet", &all);
+
+    mark("sensors listening");
+    // A real telnet client from an address of its own, through tokyo-1.
+    let mut t = Terminal::telnet(&["-b", "127.0.0.9", "127.0.0.2", &t_telnet.to_string()]);
+    t.expect("login: ");
+    t.type_line("root");
+    t.expect("Password: ");
+    t.type_line("xc3511");
+    t.expect("# ");
+    t.type_line("cat /proc/cpuinfo | grep -c processor");
+    t.expect("\n1\r\n");
+    t.type_line("exit");
+    t.wait_end();
+    // curl, through tokyo-1's web face: the DVR's server.
+    let head = run_ok(Command::new("curl").args([
+        "-sS",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "--interface",
+        "127.0.0.10",
+        &format!("http://127.0.0.2:{t_web}/"),
+    ]));
+    assert!(head.contains("Server: uc-httpd 1.0.0"), "{head}");
+    // A bot through osaka-2.
+    let logins = profile_logins("router-tplink");
+    let mut bot = Bot::connect_from("127.0.0.11", o_telnet_addr).unwrap();
+    bot.login_ok(&logins[0].0, &logins[0].1);
+    assert_eq!(bot.run("echo thr''ough-osaka"), "through-osaka\n");
+    drop(bot);
+    mark("telnet, curl, bot");
+    // nmap names the relayed service as it names the central's own.
+    let (relayed, straight) = nmap_lines(t_telnet_addr, addr(&format!("127.0.0.1:{direct}")));
+    assert!(relayed.starts_with("open telnet"), "{relayed}");
+    assert_eq!(relayed, straight, "nmap through a sensor and direct");
+
+    mark("nmap");
+    // Revoked: the central drops osaka-2 at once, and refuses it after.
+    run_ok(&mut iotpot(&["pki", "revoke", "osaka-2"]));
+    wait_state(o_telnet_addr, false, "osaka-2 revoked", &all);
+    mark("osaka-2 dropped");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        TcpStream::connect_timeout(&o_telnet_addr, Duration::from_millis(500)).is_err(),
+        "a revoked sensor listens again"
+    );
+    // Another CA's certificate: never a listener.
+    assert!(
+        TcpStream::connect_timeout(
+            &addr(&format!("127.0.0.4:{k_telnet}")),
+            Duration::from_millis(500)
+        )
+        .is_err(),
+        "a sensor of another CA got its listener"
+    );
+    drop((tokyo, osaka, kyoto));
+    hp.stop();
+
+    let db = hp.db();
+    let rows = column(
+        &db,
+        "SELECT protocol || ' ' || src_ip || ' ' || dst_ip || ':' || dst_port || ' ' || sensor \
+         FROM sessions ORDER BY start",
+    );
+    let has = |want: &str| rows.iter().any(|r| r == want);
+    for want in [
+        format!("telnet 127.0.0.9 127.0.0.2:{t_telnet} tokyo-1"),
+        format!("http 127.0.0.10 127.0.0.2:{t_web} tokyo-1"),
+        format!("telnet 127.0.0.11 127.0.0.3:{o_telnet} osaka-2"),
+    ] {
+        assert!(has(&want), "no session {want:?} in {rows:#?}");
+    }
+    // Every session came in through a sensor named by its certificate, or
+    // straight to the central (nmap's direct scan); none through kyoto-3.
+    assert!(rows.iter().all(|r| !r.contains("kyoto-3")), "{rows:#?}");
+    let sensors = column(
+        &db,
+        "SELECT DISTINCT json_extract(data, '$.sensor') FROM events ORDER BY 1",
+    );
+    assert!(
+        sensors.contains(&"tokyo-1".to_string()) && sensors.contains(&"osaka-2".to_string()),
+        "{sensors:?}"
+    );
+}
