@@ -210,6 +210,5 @@ async fn relay(
     if local.write_all(&header).await.is_err() {
         return;
     }
-    let mut link = tokio::io::join(recv, send);
-    let _ = tokio::io::copy_bidirectional(&mut local, &mut link).await;
+    crate::pump::pump(local, send, recv).await;
 }

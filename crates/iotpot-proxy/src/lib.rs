@@ -9,6 +9,7 @@
 //!   streams with a PROXY v2 header.
 //! - [`central`]: accepting sensors and handing their streams to the
 //!   central's own listeners.
+//! - [`pump`]: a connection's bytes between TCP and a QUIC stream.
 //!
 //! Not for: the PROXY protocol header itself (`iotpot_wire::proxy`), the
 //! services that answer relayed attackers (`iotpot-frontend`,
@@ -18,4 +19,5 @@ pub mod central;
 pub mod control;
 pub mod link;
 pub mod pki;
+pub mod pump;
 pub mod sensor;

@@ -147,7 +147,7 @@ async fn accept(listener: TcpListener, conn: quinn::Connection, stop: Cancellati
 
 /// One attacker's connection, through one QUIC stream.
 async fn relay(
-    mut stream: tokio::net::TcpStream,
+    stream: tokio::net::TcpStream,
     peer: SocketAddr,
     local: SocketAddr,
     conn: quinn::Connection,
@@ -160,8 +160,7 @@ async fn relay(
     if send.write_all(&header).await.is_err() {
         return;
     }
-    let mut link = tokio::io::join(recv, send);
-    let _ = tokio::io::copy_bidirectional(&mut stream, &mut link).await;
+    crate::pump::pump(stream, send, recv).await;
 }
 
 /// `::ffff:a.b.c.d` is `a.b.c.d`.

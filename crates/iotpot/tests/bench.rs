@@ -64,3 +64,40 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
         "{out}"
     );
 }
+
+/// `iotpot bench sensor`: a central and a sensor of it, started by the
+/// harness, the same sessions straight and relayed, none failed.
+#[test]
+fn bench_sensor_measures_the_relay_against_direct() {
+    let dir = TempDir::new("bench-sensor");
+    let json = dir.0.join("bench.json");
+    let out = run_ok(
+        Command::new(BIN)
+            .args([
+                "bench",
+                "sensor",
+                "--concurrency",
+                "4",
+                "--seconds",
+                "1",
+                "--idle",
+                "100",
+                "--json",
+            ])
+            .arg(&json),
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["name"], "direct");
+    assert_eq!(results[1]["name"], "sensor");
+    for r in results {
+        let l = &r["load"][0];
+        assert!(l["sessions"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!(l["failed"], 0, "{r}");
+        assert_eq!(r["idle_failed"], 0, "{r}");
+    }
+    assert!(out.contains("the relay adds per session"), "{out}");
+    assert!(out.contains("sensor RSS per idle relayed session"), "{out}");
+}

@@ -229,6 +229,30 @@ enabled = false
     bot.login_ok(&logins[0].0, &logins[0].1);
     assert_eq!(bot.run("echo thr''ough-osaka"), "through-osaka\n");
     drop(bot);
+    // A bot that hangs up with the device's answer unread (the kernel
+    // resets the connection): the session on the central ends with it, not
+    // at its idle timeout.
+    let dvr = profile_logins("dvr-xiongmai");
+    let mut rude = Bot::connect_from("127.0.0.12", t_telnet_addr).unwrap();
+    rude.login_ok(&dvr[0].0, &dvr[0].1);
+    rude.send("cat /proc/cpuinfo");
+    std::thread::sleep(Duration::from_millis(300));
+    drop(rude);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let closed = column(
+            &hp.db(),
+            "SELECT close_reason FROM sessions WHERE src_ip = '127.0.0.12' AND close_reason IS NOT NULL",
+        );
+        if !closed.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a reset relayed connection left its session open"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     mark("telnet, curl, bot");
     // nmap names the relayed service as it names the central's own.
     let (relayed, straight) = nmap_lines(t_telnet_addr, addr(&format!("127.0.0.1:{direct}")));

@@ -65,6 +65,10 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 60000)]
         hosts_per_minute: u32,
     },
+    /// The same Telnet sessions straight to a central and through a sensor
+    /// of it (started here, on loopback): the latency the relay adds, its
+    /// sessions/s, the sensor's memory per idle relayed session.
+    Sensor(SensorArgs),
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -96,16 +100,32 @@ pub struct TelnetArgs {
     password: String,
     /// Also write the results as JSON to this file.
     #[arg(long)]
+    pub(super) json: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct SensorArgs {
+    /// Concurrency levels of the closed loop.
+    #[arg(long, value_delimiter = ',', default_value = "50,200")]
+    concurrency: Vec<usize>,
+    /// Seconds per concurrency level.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Idle relayed sessions for the sensor's memory figure (0 to skip).
+    #[arg(long, default_value_t = 10_000)]
+    idle: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
     json: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
-struct ServerResult {
+pub(super) struct ServerResult {
     name: String,
-    load: Vec<LoadResult>,
+    pub(super) load: Vec<LoadResult>,
     idle_sessions: usize,
     idle_failed: usize,
-    rss_per_idle_session_kib: Option<f64>,
+    pub(super) rss_per_idle_session_kib: Option<f64>,
 }
 
 pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
@@ -120,6 +140,16 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
             iotpot_loadgen::reference::serve(l).await
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
+        BenchCmd::Sensor(a) => rt.block_on(super::bench_sensor::run(TelnetArgs {
+            target: None,
+            pid: None,
+            concurrency: a.concurrency,
+            seconds: a.seconds,
+            idle: a.idle,
+            username: "root".into(),
+            password: "xc3511".into(),
+            json: a.json,
+        })),
         BenchCmd::Video { profile, frames } => video(&profile, frames),
         BenchCmd::Profiler {
             hosts,
@@ -163,14 +193,14 @@ async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
         terminate(iotpot);
         let _ = std::fs::remove_dir_all(&dir);
     }
-    print_results(&results);
+    print_results(&results, "reference");
     if let Some(path) = &a.json {
         std::fs::write(path, serde_json::to_string_pretty(&results)? + "\n")?;
     }
     Ok(())
 }
 
-async fn measure(
+pub(super) async fn measure(
     name: &str,
     target: SocketAddr,
     pid: Option<u32>,
@@ -221,17 +251,17 @@ async fn measure(
     }
 }
 
-fn print_results(results: &[ServerResult]) {
-    let reference = results.iter().find(|r| r.name == "reference");
+pub(super) fn print_results(results: &[ServerResult], baseline: &str) {
+    let reference = results.iter().find(|r| r.name == baseline);
     println!(
-        "{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9}  vs reference",
+        "{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9}  vs {baseline}",
         "server", "conc", "sessions", "failed", "sessions/s", "p50 ms", "p99 ms"
     );
     for r in results {
         for l in &r.load {
             let ratio = reference
                 .and_then(|re| re.load.iter().find(|x| x.concurrency == l.concurrency))
-                .filter(|_| r.name != "reference")
+                .filter(|_| r.name != baseline)
                 .map(|x| {
                     format!(
                         "{:.0}% of sessions/s, p99 x{:.2}",
