@@ -230,14 +230,21 @@ impl Frontend {
             )));
         }
         for b in self.bound {
+            let a = Arc::new(Accepting {
+                svc: b.svc,
+                local: b.local,
+                limits: self.limits.clone(),
+                events: self.events.clone(),
+                sensor: self.sensor.clone(),
+                conns: conns.clone(),
+                tracker: tracker.clone(),
+                shutdown: shutdown.clone(),
+            });
             accept_loops.push(tokio::spawn(accept_loop(
-                b,
-                self.limits.clone(),
-                self.events.clone(),
-                self.sensor.clone(),
-                conns.clone(),
-                tracker.clone(),
-                shutdown.clone(),
+                b.listener,
+                b.proxy_protocol,
+                b.relay,
+                a,
             )));
         }
         for l in accept_loops {
@@ -336,29 +343,14 @@ struct Accepting {
     shutdown: CancellationToken,
 }
 
-async fn accept_loop(
-    b: Bound,
-    limits: Limits,
-    events: EventTx,
-    sensor: Arc<str>,
-    conns: Arc<Connections>,
-    tracker: TaskTracker,
-    shutdown: CancellationToken,
-) {
-    let a = Arc::new(Accepting {
-        svc: b.svc,
-        local: b.local,
-        limits,
-        events,
-        sensor,
-        conns,
-        tracker,
-        shutdown,
-    });
+/// Accept on `listener` until shutdown. `proxy_protocol`: each connection
+/// starts with a PROXY header; `relay`: the central's listener for a sensor
+/// face, whose header names the sensor.
+async fn accept_loop(listener: TcpListener, proxy_protocol: bool, relay: bool, a: Arc<Accepting>) {
     loop {
         let accepted = tokio::select! {
             _ = a.shutdown.cancelled() => return,
-            r = b.listener.accept() => r,
+            r = listener.accept() => r,
         };
         let (stream, peer) = match accepted {
             Ok(x) => x,
@@ -375,12 +367,11 @@ async fn accept_loop(
             .local_addr()
             .map(|a| SocketAddr::new(canonical(a.ip()), a.port()))
             .unwrap_or(a.local);
-        if b.proxy_protocol {
+        if proxy_protocol {
             // The header is read in the connection's own task: a slow or
             // silent proxy holds up nobody else.
             let a = a.clone();
             let mut stream = stream;
-            let relay = b.relay;
             a.tracker.clone().spawn(async move {
                 let Some(h) = crate::proxied::header(&mut stream, peer, local).await else {
                     return;
