@@ -11,6 +11,7 @@
 
 use crate::control::{Face, Listeners, MAX_MESSAGE};
 use crate::pki::Pki;
+use crate::status::{Board, Counters};
 use iotpot_wire::proxy::{self, Header, Parse, MAX_HEADER};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,13 +43,16 @@ pub fn endpoint(bind: SocketAddr, pki_dir: &std::path::Path) -> anyhow::Result<q
         .map_err(|e| anyhow::anyhow!("binding {bind} (sensors, UDP): {e}"))
 }
 
-/// Accept sensors on `endpoint` until `shutdown`.
+/// Accept sensors on `endpoint` until `shutdown`; what is known of them
+/// goes on `board`.
 pub async fn serve(
     endpoint: quinn::Endpoint,
     pki_dir: PathBuf,
     sensors: Sensors,
+    board: Board,
     shutdown: CancellationToken,
 ) {
+    tokio::spawn(board.clone().keep_written(shutdown.clone()));
     if let Ok(a) = endpoint.local_addr() {
         tracing::info!(address = %a, sensors = sensors.len(), "listening for sensors (QUIC)");
     }
@@ -61,9 +65,10 @@ pub async fn serve(
             },
         };
         let (pki_dir, sensors, shutdown) = (pki_dir.clone(), sensors.clone(), shutdown.clone());
+        let board = board.clone();
         tokio::spawn(async move {
             let from = incoming.remote_address();
-            if let Err(e) = sensor(incoming, pki_dir, sensors, shutdown).await {
+            if let Err(e) = sensor(incoming, pki_dir, sensors, board, shutdown).await {
                 tracing::warn!(%from, error = %e, "sensor link ended");
             }
         });
@@ -72,35 +77,46 @@ pub async fn serve(
     endpoint.wait_idle().await;
 }
 
-/// The sensor a connection's certificate names, if it may connect.
-fn identify(conn: &quinn::Connection, pki_dir: &std::path::Path) -> Result<String, String> {
+/// The sensor a connection's certificate names, if it may connect; else
+/// why not (and the name, for a revoked sensor).
+fn identify(
+    conn: &quinn::Connection,
+    pki_dir: &std::path::Path,
+) -> Result<String, (Option<String>, String)> {
+    let refused = |why: &str| (None, why.to_string());
     let certs = conn
         .peer_identity()
         .and_then(|i| {
             i.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
                 .ok()
         })
-        .ok_or("no certificate")?;
-    let der = certs.first().ok_or("no certificate")?;
-    let pki = Pki::open(pki_dir).map_err(|e| e.to_string())?;
-    pki.sensor_of(der)
-        .map(str::to_string)
-        .ok_or_else(|| "a certificate not issued here, or revoked".to_string())
+        .ok_or_else(|| refused("no certificate"))?;
+    let der = certs.first().ok_or_else(|| refused("no certificate"))?;
+    let pki = Pki::open(pki_dir).map_err(|e| refused(&e.to_string()))?;
+    match pki.issued_to(der) {
+        None => Err(refused("a certificate not issued here")),
+        Some(n) if pki.is_revoked(n) => Err((Some(n.to_string()), "revoked".into())),
+        Some(n) => Ok(n.to_string()),
+    }
 }
 
 async fn sensor(
     incoming: quinn::Incoming,
     pki_dir: PathBuf,
     sensors: Sensors,
+    board: Board,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let from = incoming.remote_address();
     let conn = incoming.await?;
     let name = match identify(&conn, &pki_dir) {
         Ok(n) => n,
-        Err(why) => {
+        Err((name, why)) => {
             conn.close(1u32.into(), b"refused");
-            anyhow::bail!("refused: {why}");
+            if let Some(n) = &name {
+                board.refused(n, &why);
+            }
+            anyhow::bail!("refused {}: {why}", name.as_deref().unwrap_or("a sensor"));
         }
     };
     let Some(routes) = sensors.get(&name).cloned() else {
@@ -113,6 +129,8 @@ async fn sensor(
         listen: routes.iter().map(|r| r.face.clone()).collect(),
     })?;
     debug_assert!(message.len() <= MAX_MESSAGE);
+    board.connected(&name, from, routes.iter().map(|r| r.face.clone()).collect());
+    let counters = board.counters(&name);
     let mut control = conn.open_uni().await?;
     control.write_all(&message).await?;
     control.finish()?;
@@ -133,13 +151,14 @@ async fn sensor(
             }
             s = conn.accept_bi() => match s {
                 Ok((send, recv)) => {
-                    tokio::spawn(relay(send, recv, routes.clone(), name.clone()));
+                    tokio::spawn(relay(send, recv, routes.clone(), name.clone(), counters.clone()));
                 }
                 Err(e) => break e.to_string(),
             },
         }
     };
     tracing::info!(sensor = %name, %from, "sensor disconnected: {ended}");
+    board.disconnected(&name, &ended);
     Ok(())
 }
 
@@ -167,6 +186,7 @@ async fn relay(
     mut recv: quinn::RecvStream,
     routes: Arc<Vec<Route>>,
     sensor: Arc<str>,
+    counters: Arc<Counters>,
 ) {
     let header = match tokio::time::timeout(HEADER_TIMEOUT, read_header(&mut recv)).await {
         Ok(Ok(h)) => h,
@@ -210,5 +230,15 @@ async fn relay(
     if local.write_all(&header).await.is_err() {
         return;
     }
-    crate::pump::pump(local, send, recv).await;
+    counters
+        .connections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Up: the device's answers, to the attacker; down: the attacker's bytes.
+    let (to_attacker, from_attacker) = crate::pump::pump(local, send, recv).await;
+    counters
+        .bytes_out
+        .fetch_add(to_attacker, std::sync::atomic::Ordering::Relaxed);
+    counters
+        .bytes_in
+        .fetch_add(from_attacker, std::sync::atomic::Ordering::Relaxed);
 }

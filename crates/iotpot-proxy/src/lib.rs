@@ -10,6 +10,7 @@
 //! - [`central`]: accepting sensors and handing their streams to the
 //!   central's own listeners.
 //! - [`pump`]: a connection's bytes between TCP and a QUIC stream.
+//! - [`status`]: what the central knows of its sensors (`iotpot sensors`).
 //!
 //! Not for: the PROXY protocol header itself (`iotpot_wire::proxy`), the
 //! services that answer relayed attackers (`iotpot-frontend`,
@@ -21,3 +22,4 @@ pub mod link;
 pub mod pki;
 pub mod pump;
 pub mod sensor;
+pub mod status;

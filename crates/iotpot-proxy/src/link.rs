@@ -52,7 +52,7 @@ fn transport() -> anyhow::Result<Arc<quinn::TransportConfig>> {
 }
 
 /// The central's side: its certificate, and every sensor must show one the
-/// deployment's CA signed (which one it is, `Pki::sensor_of` says).
+/// deployment's CA signed (which one it is, `Pki::issued_to` says).
 pub fn central_config(pki: &Pki) -> anyhow::Result<quinn::ServerConfig> {
     let (cert, key_pem) = pki.central_identity()?;
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(

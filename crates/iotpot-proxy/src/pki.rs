@@ -285,17 +285,11 @@ impl Pki {
         &self.state.revoked
     }
 
-    /// The sensor a certificate (DER) was issued to, unless revoked.
-    pub fn sensor_of(&self, der: &[u8]) -> Option<&str> {
+    /// The sensor a certificate (DER) was issued to (revoked or not).
+    pub fn issued_to(&self, der: &[u8]) -> Option<&str> {
         let fp = fingerprint(der);
-        let name = self
-            .state
-            .issued
-            .iter()
-            .find(|i| i.sha256 == fp)?
-            .name
-            .as_str();
-        (!self.is_revoked(name)).then_some(name)
+        let issued = self.state.issued.iter().find(|i| i.sha256 == fp)?;
+        Some(issued.name.as_str())
     }
 
     pub fn is_revoked(&self, name: &str) -> bool {

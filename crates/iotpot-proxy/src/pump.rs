@@ -12,9 +12,15 @@ use tokio::net::TcpStream;
 /// The largest QUIC chunk taken at once.
 const CHUNK: usize = 64 << 10;
 
-/// Pump until both directions have ended.
-pub async fn pump(tcp: TcpStream, mut send: quinn::SendStream, mut recv: quinn::RecvStream) {
+/// Pump until both directions have ended; the bytes moved (TCP to QUIC,
+/// QUIC to TCP).
+pub async fn pump(
+    tcp: TcpStream,
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+) -> (u64, u64) {
     let (tcp_r, mut tcp_w) = tcp.into_split();
+    let (mut up_bytes, mut down_bytes) = (0u64, 0u64);
     let up = async {
         loop {
             if tcp_r.readable().await.is_err() {
@@ -23,6 +29,7 @@ pub async fn pump(tcp: TcpStream, mut send: quinn::SendStream, mut recv: quinn::
             }
             match read_some(&tcp_r) {
                 Ok(Some(b)) => {
+                    up_bytes += b.len() as u64;
                     if send.write_chunk(b).await.is_err() {
                         return;
                     }
@@ -44,6 +51,7 @@ pub async fn pump(tcp: TcpStream, mut send: quinn::SendStream, mut recv: quinn::
         loop {
             match recv.read_chunk(CHUNK, true).await {
                 Ok(Some(c)) => {
+                    down_bytes += c.bytes.len() as u64;
                     if tcp_w.write_all(&c.bytes).await.is_err() {
                         let _ = recv.stop(0u32.into());
                         return;
@@ -66,6 +74,7 @@ pub async fn pump(tcp: TcpStream, mut send: quinn::SendStream, mut recv: quinn::
         }
     };
     tokio::join!(up, down);
+    (up_bytes, down_bytes)
 }
 
 /// What the socket has now, copied out of the thread's buffer; `None` at

@@ -160,7 +160,7 @@ async fn relay(
     if send.write_all(&header).await.is_err() {
         return;
     }
-    crate::pump::pump(stream, send, recv).await;
+    let _ = crate::pump::pump(stream, send, recv).await;
 }
 
 /// `::ffff:a.b.c.d` is `a.b.c.d`.

@@ -52,6 +52,9 @@ enum Command {
     /// Run as a sensor: relay attackers to the central (`--config NAME.toml`
     /// from `iotpot pki sensor NAME`).
     Sensor,
+    /// A central's sensors: connected or not, from where, listeners,
+    /// sessions, bytes, the last error.
+    Sensors(cmd::sensors::SensorsArgs),
     /// Keys for sensors: the deployment's CA, a sensor's config, revocation.
     #[command(subcommand)]
     Pki(cmd::pki::PkiCmd),
@@ -80,6 +83,7 @@ fn default_sigpipe(command: &Command) {
             | Command::Profiler(_)
             | Command::Devices(_)
             | Command::Pki(_)
+            | Command::Sensors(_)
     ) {
         // SAFETY: setting a signal's disposition to the default, before
         // any other thread exists.
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
         Command::Profiler(c) => cmd::profiler::run(c, cli.config.as_deref()),
         Command::Pki(c) => cmd::pki::run(c, cli.config.as_deref()),
         Command::Sensor => cmd::sensor::run(cli.config.as_deref()),
+        Command::Sensors(a) => cmd::sensors::run(a, cli.config.as_deref()),
         Command::Box(c) => cmd::boxcmd::run(c, cli.config.as_deref()),
         Command::Bench(c) => cmd::bench::run(c, cli.config.as_deref()),
     };

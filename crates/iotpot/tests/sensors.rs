@@ -278,6 +278,39 @@ enabled = false
         .is_err(),
         "a sensor of another CA got its listener"
     );
+    // What the central says of its sensors.
+    let list: serde_json::Value =
+        serde_json::from_str(&run_ok(&mut iotpot(&["sensors", "--json"]))).unwrap();
+    let of = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {list:#}"))
+            .clone()
+    };
+    let t = of("tokyo-1");
+    assert_eq!(t["connected"], true, "{t:#}");
+    assert_eq!(t["listeners"].as_array().unwrap().len(), 2, "{t:#}");
+    assert!(t["sessions"].as_i64().unwrap() >= 3, "{t:#}");
+    assert!(
+        t["bytes_in"].as_u64().unwrap() > 0 && t["bytes_out"].as_u64().unwrap() > 0,
+        "{t:#}"
+    );
+    let o = of("osaka-2");
+    assert_eq!(o["connected"], false, "{o:#}");
+    assert!(
+        o["last_error"].as_str().unwrap_or("").contains("revoked"),
+        "{o:#}"
+    );
+    assert_eq!(of("kyoto-3")["since"], serde_json::Value::Null, "{list:#}");
+    let table = run_ok(&mut iotpot(&["sensors"]));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("tokyo-1") && l.contains("connected since")),
+        "{table}"
+    );
     drop((tokyo, osaka, kyoto));
     hp.stop();
 

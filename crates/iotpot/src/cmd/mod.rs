@@ -15,6 +15,7 @@ pub mod profiles;
 pub mod run;
 pub mod samples;
 pub mod sensor;
+pub mod sensors;
 pub mod sessions;
 
 use iotpot_core::Config;

@@ -152,6 +152,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .collect();
         routes.insert(name, r);
     }
+    let board = iotpot_proxy::status::Board::new(
+        &config.data_dir.join("sensors.json"),
+        config.sensors().iter().map(|s| s.name.clone()),
+    );
     let routes = Arc::new(routes);
     let mut links = Vec::new();
     for l in config
@@ -165,6 +169,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             endpoint,
             pki,
             routes.clone(),
+            board.clone(),
             shutdown.clone(),
         )));
     }
