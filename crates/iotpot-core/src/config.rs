@@ -137,11 +137,28 @@ impl Service {
 }
 
 /// The top-level `sensor` key: this node's name, or a central's sensors.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SensorKey {
     Name(String),
     Sensors(Vec<SensorSpec>),
+}
+
+/// A string or `[[sensor]]` tables, with the tables' own errors (an
+/// untagged enum would only say that neither matched).
+impl<'de> Deserialize<'de> for SensorKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(SensorKey::Name(s)),
+            v @ toml::Value::Array(_) => Vec::<SensorSpec>::deserialize(v)
+                .map(SensorKey::Sensors)
+                .map_err(|e| D::Error::custom(format!("[[sensor]]: {}", e.message()))),
+            _ => Err(D::Error::custom(
+                "sensor: a name (sensor = \"...\") or [[sensor]] tables",
+            )),
+        }
+    }
 }
 
 impl Default for SensorKey {
@@ -764,5 +781,35 @@ mod tests {
         );
         assert!(Config::from_toml("[iotbox]\nmax_minutes = -1").is_err());
         assert!(Config::from_toml("[iotbox]\nmax_minutes = nan").is_err());
+    }
+
+    #[test]
+    fn a_central_names_its_sensors_and_their_listeners() {
+        let central = "[[listen]]\nservice = \"sensors\"\naddress = \"0.0.0.0:4433\"\n\
+                       [[sensor]]\nname = \"tokyo-1\"\n[[sensor.listen]]\nservice = \"telnet\"\n\
+                       address = \"0.0.0.0:23\"\nprofile = \"dvr-xiongmai\"\n";
+        let c = Config::from_toml(central).unwrap();
+        assert_eq!(c.sensors().len(), 1);
+        assert_eq!(c.sensors()[0].name, "tokyo-1");
+        assert_eq!(c.sensors()[0].listen[0].address.port(), 23);
+        assert_eq!(
+            Config::from_toml("sensor = \"b\"").unwrap().sensor_name(),
+            "b"
+        );
+        // A mistyped key is named, not "no variant matched".
+        let e = Config::from_toml(
+            &central.replace("address = \"0.0.0.0:23\"", "adress = \"0.0.0.0:23\""),
+        )
+        .unwrap_err();
+        assert!(e.contains("adress"), "{e}");
+        // Sensors need a place to connect; they relay TCP faces only.
+        assert!(Config::from_toml(
+            &central.replace("service = \"sensors\"", "service = \"telnet\"")
+        )
+        .is_err());
+        assert!(
+            Config::from_toml(&central.replace("service = \"telnet\"", "service = \"netis\""))
+                .is_err()
+        );
     }
 }
