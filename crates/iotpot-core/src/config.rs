@@ -452,7 +452,7 @@ sensor = ""
 #   [[sensor]]                       # replaces `sensor = "..."` above: a
 #   name = "tokyo-1"                 # central is named by its hostname
 #   [[sensor.listen]]
-#   service = "telnet"               # telnet or http
+#   service = "telnet"               # telnet, http or netis
 #   address = "0.0.0.0:23"           # on the sensor
 #   profile = "dvr-xiongmai"
 [[listen]]
@@ -691,10 +691,10 @@ impl Config {
             if let Some(l) = spec
                 .listen
                 .iter()
-                .find(|l| l.proxy_protocol || !matches!(l.service, Service::Telnet | Service::Http))
+                .find(|l| l.proxy_protocol || l.service == Service::Sensors)
             {
                 return Err(format!(
-                    "sensor {:?}: listen {}: a sensor relays telnet and http listeners, without proxy_protocol",
+                    "sensor {:?}: listen {}: a sensor relays telnet, http and netis listeners, without proxy_protocol",
                     spec.name, l.address
                 ));
             }
@@ -802,14 +802,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("adress"), "{e}");
-        // Sensors need a place to connect; they relay TCP faces only.
+        // Sensors need a place to connect; a sensor has no link listener.
         assert!(Config::from_toml(
             &central.replace("service = \"sensors\"", "service = \"telnet\"")
         )
         .is_err());
-        assert!(
-            Config::from_toml(&central.replace("service = \"telnet\"", "service = \"netis\""))
-                .is_err()
-        );
+        assert!(Config::from_toml(
+            &central.replace("service = \"telnet\"", "service = \"sensors\"")
+        )
+        .is_err());
     }
 }

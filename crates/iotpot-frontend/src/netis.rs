@@ -43,6 +43,10 @@ struct Peer {
     talk: NetisPeer,
     last: Instant,
     fetches: u32,
+    /// Relayed from a sensor: the central's relay socket that brought the
+    /// datagram, and the sensor-side address the attacker sent it to (the
+    /// answer goes back through the relay with a PROXY header).
+    via: Option<(SocketAddr, SocketAddr)>,
 }
 
 /// A finished fetch, back to the socket's loop.
@@ -102,11 +106,15 @@ pub struct NetisContext {
     pub tokens: Arc<Honeytokens>,
 }
 
-/// Serve the backdoor on `sock` until `shutdown`.
+/// Serve the backdoor on `sock` until `shutdown`. `relay`: the central's
+/// listener for a sensor's backdoor face, whose datagrams start with a
+/// PROXY v2 header (the attacker, the sensor-side address, the sensor's
+/// name) and whose answers go back with one.
 pub async fn serve(
     sock: UdpSocket,
     ctx: Arc<NetisContext>,
     sensor: Arc<str>,
+    relay: bool,
     shutdown: CancellationToken,
 ) {
     let local = sock
@@ -142,6 +150,32 @@ pub async fn serve(
                 }
             },
         };
+        // A relayed datagram: who sent it comes from its header.
+        let (from, start, via, sensor) = if relay {
+            match iotpot_wire::proxy::parse(&buf[..n]) {
+                iotpot_wire::proxy::Parse::Done {
+                    header:
+                        iotpot_wire::proxy::Header::Proxy {
+                            source,
+                            destination,
+                            datagram: true,
+                            sensor: name,
+                        },
+                    len,
+                } => (
+                    source,
+                    len,
+                    Some((from, destination)),
+                    name.map_or(sensor.clone(), |s| s.as_str().into()),
+                ),
+                _ => {
+                    dropped.one("relayed datagrams without a header");
+                    continue;
+                }
+            }
+        } else {
+            (from, 0, None, sensor.clone())
+        };
         let now = Instant::now();
         if !global.take(ctx.rate, now) {
             dropped.one("datagrams_per_second");
@@ -174,7 +208,7 @@ pub async fn serve(
             continue;
         }
         let peer = peers.entry(from).or_insert_with(|| Peer {
-            info: SessionInfo::new(from, local, sensor.clone(), "netis"),
+            info: SessionInfo::new(from, via.map_or(local, |v| v.1), sensor, "netis"),
             talk: NetisPeer::new(
                 ctx.device.clone(),
                 ctx.shell_limits,
@@ -182,9 +216,11 @@ pub async fn serve(
             ),
             last: now,
             fetches: 0,
+            via,
         });
         peer.last = now;
-        let data = &buf[..n];
+        let data = &buf[start..n];
+        let n = data.len();
         let mut step = Step::default();
         peer.talk.datagram(data, unix_now(), &mut step);
         let payload = hex::encode(&data[..n.min(256)]);
@@ -215,7 +251,16 @@ async fn finish(
     done: &tokio::sync::mpsc::Sender<FetchDone>,
 ) {
     if !step.to_peer.is_empty() {
-        let _ = sock.send_to(&step.to_peer, to).await;
+        match peer.via {
+            None => {
+                let _ = sock.send_to(&step.to_peer, to).await;
+            }
+            Some((relay, face)) => {
+                let mut d = iotpot_wire::proxy::encode_v2(face, to, true, None);
+                d.extend_from_slice(&step.to_peer);
+                let _ = sock.send_to(&d, relay).await;
+            }
+        }
     }
     let events = step.events.into_iter().map(|k| peer.info.event(k));
     ctx.events.send_all(events).await;

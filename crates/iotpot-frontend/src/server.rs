@@ -59,7 +59,9 @@ impl Svc {
 pub struct Frontend {
     bound: Vec<Bound>,
     /// 53413/UDP backdoor listeners.
-    udp: Vec<(tokio::net::UdpSocket, Arc<NetisContext>)>,
+    udp: Vec<(tokio::net::UdpSocket, Arc<NetisContext>, bool)>,
+    /// The relay listeners' addresses, in the order of their specs.
+    relays: Vec<SocketAddr>,
     /// Cancelled with the shutdown token: stops background work.
     stop: CancellationToken,
     limits: Limits,
@@ -82,6 +84,7 @@ impl Frontend {
     ) -> anyhow::Result<Frontend> {
         let mut bound = Vec::new();
         let mut udp = Vec::new();
+        let mut relays = Vec::new();
         let stop = CancellationToken::new();
         let now = iotpot_core::clock::unix_now();
         for spec in specs {
@@ -119,7 +122,10 @@ impl Frontend {
                         ..iotpot_shell::Limits::default()
                     },
                 });
-                udp.push((sock, ctx));
+                if spec.relay {
+                    relays.push(sock.local_addr()?);
+                }
+                udp.push((sock, ctx, spec.relay));
                 continue;
             }
             let listener = match TcpListener::bind(spec.address).await {
@@ -166,6 +172,9 @@ impl Frontend {
                 proxy_protocol: spec.proxy_protocol || spec.relay,
                 relay: spec.relay,
             });
+            if spec.relay {
+                relays.push(local);
+            }
         }
         if bound.is_empty() && udp.is_empty() {
             anyhow::bail!("no listener could be started");
@@ -173,6 +182,7 @@ impl Frontend {
         Ok(Frontend {
             bound,
             udp,
+            relays,
             stop,
             limits,
             events,
@@ -186,7 +196,7 @@ impl Frontend {
         let udp = self
             .udp
             .iter()
-            .filter_map(|(s, _)| s.local_addr().ok())
+            .filter_map(|(s, _, _)| s.local_addr().ok())
             .map(|a| (17, a.port()));
         self.bound
             .iter()
@@ -195,17 +205,14 @@ impl Frontend {
             .collect()
     }
 
-    /// The addresses of the relay listeners, in the order of their specs.
+    /// The addresses of the relay listeners (TCP or UDP), in the order of
+    /// their specs.
     pub fn relay_addrs(&self) -> Vec<SocketAddr> {
-        self.bound
-            .iter()
-            .filter(|b| b.relay)
-            .map(|b| b.local)
-            .collect()
+        self.relays.clone()
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        let udp = self.udp.iter().filter_map(|(s, _)| s.local_addr().ok());
+        let udp = self.udp.iter().filter_map(|(s, _, _)| s.local_addr().ok());
         self.bound.iter().map(|b| b.local).chain(udp).collect()
     }
 
@@ -221,11 +228,12 @@ impl Frontend {
         let tracker = TaskTracker::new();
         let conns = Arc::new(Connections::default());
         let mut accept_loops = Vec::new();
-        for (sock, ctx) in self.udp {
+        for (sock, ctx, relay) in self.udp {
             accept_loops.push(tokio::spawn(crate::netis::serve(
                 sock,
                 ctx,
                 self.sensor.clone(),
+                relay,
                 shutdown.clone(),
             )));
         }

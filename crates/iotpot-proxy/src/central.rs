@@ -137,6 +137,10 @@ async fn sensor(
     let routes = Arc::new(routes);
     let name: Arc<str> = name.into();
     let mut check = tokio::time::interval(REVOCATION_CHECK);
+    // Datagrams: to the central's backdoor listeners and back, through one
+    // loopback socket for this sensor.
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+    let mut buf = vec![0u8; MAX_HEADER + MAX_DATAGRAM];
     let ended = loop {
         tokio::select! {
             _ = shutdown.cancelled() => {
@@ -149,6 +153,25 @@ async fn sensor(
                     break "revoked: dropped".to_string();
                 }
             }
+            d = conn.read_datagram() => match d {
+                Ok(d) => datagram_in(&d, &routes, &name, &udp).await,
+                Err(e) => break e.to_string(),
+            },
+            r = udp.recv_from(&mut buf) => {
+                // An answer, with its PROXY header for the sensor.
+                if let Ok((n, _)) = r {
+                    crate::control::send_datagram(&conn, buf[..n].to_vec());
+                }
+            }
+            u = conn.accept_uni() => match u {
+                // A datagram too large for a QUIC datagram.
+                Ok(mut recv) => {
+                    if let Ok(d) = recv.read_to_end(MAX_HEADER + MAX_DATAGRAM).await {
+                        datagram_in(&d, &routes, &name, &udp).await;
+                    }
+                }
+                Err(e) => break e.to_string(),
+            },
             s = conn.accept_bi() => match s {
                 Ok((send, recv)) => {
                     tokio::spawn(relay(send, recv, routes.clone(), name.clone(), counters.clone()));
@@ -160,6 +183,43 @@ async fn sensor(
     tracing::info!(sensor = %name, %from, "sensor disconnected: {ended}");
     board.disconnected(&name, &ended);
     Ok(())
+}
+
+/// Largest datagram relayed (the backdoor reads at most 2 KiB).
+const MAX_DATAGRAM: usize = 2048;
+
+/// A datagram from the sensor: to the central's listener of its face.
+async fn datagram_in(d: &[u8], routes: &[Route], sensor: &str, udp: &tokio::net::UdpSocket) {
+    let Parse::Done {
+        header:
+            Header::Proxy {
+                source,
+                destination,
+                datagram: true,
+                ..
+            },
+        len,
+    } = proxy::parse(d)
+    else {
+        tracing::debug!(%sensor, "a datagram without a header: dropped");
+        return;
+    };
+    let Some(route) = find(routes, true, destination) else {
+        tracing::debug!(%sensor, %destination, "a datagram to no face of the sensor: dropped");
+        return;
+    };
+    let mut out = proxy::encode_v2(source, destination, true, Some(sensor));
+    out.extend_from_slice(&d[len..]);
+    let _ = udp.send_to(&out, route.to).await;
+}
+
+/// The face a relayed connection (or, `datagram`, a datagram) reached.
+fn find(routes: &[Route], datagram: bool, destination: SocketAddr) -> Option<&Route> {
+    routes.iter().find(|r| {
+        (r.face.service == "netis") == datagram
+            && r.face.address.port() == destination.port()
+            && (r.face.address.ip().is_unspecified() || r.face.address.ip() == destination.ip())
+    })
 }
 
 /// Read a stream's PROXY header, exactly.
@@ -209,10 +269,7 @@ async fn relay(
         tracing::warn!(%sensor, "a relayed stream without a TCP client's addresses");
         return;
     };
-    let Some(route) = routes.iter().find(|r| {
-        r.face.address.port() == destination.port()
-            && (r.face.address.ip().is_unspecified() || r.face.address.ip() == destination.ip())
-    }) else {
+    let Some(route) = find(&routes, false, destination) else {
         tracing::warn!(%sensor, %destination, "a relayed connection to no listener of the sensor");
         let _ = send.reset(4u32.into());
         return;

@@ -2,8 +2,10 @@
 //! listeners the central names; every TCP connection accepted on them
 //! becomes one QUIC stream that starts with a PROXY v2 header (the
 //! attacker's address and port, the address and port it reached here) and
-//! then carries the bytes both ways, half-closes included. Nothing the
-//! attacker sends is read here beyond the transport.
+//! then carries the bytes both ways, half-closes included; every datagram
+//! on a UDP face (the 53413 backdoor) becomes one QUIC datagram with a
+//! PROXY v2 DGRAM header, and the central's answers leave from the same
+//! socket. Nothing the attacker sends is read here beyond the transport.
 //!
 //! When the link drops, the listeners close (attackers see a closed port)
 //! and the sensor connects again, with backoff and jitter.
@@ -13,10 +15,13 @@ use crate::pki::SensorFile;
 use iotpot_wire::proxy;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
 
+/// Largest datagram read on a backdoor face.
+const MAX_DATAGRAM: usize = 2048;
 /// Reconnect backoff: from the first to the longest wait.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
 
@@ -69,22 +74,37 @@ pub async fn run(file: SensorFile, shutdown: CancellationToken) -> anyhow::Resul
 
 /// Serve one connection to the central until it ends; why it ended.
 async fn serve(conn: &quinn::Connection, shutdown: &CancellationToken) -> String {
-    // Listeners by face; each accept loop stops with its token.
+    // Listeners by face; each one's loop stops with its token.
     let mut open: HashMap<Face, CancellationToken> = HashMap::new();
+    // The backdoor faces' sockets, by address: the central's answers leave
+    // from the socket the attacker wrote to.
+    let udp: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::default();
     let ended = loop {
         let uni = tokio::select! {
             _ = shutdown.cancelled() => break "shutdown".to_string(),
+            d = conn.read_datagram() => {
+                match d {
+                    Ok(d) => answer(&d, &udp).await,
+                    Err(e) => break e.to_string(),
+                }
+                continue;
+            }
             u = conn.accept_uni() => u,
         };
         let mut recv = match uni {
             Ok(r) => r,
             Err(e) => break e.to_string(),
         };
-        let listeners: Listeners = match recv
-            .read_to_end(MAX_MESSAGE)
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        let message = match recv.read_to_end(MAX_MESSAGE).await {
+            Ok(m) => m,
+            Err(e) => break format!("a message from the central: {e}"),
+        };
+        // An answer too large for a QUIC datagram came on a stream.
+        if crate::control::is_datagram(&message) {
+            answer(&message, &udp).await;
+            continue;
+        }
+        let listeners: Listeners = match serde_json::from_slice(&message).map_err(|e| e.to_string())
         {
             Ok(l) => l,
             Err(e) => break format!("a bad message from the central: {e}"),
@@ -94,6 +114,7 @@ async fn serve(conn: &quinn::Connection, shutdown: &CancellationToken) -> String
             let keep = listeners.listen.contains(face);
             if !keep {
                 stop.cancel();
+                lock(&udp).remove(&face.address);
             }
             keep
         });
@@ -101,11 +122,21 @@ async fn serve(conn: &quinn::Connection, shutdown: &CancellationToken) -> String
             if open.contains_key(&face) {
                 continue;
             }
-            match TcpListener::bind(face.address).await {
-                Ok(l) => {
+            let stop = CancellationToken::new();
+            let bound = if face.service == "netis" {
+                UdpSocket::bind(face.address).await.map(|s| {
+                    let s = Arc::new(s);
+                    lock(&udp).insert(face.address, s.clone());
+                    tokio::spawn(datagrams(s, face.address, conn.clone(), stop.clone()));
+                })
+            } else {
+                TcpListener::bind(face.address)
+                    .await
+                    .map(|l| drop(tokio::spawn(accept(l, conn.clone(), stop.clone()))))
+            };
+            match bound {
+                Ok(()) => {
                     tracing::info!(address = %face.address, service = %face.service, "listening (relayed to the central)");
-                    let stop = CancellationToken::new();
-                    tokio::spawn(accept(l, conn.clone(), stop.clone()));
                     open.insert(face, stop);
                 }
                 Err(e) => {
@@ -118,6 +149,55 @@ async fn serve(conn: &quinn::Connection, shutdown: &CancellationToken) -> String
         stop.cancel();
     }
     ended
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A backdoor face: each datagram to the central as one QUIC datagram with
+/// a PROXY v2 header (the attacker, this face).
+async fn datagrams(
+    sock: Arc<UdpSocket>,
+    face: SocketAddr,
+    conn: quinn::Connection,
+    stop: CancellationToken,
+) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        let (n, from) = tokio::select! {
+            _ = stop.cancelled() => return,
+            r = sock.recv_from(&mut buf) => match r {
+                Ok(x) => x,
+                Err(_) => continue,
+            },
+        };
+        let mut d = proxy::encode_v2(canonical(from), face, true, None);
+        d.extend_from_slice(&buf[..n]);
+        crate::control::send_datagram(&conn, d);
+    }
+}
+
+/// An answer from the central: sent from the face's socket to the attacker
+/// its header names.
+async fn answer(d: &[u8], udp: &Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>) {
+    let proxy::Parse::Done {
+        header:
+            proxy::Header::Proxy {
+                source,
+                destination,
+                datagram: true,
+                ..
+            },
+        len,
+    } = proxy::parse(d)
+    else {
+        return;
+    };
+    let sock = lock(udp).get(&source).cloned();
+    if let Some(sock) = sock {
+        let _ = sock.send_to(&d[len..], destination).await;
+    }
 }
 
 async fn accept(listener: TcpListener, conn: quinn::Connection, stop: CancellationToken) {

@@ -103,6 +103,10 @@ fn attackers_come_in_through_sensors_and_the_central_knows_where() {
         free_port(),
         free_port(),
     );
+    let t_udp = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
     let central = format!(
         r#"data_dir = "{data}"
 [[listen]]
@@ -123,6 +127,10 @@ profile = "dvr-xiongmai"
 service = "http"
 address = "127.0.0.2:{t_web}"
 profile = "dvr"
+[[sensor.listen]]
+service = "netis"
+address = "127.0.0.5:{t_udp}"
+profile = "router-netis"
 
 [[sensor]]
 name = "osaka-2"
@@ -253,6 +261,37 @@ enabled = false
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The 53413 backdoor through tokyo-1: datagrams from an address of
+    // their own, answered from the sensor's socket.
+    let udp = std::net::UdpSocket::bind("127.0.0.13:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let face = addr(&format!("127.0.0.5:{t_udp}"));
+    let ask = |payload: &[u8]| {
+        udp.send_to(payload, face).unwrap();
+        let mut buf = [0u8; 4096];
+        let (n, from) = udp
+            .recv_from(&mut buf)
+            .expect("an answer through the sensor");
+        assert_eq!(from, face, "answered from another address");
+        buf[..n].to_vec()
+    };
+    assert!(ask(&[0; 8]).ends_with(b"Login:"));
+    ask(b"AA\0\0AAAAnetcore\0");
+    let r = ask(b"AA\0\0AAAAuname -m; echo ok\0");
+    assert!(
+        r[8..].starts_with(b"mips\nok\n"),
+        "{:?}",
+        String::from_utf8_lossy(&r)
+    );
+    // One larger than a QUIC datagram (it travels on a stream), and so is
+    // its answer.
+    let long = "x".repeat(1700);
+    let r = ask(format!("AA\0\0AAAAecho {long}\0").as_bytes());
+    assert!(
+        String::from_utf8_lossy(&r[8..]).starts_with(&long),
+        "{} bytes back",
+        r.len()
+    );
     mark("telnet, curl, bot");
     // nmap names the relayed service as it names the central's own.
     let (relayed, straight) = nmap_lines(t_telnet_addr, addr(&format!("127.0.0.1:{direct}")));
@@ -291,7 +330,7 @@ enabled = false
     };
     let t = of("tokyo-1");
     assert_eq!(t["connected"], true, "{t:#}");
-    assert_eq!(t["listeners"].as_array().unwrap().len(), 2, "{t:#}");
+    assert_eq!(t["listeners"].as_array().unwrap().len(), 3, "{t:#}");
     assert!(t["sessions"].as_i64().unwrap() >= 3, "{t:#}");
     assert!(
         t["bytes_in"].as_u64().unwrap() > 0 && t["bytes_out"].as_u64().unwrap() > 0,
@@ -331,6 +370,18 @@ enabled = false
     // Every session came in through a sensor named by its certificate, or
     // straight to the central (nmap's direct scan); none through kyoto-3.
     assert!(rows.iter().all(|r| !r.contains("kyoto-3")), "{rows:#?}");
+    let datagrams = column(
+        &db,
+        "SELECT src_ip || ' ' || json_extract(data, '$.dst_ip') || ':' || json_extract(data, '$.dst_port') \
+         || ' ' || json_extract(data, '$.sensor') FROM events WHERE eventid = 'iotpot.netis.datagram'",
+    );
+    assert_eq!(datagrams.len(), 4, "{datagrams:?}");
+    assert!(
+        datagrams
+            .iter()
+            .all(|d| *d == format!("127.0.0.13 127.0.0.5:{t_udp} tokyo-1")),
+        "{datagrams:?}"
+    );
     let sensors = column(
         &db,
         "SELECT DISTINCT json_extract(data, '$.sensor') FROM events ORDER BY 1",
