@@ -82,6 +82,8 @@ fn bench_sensor_measures_the_relay_against_direct() {
                 "1",
                 "--idle",
                 "100",
+                "--udp-rates",
+                "500",
                 "--json",
             ])
             .arg(&json),
@@ -100,4 +102,9 @@ fn bench_sensor_measures_the_relay_against_direct() {
     }
     assert!(out.contains("the relay adds per session"), "{out}");
     assert!(out.contains("sensor RSS per idle relayed session"), "{out}");
+    // 500 probes through the sensor's backdoor face, every one answered.
+    assert!(
+        out.contains("500 probes sent") && out.contains("500 answered, 0 lost"),
+        "{out}"
+    );
 }

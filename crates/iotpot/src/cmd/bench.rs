@@ -90,7 +90,7 @@ pub struct TelnetArgs {
     concurrency: Vec<usize>,
     /// Seconds per concurrency level.
     #[arg(long, default_value_t = 10.0)]
-    seconds: f64,
+    pub(super) seconds: f64,
     /// Idle logged-in sessions for the memory figure (0 to skip).
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
@@ -114,6 +114,9 @@ pub struct SensorArgs {
     /// Idle relayed sessions for the sensor's memory figure (0 to skip).
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
+    /// Rates (probes/s) of 53413/udp datagrams sent through the sensor.
+    #[arg(long, value_delimiter = ',', default_value = "20000")]
+    udp_rates: Vec<u64>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -140,16 +143,19 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
             iotpot_loadgen::reference::serve(l).await
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
-        BenchCmd::Sensor(a) => rt.block_on(super::bench_sensor::run(TelnetArgs {
-            target: None,
-            pid: None,
-            concurrency: a.concurrency,
-            seconds: a.seconds,
-            idle: a.idle,
-            username: "root".into(),
-            password: "xc3511".into(),
-            json: a.json,
-        })),
+        BenchCmd::Sensor(a) => rt.block_on(super::bench_sensor::run(
+            TelnetArgs {
+                target: None,
+                pid: None,
+                concurrency: a.concurrency,
+                seconds: a.seconds,
+                idle: a.idle,
+                username: "root".into(),
+                password: "xc3511".into(),
+                json: a.json,
+            },
+            a.udp_rates,
+        )),
         BenchCmd::Video { profile, frames } => video(&profile, frames),
         BenchCmd::Profiler {
             hosts,
