@@ -154,12 +154,16 @@ async fn sensor(
                 }
             }
             d = conn.read_datagram() => match d {
-                Ok(d) => datagram_in(&d, &routes, &name, &udp).await,
+                Ok(d) => datagram_in(&d, &routes, &name, &udp, &counters).await,
                 Err(e) => break e.to_string(),
             },
             r = udp.recv_from(&mut buf) => {
                 // An answer, with its PROXY header for the sensor.
                 if let Ok((n, _)) = r {
+                    // The answer's payload, after its header.
+                    if let Parse::Done { len, .. } = proxy::parse(&buf[..n]) {
+                        counters.bytes_out.fetch_add((n - len) as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
                     crate::control::send_datagram(&conn, buf[..n].to_vec());
                 }
             }
@@ -167,7 +171,7 @@ async fn sensor(
                 // A datagram too large for a QUIC datagram.
                 Ok(mut recv) => {
                     if let Ok(d) = recv.read_to_end(MAX_HEADER + MAX_DATAGRAM).await {
-                        datagram_in(&d, &routes, &name, &udp).await;
+                        datagram_in(&d, &routes, &name, &udp, &counters).await;
                     }
                 }
                 Err(e) => break e.to_string(),
@@ -189,7 +193,13 @@ async fn sensor(
 const MAX_DATAGRAM: usize = 2048;
 
 /// A datagram from the sensor: to the central's listener of its face.
-async fn datagram_in(d: &[u8], routes: &[Route], sensor: &str, udp: &tokio::net::UdpSocket) {
+async fn datagram_in(
+    d: &[u8],
+    routes: &[Route],
+    sensor: &str,
+    udp: &tokio::net::UdpSocket,
+    counters: &Counters,
+) {
     let Parse::Done {
         header:
             Header::Proxy {
@@ -208,6 +218,9 @@ async fn datagram_in(d: &[u8], routes: &[Route], sensor: &str, udp: &tokio::net:
         tracing::debug!(%sensor, %destination, "a datagram to no face of the sensor: dropped");
         return;
     };
+    counters
+        .bytes_in
+        .fetch_add((d.len() - len) as u64, std::sync::atomic::Ordering::Relaxed);
     let mut out = proxy::encode_v2(source, destination, true, Some(sensor));
     out.extend_from_slice(&d[len..]);
     let _ = udp.send_to(&out, route.to).await;

@@ -23,8 +23,8 @@ pub struct SensorStatus {
     /// Where its link comes from.
     pub address: Option<String>,
     pub listeners: Vec<Face>,
-    /// Connections relayed, and bytes from and to attackers, since the
-    /// central started.
+    /// Connections relayed, and bytes from and to attackers (connections
+    /// when they end, and datagrams), since the central started.
     pub connections: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
