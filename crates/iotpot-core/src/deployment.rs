@@ -19,6 +19,19 @@ impl Deployment {
         Deployment { seed }
     }
 
+    /// The seed in hex: what a central gives its sensors, so that a sensor
+    /// answering on its own (degraded mode) shows the same devices.
+    pub fn seed_hex(&self) -> String {
+        hex::encode(self.seed)
+    }
+
+    pub fn from_hex(text: &str) -> Option<Deployment> {
+        let bytes = hex::decode(text).ok()?;
+        Some(Deployment {
+            seed: bytes.try_into().ok()?,
+        })
+    }
+
     /// Load `dir/deployment.toml`, creating it with a fresh random seed the
     /// first time.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Deployment> {

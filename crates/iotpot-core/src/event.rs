@@ -29,6 +29,11 @@ pub struct Event {
     pub sensor: String,
     /// `telnet` or `netis` (more services later).
     pub protocol: String,
+    /// Set only on an event a sensor recorded on its own while its central
+    /// was away (degraded mode): random, unique, and the key that makes
+    /// its replay to the central store it exactly once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spool_id: Option<String>,
     #[serde(flatten)]
     pub kind: EventKind,
 }
@@ -463,6 +468,7 @@ impl SessionInfo {
             dst_port: self.dst.port(),
             sensor: self.sensor.to_string(),
             protocol: self.protocol.to_string(),
+            spool_id: None,
             kind,
         }
     }

@@ -12,6 +12,7 @@
 use crate::control::{Face, Listeners, MAX_MESSAGE};
 use crate::pki::Pki;
 use crate::status::{Board, Counters};
+use iotpot_core::config::Service;
 use iotpot_wire::proxy::{self, Header, Parse, MAX_HEADER};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,8 +34,27 @@ pub struct Route {
     pub to: SocketAddr,
 }
 
-/// A central's sensors: name → routes.
-pub type Sensors = Arc<std::collections::HashMap<String, Vec<Route>>>;
+/// What the central has for one sensor: its routes, and the message that
+/// tells it its listeners.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub routes: Vec<Route>,
+    pub listeners: Listeners,
+}
+
+/// A central's sensors by name; a new value (the config read again) is
+/// pushed to the connected sensors.
+pub type Sensors = tokio::sync::watch::Receiver<Arc<std::collections::HashMap<String, Plan>>>;
+
+/// Everything a sensor's link needs from the central.
+#[derive(Clone)]
+pub struct Central {
+    pub pki_dir: PathBuf,
+    pub sensors: Sensors,
+    pub board: Board,
+    /// Where replayed spools go.
+    pub intake: Arc<crate::replay::Intake>,
+}
 
 /// The central's QUIC endpoint on `bind` (UDP), with the keys in `pki_dir`.
 pub fn endpoint(bind: SocketAddr, pki_dir: &std::path::Path) -> anyhow::Result<quinn::Endpoint> {
@@ -45,16 +65,11 @@ pub fn endpoint(bind: SocketAddr, pki_dir: &std::path::Path) -> anyhow::Result<q
 
 /// Accept sensors on `endpoint` until `shutdown`; what is known of them
 /// goes on `board`.
-pub async fn serve(
-    endpoint: quinn::Endpoint,
-    pki_dir: PathBuf,
-    sensors: Sensors,
-    board: Board,
-    shutdown: CancellationToken,
-) {
-    tokio::spawn(board.clone().keep_written(shutdown.clone()));
+pub async fn serve(endpoint: quinn::Endpoint, central: Central, shutdown: CancellationToken) {
+    tokio::spawn(central.board.clone().keep_written(shutdown.clone()));
     if let Ok(a) = endpoint.local_addr() {
-        tracing::info!(address = %a, sensors = sensors.len(), "listening for sensors (QUIC)");
+        let n = central.sensors.borrow().len();
+        tracing::info!(address = %a, sensors = n, "listening for sensors (QUIC)");
     }
     loop {
         let incoming = tokio::select! {
@@ -64,11 +79,10 @@ pub async fn serve(
                 None => break,
             },
         };
-        let (pki_dir, sensors, shutdown) = (pki_dir.clone(), sensors.clone(), shutdown.clone());
-        let board = board.clone();
+        let (central, shutdown) = (central.clone(), shutdown.clone());
         tokio::spawn(async move {
             let from = incoming.remote_address();
-            if let Err(e) = sensor(incoming, pki_dir, sensors, board, shutdown).await {
+            if let Err(e) = sensor(incoming, central, shutdown).await {
                 tracing::warn!(%from, error = %e, "sensor link ended");
             }
         });
@@ -102,11 +116,15 @@ fn identify(
 
 async fn sensor(
     incoming: quinn::Incoming,
-    pki_dir: PathBuf,
-    sensors: Sensors,
-    board: Board,
+    central: Central,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let Central {
+        pki_dir,
+        mut sensors,
+        board,
+        intake,
+    } = central;
     let from = incoming.remote_address();
     let conn = incoming.await?;
     let name = match identify(&conn, &pki_dir) {
@@ -119,22 +137,16 @@ async fn sensor(
             anyhow::bail!("refused {}: {why}", name.as_deref().unwrap_or("a sensor"));
         }
     };
-    let Some(routes) = sensors.get(&name).cloned() else {
+    let plan = sensors.borrow_and_update().get(&name).cloned();
+    let Some(plan) = plan else {
         conn.close(2u32.into(), b"no listeners for this sensor");
         anyhow::bail!("sensor {name:?} has no [[sensor]] table here: refused");
     };
-    tracing::info!(sensor = %name, %from, listeners = routes.len(), "sensor connected");
-    // Its listeners.
-    let message = serde_json::to_vec(&Listeners {
-        listen: routes.iter().map(|r| r.face.clone()).collect(),
-    })?;
-    debug_assert!(message.len() <= MAX_MESSAGE);
-    board.connected(&name, from, routes.iter().map(|r| r.face.clone()).collect());
+    tracing::info!(sensor = %name, %from, listeners = plan.routes.len(), "sensor connected");
+    board.connected(&name, from, plan.listeners.listen.clone());
     let counters = board.counters(&name);
-    let mut control = conn.open_uni().await?;
-    control.write_all(&message).await?;
-    control.finish()?;
-    let routes = Arc::new(routes);
+    tell(&conn, &plan.listeners).await?;
+    let mut routes = Arc::new(plan.routes);
     let name: Arc<str> = name.into();
     let mut check = tokio::time::interval(REVOCATION_CHECK);
     // Datagrams: to the central's backdoor listeners and back, through one
@@ -152,6 +164,20 @@ async fn sensor(
                     conn.close(3u32.into(), b"revoked");
                     break "revoked: dropped".to_string();
                 }
+            }
+            Ok(()) = sensors.changed() => {
+                // The config was read again: this sensor's new listeners.
+                let plan = sensors.borrow_and_update().get(&*name).cloned();
+                let Some(plan) = plan else {
+                    conn.close(2u32.into(), b"no listeners for this sensor");
+                    break "its [[sensor]] table was removed".to_string();
+                };
+                tracing::info!(sensor = %name, listeners = plan.routes.len(), "sensor's listeners changed: pushed");
+                board.connected(&name, from, plan.listeners.listen.clone());
+                if let Err(e) = tell(&conn, &plan.listeners).await {
+                    break format!("pushing its listeners: {e}");
+                }
+                routes = Arc::new(plan.routes);
             }
             d = conn.read_datagram() => match d {
                 Ok(d) => datagram_in(&d, &routes, &name, &udp, &counters).await,
@@ -178,7 +204,8 @@ async fn sensor(
             },
             s = conn.accept_bi() => match s {
                 Ok((send, recv)) => {
-                    tokio::spawn(relay(send, recv, routes.clone(), name.clone(), counters.clone()));
+                    let stream = Stream { routes: routes.clone(), sensor: name.clone(), counters: counters.clone(), intake: intake.clone(), board: board.clone() };
+                    tokio::spawn(stream.serve(send, recv));
                 }
                 Err(e) => break e.to_string(),
             },
@@ -186,6 +213,20 @@ async fn sensor(
     };
     tracing::info!(sensor = %name, %from, "sensor disconnected: {ended}");
     board.disconnected(&name, &ended);
+    Ok(())
+}
+
+/// Tell a sensor its listeners (a message on a stream of its own).
+async fn tell(conn: &quinn::Connection, listeners: &Listeners) -> anyhow::Result<()> {
+    let message = serde_json::to_vec(listeners)?;
+    anyhow::ensure!(
+        message.len() <= MAX_MESSAGE,
+        "the sensor's listeners and profiles take {} bytes (at most {MAX_MESSAGE})",
+        message.len()
+    );
+    let mut control = conn.open_uni().await?;
+    control.write_all(&message).await?;
+    control.finish()?;
     Ok(())
 }
 
@@ -229,16 +270,17 @@ async fn datagram_in(
 /// The face a relayed connection (or, `datagram`, a datagram) reached.
 fn find(routes: &[Route], datagram: bool, destination: SocketAddr) -> Option<&Route> {
     routes.iter().find(|r| {
-        (r.face.service == "netis") == datagram
+        (r.face.service == Service::Netis) == datagram
             && r.face.address.port() == destination.port()
             && (r.face.address.ip().is_unspecified() || r.face.address.ip() == destination.ip())
     })
 }
 
-/// Read a stream's PROXY header, exactly.
-async fn read_header(recv: &mut quinn::RecvStream) -> Result<Header, String> {
+/// Read a stream's PROXY header, exactly (its first byte read already).
+async fn read_header(recv: &mut quinn::RecvStream, first: u8) -> Result<Header, String> {
     let mut buf = [0u8; MAX_HEADER];
-    let mut have = 0;
+    buf[0] = first;
+    let mut have = 1;
     loop {
         match proxy::parse(&buf[..have]) {
             Parse::Need(n) => {
@@ -253,62 +295,99 @@ async fn read_header(recv: &mut quinn::RecvStream) -> Result<Header, String> {
     }
 }
 
-/// One relayed connection: to the central's listener for its face.
-async fn relay(
-    mut send: quinn::SendStream,
-    mut recv: quinn::RecvStream,
+/// A stream a sensor opened: a relayed connection, or its spool replayed.
+struct Stream {
     routes: Arc<Vec<Route>>,
     sensor: Arc<str>,
     counters: Arc<Counters>,
-) {
-    let header = match tokio::time::timeout(HEADER_TIMEOUT, read_header(&mut recv)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(why)) => {
-            tracing::warn!(%sensor, "a relayed stream refused: {why}");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!(%sensor, "a relayed stream sent no header");
-            return;
-        }
-    };
-    let Header::Proxy {
-        source,
-        destination,
-        datagram: false,
-        ..
-    } = header
-    else {
-        tracing::warn!(%sensor, "a relayed stream without a TCP client's addresses");
-        return;
-    };
-    let Some(route) = find(&routes, false, destination) else {
-        tracing::warn!(%sensor, %destination, "a relayed connection to no listener of the sensor");
-        let _ = send.reset(4u32.into());
-        return;
-    };
-    let mut local = match tokio::net::TcpStream::connect(route.to).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(%sensor, to = %route.to, error = %e, "the central's own listener refused a relayed connection");
-            let _ = send.reset(5u32.into());
-            return;
-        }
-    };
-    let _ = local.set_nodelay(true);
-    let header = proxy::encode_v2(source, destination, false, Some(&sensor));
-    if local.write_all(&header).await.is_err() {
-        return;
+    intake: Arc<crate::replay::Intake>,
+    board: Board,
+}
+
+impl Stream {
+    async fn serve(self, send: quinn::SendStream, mut recv: quinn::RecvStream) {
+        let sensor = self.sensor.clone();
+        let mut first = [0u8; 1];
+        let header = async {
+            recv.read_exact(&mut first)
+                .await
+                .map_err(|e| format!("the stream ended at once ({e})"))?;
+            if first[0] == crate::replay::MAGIC[0] {
+                return Ok(None);
+            }
+            read_header(&mut recv, first[0]).await.map(Some)
+        };
+        let header = match tokio::time::timeout(HEADER_TIMEOUT, header).await {
+            Ok(Ok(Some(h))) => h,
+            Ok(Ok(None)) => {
+                let replayed = crate::replay::receive(
+                    send,
+                    recv,
+                    &sensor,
+                    &self.intake,
+                    &self.counters,
+                    &self.board,
+                )
+                .await;
+                if let Err(e) = replayed {
+                    tracing::warn!(%sensor, error = %e, "a spool replay ended early (the sensor sends the rest again)");
+                }
+                return;
+            }
+            Ok(Err(why)) => {
+                tracing::warn!(%sensor, "a relayed stream refused: {why}");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(%sensor, "a relayed stream sent no header");
+                return;
+            }
+        };
+        self.relay(header, send, recv).await;
     }
-    counters
-        .connections
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // Up: the device's answers, to the attacker; down: the attacker's bytes.
-    let (to_attacker, from_attacker) = crate::pump::pump(local, send, recv).await;
-    counters
-        .bytes_out
-        .fetch_add(to_attacker, std::sync::atomic::Ordering::Relaxed);
-    counters
-        .bytes_in
-        .fetch_add(from_attacker, std::sync::atomic::Ordering::Relaxed);
+
+    /// One relayed connection: to the central's listener for its face.
+    async fn relay(self, header: Header, mut send: quinn::SendStream, recv: quinn::RecvStream) {
+        let sensor = self.sensor;
+        let Header::Proxy {
+            source,
+            destination,
+            datagram: false,
+            ..
+        } = header
+        else {
+            tracing::warn!(%sensor, "a relayed stream without a TCP client's addresses");
+            return;
+        };
+        let Some(route) = find(&self.routes, false, destination) else {
+            tracing::warn!(%sensor, %destination, "a relayed connection to no listener of the sensor");
+            let _ = send.reset(4u32.into());
+            return;
+        };
+        let mut local = match tokio::net::TcpStream::connect(route.to).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(%sensor, to = %route.to, error = %e, "the central's own listener refused a relayed connection");
+                let _ = send.reset(5u32.into());
+                return;
+            }
+        };
+        let _ = local.set_nodelay(true);
+        let header = proxy::encode_v2(source, destination, false, Some(&sensor));
+        if local.write_all(&header).await.is_err() {
+            return;
+        }
+        let counters = self.counters;
+        counters
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Up: the device's answers, to the attacker; down: the attacker's bytes.
+        let (to_attacker, from_attacker) = crate::pump::pump(local, send, recv).await;
+        counters
+            .bytes_out
+            .fetch_add(to_attacker, std::sync::atomic::Ordering::Relaxed);
+        counters
+            .bytes_in
+            .fetch_add(from_attacker, std::sync::atomic::Ordering::Relaxed);
+    }
 }

@@ -11,6 +11,9 @@
 //!   central's own listeners.
 //! - [`pump`]: a connection's bytes between TCP and a QUIC stream.
 //! - [`status`]: what the central knows of its sensors (`iotpot sensors`).
+//! - [`spool`]: what a sensor records on its own while the central is
+//!   away (degraded mode), on disk until the central stored it.
+//! - [`replay`]: the spool, sent to the central and stored exactly once.
 //!
 //! Not for: the PROXY protocol header itself (`iotpot_wire::proxy`), the
 //! services that answer relayed attackers (`iotpot-frontend`,
@@ -21,5 +24,7 @@ pub mod control;
 pub mod link;
 pub mod pki;
 pub mod pump;
+pub mod replay;
 pub mod sensor;
+pub mod spool;
 pub mod status;

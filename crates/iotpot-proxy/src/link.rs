@@ -10,9 +10,10 @@ use std::time::Duration;
 /// The link's ALPN: a central answers nothing else.
 pub const ALPN: &[u8] = b"iotpot-sensor/1";
 /// A silent link is kept alive by pings this often...
-pub const KEEPALIVE: Duration = Duration::from_secs(5);
-/// ... and given up after this long without a packet.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+pub const KEEPALIVE: Duration = Duration::from_secs(1);
+/// ... and given up after this long without a packet: a sensor whose
+/// central died answers on its own (degraded) this soon.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Relayed connections open at once on one link.
 pub const MAX_STREAMS: u32 = 65_536;
 

@@ -362,6 +362,19 @@ impl SensorLink {
             "# iotpot sensor {name:?}, made by `iotpot pki sensor`: run it with\n\
              #   iotpot sensor --config {name}.toml\n\
              # It holds the sensor's private key: keep it like one (chmod 600).\n\
+             # The central knows the sensor by its certificate, whatever this says.\n\
+             name = {name:?}\n\
+             \n\
+             # While the central is away the sensor answers on its own (the\n\
+             # devices the central last pushed, no IoTBOX) and keeps what it\n\
+             # records here until the central has it:\n\
+             # [degraded]\n\
+             # enabled = true\n\
+             # spool = \"iotpot-spool\"\n\
+             # spool_max_bytes = 268435456\n\
+             # [degraded.downloader]   # as in iotpot.toml's [downloader]\n\
+             # [degraded.limits]       # as in iotpot.toml's [limits]\n\
+             \n\
              [central]\n\
              address = {address:?}\n\
              server_name = {server:?}\n\
@@ -381,7 +394,45 @@ impl SensorLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SensorFile {
+    /// For the sensor's own log and spool (the central goes by the
+    /// certificate).
+    #[serde(default = "default_name")]
+    pub name: String,
     pub central: SensorLink,
+    #[serde(default)]
+    pub degraded: Degraded,
+}
+
+fn default_name() -> String {
+    "sensor".into()
+}
+
+/// What a sensor does while its central is away.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Degraded {
+    /// Answer on its own (else: connections are closed until the central
+    /// is back).
+    pub enabled: bool,
+    /// Where the events and samples of those sessions wait for the central.
+    pub spool: std::path::PathBuf,
+    /// The most the spool holds on disk; past it, new events are dropped
+    /// (counted and logged).
+    pub spool_max_bytes: u64,
+    pub downloader: iotpot_core::config::DownloaderConfig,
+    pub limits: iotpot_core::config::Limits,
+}
+
+impl Default for Degraded {
+    fn default() -> Self {
+        Degraded {
+            enabled: true,
+            spool: "iotpot-spool".into(),
+            spool_max_bytes: 256 << 20,
+            downloader: Default::default(),
+            limits: Default::default(),
+        }
+    }
 }
 
 impl SensorFile {
@@ -419,6 +470,8 @@ mod tests {
         let link = pki.issue_sensor("osaka-2", 30).unwrap();
         let file = SensorFile::from_toml(&link.to_toml("osaka-2")).unwrap();
         assert_eq!(file.central, link);
+        assert_eq!(file.name, "osaka-2");
+        assert_eq!(file.degraded, Degraded::default());
         assert_eq!(file.central.server_name, "central.example.net");
         assert!(
             Pki::init(&dir, "central.example.net:4433").is_err(),

@@ -7,30 +7,115 @@
 //! PROXY v2 DGRAM header, and the central's answers leave from the same
 //! socket. Nothing the attacker sends is read here beyond the transport.
 //!
-//! When the link drops, the listeners close (attackers see a closed port)
-//! and the sensor connects again, with backoff and jitter.
+//! When the link drops, the listeners stay open and the sensor answers on
+//! its own (degraded mode): the same devices, from the profiles and seed
+//! the central last pushed, served by an [`Emulator`] (the same services
+//! as the central's, without IoTBOX) whose events go to the [`Spool`].
+//! Meanwhile it connects again, with backoff and jitter; once the link is
+//! back, new connections are relayed again and the spool is replayed
+//! ([`crate::replay`]).
 
 use crate::control::{Face, Listeners, MAX_MESSAGE};
 use crate::pki::SensorFile;
+use crate::spool::Spool;
+use iotpot_core::config::Service;
 use iotpot_wire::proxy;
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
 
 /// Largest datagram read on a backdoor face.
 const MAX_DATAGRAM: usize = 2048;
 /// Reconnect backoff: from the first to the longest wait.
-const BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
+const BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(15));
+/// How often a connected sensor looks for spooled work to replay.
+const REPLAY_EVERY: Duration = Duration::from_secs(1);
+
+/// The sensor's own answers while the central is away.
+pub trait Emulator: Send {
+    /// Answer these faces from now on (what was served before stops):
+    /// for each face, in order, the loopback listener that serves it with
+    /// a PROXY v2 header first (`None`: this face cannot be served).
+    fn serve<'a>(
+        &'a mut self,
+        listeners: &'a Listeners,
+    ) -> Pin<Box<dyn Future<Output = Vec<Option<SocketAddr>>> + Send + 'a>>;
+}
+
+/// What a sensor has besides its link.
+pub struct Options {
+    /// Where degraded sessions' events and samples wait for the central.
+    pub spool: Option<Arc<Spool>>,
+    pub emulator: Option<Box<dyn Emulator>>,
+    /// The name degraded events carry (the central replaces it with the
+    /// name of the sensor's certificate).
+    pub name: String,
+}
+
+/// What the listeners' tasks share.
+struct Shared {
+    /// The link, while there is one.
+    link: Mutex<Option<quinn::Connection>>,
+    /// Degraded mode: each face's local listener, by (UDP?, face address).
+    local: Mutex<HashMap<(bool, SocketAddr), SocketAddr>>,
+    /// The backdoor faces' sockets, by address: answers leave from the
+    /// socket the attacker wrote to.
+    udp: Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>,
+    /// Degraded datagrams go to the local backdoor from here (and its
+    /// answers come back here).
+    local_udp: Arc<UdpSocket>,
+    name: String,
+}
+
+impl Shared {
+    fn link(&self) -> Option<quinn::Connection> {
+        lock(&self.link).clone()
+    }
+
+    fn local(&self, udp: bool, face: SocketAddr) -> Option<SocketAddr> {
+        lock(&self.local).get(&(udp, face)).copied()
+    }
+}
 
 /// Run the sensor until `shutdown`.
-pub async fn run(file: SensorFile, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    file: SensorFile,
+    mut options: Options,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let link = file.central;
     let config = crate::link::sensor_config(&link)?;
     let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse()?)?;
     endpoint.set_default_client_config(config);
+    let shared = Arc::new(Shared {
+        link: Mutex::default(),
+        local: Mutex::default(),
+        udp: Mutex::default(),
+        local_udp: Arc::new(UdpSocket::bind("127.0.0.1:0").await?),
+        name: options.name.clone(),
+    });
+    tokio::spawn(local_answers(shared.clone(), shutdown.clone()));
+    let mut faces: HashMap<Face, CancellationToken> = HashMap::new();
+    // The central's last word, from an earlier run: serve it until the
+    // central says otherwise.
+    if let Some(saved) = options.spool.as_ref().and_then(|s| s.saved_listeners()) {
+        match serde_json::from_slice::<Listeners>(&saved) {
+            Ok(l) => {
+                tracing::info!(
+                    listeners = l.listen.len(),
+                    "serving the listeners the central last pushed"
+                );
+                apply(&l, &shared, &mut faces, &mut options).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "the kept listeners do not read: ignored"),
+        }
+    }
     let mut wait = BACKOFF.0;
     loop {
         let attempt = async {
@@ -49,12 +134,41 @@ pub async fn run(file: SensorFile, shutdown: CancellationToken) -> anyhow::Resul
         match conn {
             Ok(conn) => {
                 wait = BACKOFF.0;
-                let why = serve(&conn, &shutdown).await;
+                *lock(&shared.link) = Some(conn.clone());
+                let replay = options
+                    .spool
+                    .clone()
+                    .map(|s| tokio::spawn(replayer(conn.clone(), s)));
+                let why = serve(&conn, &shared, &mut faces, &mut options, &shutdown).await;
+                *lock(&shared.link) = None;
+                if let Some(r) = replay {
+                    r.abort();
+                }
                 if shutdown.is_cancelled() {
                     conn.close(0u32.into(), b"sensor shutting down");
                     break;
                 }
-                tracing::warn!(central = %link.address, "link to the central lost: {why}; reconnecting");
+                if let Some(why) = refused(&conn) {
+                    // Not a central that went away: one that will not
+                    // have this sensor. Nothing more is answered here.
+                    tracing::error!(central = %link.address, "the central refused this sensor ({why}): listeners closed");
+                    let none = Listeners {
+                        listen: Vec::new(),
+                        seed: String::new(),
+                        profiles: Default::default(),
+                    };
+                    apply(&none, &shared, &mut faces, &mut options).await;
+                    if let Some(spool) = &options.spool {
+                        spool.forget_listeners();
+                    }
+                } else {
+                    let mode = if options.emulator.is_some() {
+                        "answering on its own (degraded)"
+                    } else {
+                        "not answering"
+                    };
+                    tracing::warn!(central = %link.address, "link to the central lost: {why}; {mode} until it is back");
+                }
             }
             Err(e) => {
                 tracing::warn!(central = %link.address, error = %e, retry_in = ?wait, "cannot reach the central");
@@ -68,24 +182,56 @@ pub async fn run(file: SensorFile, shutdown: CancellationToken) -> anyhow::Resul
         }
         wait = (wait * 2).min(BACKOFF.1);
     }
+    for stop in faces.values() {
+        stop.cancel();
+    }
     endpoint.wait_idle().await;
     Ok(())
 }
 
+/// Why the central closed the link, when it refused this sensor (its
+/// certificate is unknown or revoked, or it has no listeners for it); not
+/// for a central that shut down or a link that was lost.
+fn refused(conn: &quinn::Connection) -> Option<String> {
+    match conn.close_reason()? {
+        quinn::ConnectionError::ApplicationClosed(c) if c.error_code != 0u32.into() => {
+            Some(String::from_utf8_lossy(&c.reason).into_owned())
+        }
+        _ => None,
+    }
+}
+
+/// While connected: replay the spool whenever it holds something.
+async fn replayer(conn: quinn::Connection, spool: Arc<Spool>) {
+    loop {
+        match crate::replay::send(&conn, &spool).await {
+            Ok((0, 0)) => {}
+            Ok((segments, samples)) => {
+                tracing::info!(segments, samples, "spool replayed to the central")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "replaying the spool stopped; trying again")
+            }
+        }
+        tokio::time::sleep(REPLAY_EVERY).await;
+    }
+}
+
 /// Serve one connection to the central until it ends; why it ended.
-async fn serve(conn: &quinn::Connection, shutdown: &CancellationToken) -> String {
-    // Listeners by face; each one's loop stops with its token.
-    let mut open: HashMap<Face, CancellationToken> = HashMap::new();
-    // The backdoor faces' sockets, by address: the central's answers leave
-    // from the socket the attacker wrote to.
-    let udp: Arc<Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>> = Arc::default();
-    let ended = loop {
+async fn serve(
+    conn: &quinn::Connection,
+    shared: &Arc<Shared>,
+    faces: &mut HashMap<Face, CancellationToken>,
+    options: &mut Options,
+    shutdown: &CancellationToken,
+) -> String {
+    loop {
         let uni = tokio::select! {
-            _ = shutdown.cancelled() => break "shutdown".to_string(),
+            _ = shutdown.cancelled() => return "shutdown".to_string(),
             d = conn.read_datagram() => {
                 match d {
-                    Ok(d) => answer(&d, &udp).await,
-                    Err(e) => break e.to_string(),
+                    Ok(d) => answer(&d, &shared.udp).await,
+                    Err(e) => return e.to_string(),
                 }
                 continue;
             }
@@ -93,62 +239,87 @@ async fn serve(conn: &quinn::Connection, shutdown: &CancellationToken) -> String
         };
         let mut recv = match uni {
             Ok(r) => r,
-            Err(e) => break e.to_string(),
+            Err(e) => return e.to_string(),
         };
         let message = match recv.read_to_end(MAX_MESSAGE).await {
             Ok(m) => m,
-            Err(e) => break format!("a message from the central: {e}"),
+            Err(e) => return format!("a message from the central: {e}"),
         };
         // An answer too large for a QUIC datagram came on a stream.
         if crate::control::is_datagram(&message) {
-            answer(&message, &udp).await;
+            answer(&message, &shared.udp).await;
             continue;
         }
-        let listeners: Listeners = match serde_json::from_slice(&message).map_err(|e| e.to_string())
-        {
+        let listeners: Listeners = match serde_json::from_slice(&message) {
             Ok(l) => l,
-            Err(e) => break format!("a bad message from the central: {e}"),
+            Err(e) => return format!("a bad message from the central: {e}"),
         };
-        // Close what is gone, open what is new.
-        open.retain(|face, stop| {
-            let keep = listeners.listen.contains(face);
-            if !keep {
-                stop.cancel();
-                lock(&udp).remove(&face.address);
+        if let Some(spool) = &options.spool {
+            spool.save_listeners(&message);
+        }
+        apply(&listeners, shared, faces, options).await;
+    }
+}
+
+/// Make the faces what `listeners` says: close what is gone, open what
+/// is new, and have the emulator ready to answer them all.
+async fn apply(
+    listeners: &Listeners,
+    shared: &Arc<Shared>,
+    faces: &mut HashMap<Face, CancellationToken>,
+    options: &mut Options,
+) {
+    faces.retain(|face, stop| {
+        let keep = listeners.listen.contains(face);
+        if !keep {
+            stop.cancel();
+            lock(&shared.udp).remove(&face.address);
+            tracing::info!(address = %face.address, service = %face.service.name(), "listener closed (the central's config)");
+        }
+        keep
+    });
+    for face in &listeners.listen {
+        if faces.contains_key(face) {
+            continue;
+        }
+        let stop = CancellationToken::new();
+        let bound = if face.service == Service::Netis {
+            UdpSocket::bind(face.address).await.map(|s| {
+                let s = Arc::new(s);
+                lock(&shared.udp).insert(face.address, s.clone());
+                tokio::spawn(datagrams(s, face.address, shared.clone(), stop.clone()));
+            })
+        } else {
+            TcpListener::bind(face.address).await.map(|l| {
+                drop(tokio::spawn(accept(
+                    l,
+                    face.address,
+                    shared.clone(),
+                    stop.clone(),
+                )))
+            })
+        };
+        match bound {
+            Ok(()) => {
+                tracing::info!(address = %face.address, service = %face.service.name(), profile = %face.profile, "listening (relayed to the central)");
+                faces.insert(face.clone(), stop);
             }
-            keep
-        });
-        for face in listeners.listen {
-            if open.contains_key(&face) {
-                continue;
-            }
-            let stop = CancellationToken::new();
-            let bound = if face.service == "netis" {
-                UdpSocket::bind(face.address).await.map(|s| {
-                    let s = Arc::new(s);
-                    lock(&udp).insert(face.address, s.clone());
-                    tokio::spawn(datagrams(s, face.address, conn.clone(), stop.clone()));
-                })
-            } else {
-                TcpListener::bind(face.address)
-                    .await
-                    .map(|l| drop(tokio::spawn(accept(l, conn.clone(), stop.clone()))))
-            };
-            match bound {
-                Ok(()) => {
-                    tracing::info!(address = %face.address, service = %face.service, "listening (relayed to the central)");
-                    open.insert(face, stop);
-                }
-                Err(e) => {
-                    tracing::warn!(address = %face.address, service = %face.service, error = %e, "cannot listen");
-                }
+            Err(e) => {
+                tracing::warn!(address = %face.address, service = %face.service.name(), error = %e, "cannot listen");
             }
         }
-    };
-    for stop in open.values() {
-        stop.cancel();
     }
-    ended
+    let Some(emulator) = options.emulator.as_mut() else {
+        return;
+    };
+    let served = emulator.serve(listeners).await;
+    let mut local = HashMap::new();
+    for (face, to) in listeners.listen.iter().zip(served) {
+        if let Some(to) = to {
+            local.insert((face.service == Service::Netis, face.address), to);
+        }
+    }
+    *lock(&shared.local) = local;
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -156,11 +327,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A backdoor face: each datagram to the central as one QUIC datagram with
-/// a PROXY v2 header (the attacker, this face).
+/// a PROXY v2 header (the attacker, this face); without the central, to
+/// the local backdoor.
 async fn datagrams(
     sock: Arc<UdpSocket>,
     face: SocketAddr,
-    conn: quinn::Connection,
+    shared: Arc<Shared>,
     stop: CancellationToken,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -172,14 +344,35 @@ async fn datagrams(
                 Err(_) => continue,
             },
         };
-        let mut d = proxy::encode_v2(canonical(from), face, true, None);
-        d.extend_from_slice(&buf[..n]);
-        crate::control::send_datagram(&conn, d);
+        if let Some(conn) = shared.link() {
+            let mut d = proxy::encode_v2(canonical(from), face, true, None);
+            d.extend_from_slice(&buf[..n]);
+            crate::control::send_datagram(&conn, d);
+        } else if let Some(to) = shared.local(true, face) {
+            let mut d = proxy::encode_v2(canonical(from), face, true, Some(&shared.name));
+            d.extend_from_slice(&buf[..n]);
+            let _ = shared.local_udp.send_to(&d, to).await;
+        }
     }
 }
 
-/// An answer from the central: sent from the face's socket to the attacker
-/// its header names.
+/// The local backdoor's answers (degraded mode), to the attackers.
+async fn local_answers(shared: Arc<Shared>, stop: CancellationToken) {
+    let mut buf = vec![0u8; proxy::MAX_HEADER + MAX_DATAGRAM];
+    loop {
+        let n = tokio::select! {
+            _ = stop.cancelled() => return,
+            r = shared.local_udp.recv_from(&mut buf) => match r {
+                Ok((n, _)) => n,
+                Err(_) => continue,
+            },
+        };
+        answer(&buf[..n], &shared.udp).await;
+    }
+}
+
+/// An answer (from the central, or the local backdoor): sent from the
+/// face's socket to the attacker its header names.
 async fn answer(d: &[u8], udp: &Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>) {
     let proxy::Parse::Done {
         header:
@@ -200,7 +393,12 @@ async fn answer(d: &[u8], udp: &Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>) {
     }
 }
 
-async fn accept(listener: TcpListener, conn: quinn::Connection, stop: CancellationToken) {
+async fn accept(
+    listener: TcpListener,
+    face: SocketAddr,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+) {
     loop {
         let accepted = tokio::select! {
             _ = stop.cancelled() => return,
@@ -214,13 +412,17 @@ async fn accept(listener: TcpListener, conn: quinn::Connection, stop: Cancellati
                 continue;
             }
         };
-        let conn = conn.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
-            let local = match stream.local_addr() {
-                Ok(a) => a,
-                Err(_) => return,
+            let Ok(local) = stream.local_addr() else {
+                return;
             };
-            relay(stream, peer, local, conn).await;
+            if let Some(conn) = shared.link() {
+                relay(stream, peer, local, conn).await;
+            } else if let Some(to) = shared.local(false, face) {
+                degraded(stream, peer, local, to, &shared.name).await;
+            }
+            // Neither: the attacker sees the connection closed.
         });
     }
 }
@@ -241,6 +443,26 @@ async fn relay(
         return;
     }
     let _ = crate::pump::pump(stream, send, recv).await;
+}
+
+/// One attacker's connection, answered here (the central is away).
+async fn degraded(
+    mut stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    to: SocketAddr,
+    name: &str,
+) {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut answering) = tokio::net::TcpStream::connect(to).await else {
+        return;
+    };
+    let _ = answering.set_nodelay(true);
+    let header = proxy::encode_v2(canonical(peer), canonical(local), false, Some(name));
+    if answering.write_all(&header).await.is_err() {
+        return;
+    }
+    let _ = tokio::io::copy_bidirectional(&mut stream, &mut answering).await;
 }
 
 /// `::ffff:a.b.c.d` is `a.b.c.d`.

@@ -28,6 +28,15 @@ pub struct SensorStatus {
     pub connections: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// What the sensor recorded on its own (degraded mode) and has not yet
+    /// replayed, as it last said: event segments, samples, bytes.
+    #[serde(default)]
+    pub spool_backlog: crate::spool::Backlog,
+    /// Events and samples replayed from its spool since the central started.
+    #[serde(default)]
+    pub replayed_events: u64,
+    #[serde(default)]
+    pub replayed_samples: u64,
     pub last_error: Option<String>,
 }
 
@@ -37,6 +46,8 @@ pub struct Counters {
     pub connections: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    pub replayed_events: AtomicU64,
+    pub replayed_samples: AtomicU64,
 }
 
 /// Each sensor's status and counters, by name.
@@ -77,6 +88,22 @@ impl Board {
         b
     }
 
+    /// Sensors the config names now (read again): listed from now on.
+    pub fn know(&self, names: impl Iterator<Item = String>) {
+        if let Ok(mut m) = self.inner.lock() {
+            for n in names {
+                m.entry(n.clone()).or_insert_with(|| {
+                    let s = SensorStatus {
+                        name: n,
+                        ..SensorStatus::default()
+                    };
+                    (s, Arc::new(Counters::default()))
+                });
+            }
+        }
+        self.write();
+    }
+
     fn update(&self, name: &str, f: impl FnOnce(&mut SensorStatus)) {
         if let Ok(mut m) = self.inner.lock() {
             if let Some((s, _)) = m.get_mut(name) {
@@ -112,6 +139,12 @@ impl Board {
         });
     }
 
+    /// The sensor's spool, as it says at the start of a replay (and, once
+    /// the replay is through, empty).
+    pub fn backlog(&self, name: &str, backlog: crate::spool::Backlog) {
+        self.update(name, |s| s.spool_backlog = backlog);
+    }
+
     /// A connection refused, for a sensor the central knows by name.
     pub fn refused(&self, name: &str, why: &str) {
         self.update(name, |s| {
@@ -128,6 +161,8 @@ impl Board {
                     connections: c.connections.load(Ordering::Relaxed),
                     bytes_in: c.bytes_in.load(Ordering::Relaxed),
                     bytes_out: c.bytes_out.load(Ordering::Relaxed),
+                    replayed_events: c.replayed_events.load(Ordering::Relaxed),
+                    replayed_samples: c.replayed_samples.load(Ordering::Relaxed),
                     ..s.clone()
                 })
                 .collect(),

@@ -19,10 +19,21 @@ pub struct Stats {
     pub sink_errors: AtomicU64,
 }
 
+/// What the writer thread reads: an event, or a request to hear when
+/// everything queued before it is written.
+// The queue's slots are an event's size either way: boxing the event
+// would cost every event an allocation for the rare barrier's sake.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Item {
+    Event(Event),
+    Written(tokio::sync::oneshot::Sender<bool>),
+}
+
 /// The sending side, cloned into every session.
 #[derive(Clone, Debug)]
 pub struct EventTx {
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Item>,
     stats: Arc<Stats>,
 }
 
@@ -43,15 +54,17 @@ impl EventTx {
     pub fn send_all<I: IntoIterator<Item = Event>>(&self, events: I) -> Sending {
         let mut events = events.into_iter();
         for event in events.by_ref() {
-            match self.tx.try_send(event) {
+            match self.tx.try_send(Item::Event(event)) {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(event)) => {
-                    let rest: Vec<Event> = std::iter::once(event).chain(events).collect();
+                Err(mpsc::error::TrySendError::Full(first)) => {
+                    let rest: Vec<Item> = std::iter::once(first)
+                        .chain(events.map(Item::Event))
+                        .collect();
                     let tx = self.tx.clone();
                     let stats = self.stats.clone();
                     return Sending(Some(Box::pin(async move {
-                        for event in rest {
-                            if tx.send(event).await.is_err() {
+                        for item in rest {
+                            if tx.send(item).await.is_err() {
                                 lost(&stats);
                             }
                         }
@@ -66,7 +79,7 @@ impl EventTx {
     /// Queue from a plain thread (not a tokio task), waiting while the
     /// queue is full.
     pub fn blocking_send(&self, event: Event) {
-        if self.tx.blocking_send(event).is_err() {
+        if self.tx.blocking_send(Item::Event(event)).is_err() {
             lost(&self.stats);
         }
     }
@@ -74,7 +87,7 @@ impl EventTx {
     /// Queue without waiting (for places that must never block, such as the
     /// accept loop). A full queue counts the event as dropped.
     pub fn try_send(&self, event: Event) -> bool {
-        match self.tx.try_send(event) {
+        match self.tx.try_send(Item::Event(event)) {
             Ok(()) => true,
             Err(_) => {
                 let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
@@ -88,6 +101,18 @@ impl EventTx {
 
     pub fn stats(&self) -> &Arc<Stats> {
         &self.stats
+    }
+
+    /// Wait until every event queued so far (by anyone) is written to
+    /// every sink; `false` when a sink failed or the writer is gone. For a caller that
+    /// must not acknowledge events before they are stored (a sensor's
+    /// spool, replayed).
+    pub async fn written(&self) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.tx.send(Item::Written(tx)).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
     }
 }
 
@@ -159,15 +184,17 @@ const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 const BUSY: usize = 64;
 
 fn writer(
-    mut rx: mpsc::Receiver<Event>,
+    mut rx: mpsc::Receiver<Item>,
     mut sinks: Vec<Box<dyn Sink>>,
     batch: usize,
     stats: Arc<Stats>,
 ) {
     let mut events = Vec::with_capacity(batch);
     let mut json = Vec::with_capacity(batch);
+    // Who waits for this batch to be written.
+    let mut waiting = Vec::new();
     while let Some(first) = rx.blocking_recv() {
-        events.push(first);
+        take(first, &mut events, &mut waiting);
         // What came with it; and when that is many (the honeypot is busy),
         // what comes in the next moment: one transaction (and one JSONL
         // write) for many events, not one per trickle (each commit writes
@@ -178,7 +205,7 @@ fn writer(
         loop {
             while events.len() < batch {
                 match rx.try_recv() {
-                    Ok(e) => events.push(e),
+                    Ok(item) => take(item, &mut events, &mut waiting),
                     Err(_) => break,
                 }
             }
@@ -187,22 +214,40 @@ fn writer(
             }
             std::thread::sleep(LINGER / 4);
         }
-        json.extend(events.iter().map(Event::to_json));
-        for sink in sinks.iter_mut() {
-            if let Err(e) = sink.write(&events, &json).and_then(|_| sink.flush()) {
-                stats.sink_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(sink = sink.name(), error = %e, events = events.len(), "sink write failed");
+        let mut ok = true;
+        if !events.is_empty() {
+            json.extend(events.iter().map(Event::to_json));
+            for sink in sinks.iter_mut() {
+                if let Err(e) = sink.write(&events, &json).and_then(|_| sink.flush()) {
+                    ok = false;
+                    stats.sink_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(sink = sink.name(), error = %e, events = events.len(), "sink write failed");
+                }
             }
+            stats
+                .written
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
+            events.clear();
+            json.clear();
         }
-        stats
-            .written
-            .fetch_add(events.len() as u64, Ordering::Relaxed);
-        events.clear();
-        json.clear();
+        for w in waiting.drain(..) {
+            let _ = w.send(ok);
+        }
     }
     let dropped = stats.dropped.load(Ordering::Relaxed);
     if dropped > 0 {
         tracing::warn!(dropped, "events were dropped because the queue was full");
+    }
+}
+
+fn take(
+    item: Item,
+    events: &mut Vec<Event>,
+    waiting: &mut Vec<tokio::sync::oneshot::Sender<bool>>,
+) {
+    match item {
+        Item::Event(e) => events.push(e),
+        Item::Written(w) => waiting.push(w),
     }
 }
 

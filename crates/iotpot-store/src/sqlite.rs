@@ -106,6 +106,10 @@ pub const MIGRATIONS: &[&str] = &[
         infected TEXT,
         verdict TEXT NOT NULL
     );",
+    // 6: events a sensor recorded on its own (degraded mode), replayed:
+    // stored once whatever how many times they arrive.
+    "ALTER TABLE events ADD COLUMN spool_id TEXT;
+    CREATE UNIQUE INDEX events_spool_id ON events(spool_id);",
 ];
 
 /// Open (creating and migrating) the database for writing.
@@ -171,8 +175,11 @@ impl Sink for SqliteSink {
     fn write(&mut self, events: &[Event], json: &[String]) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
         {
+            // A replayed event already stored (its spool id is known)
+            // changes nothing: not its row, not its session's.
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (timestamp, eventid, session, src_ip, protocol, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO events (timestamp, eventid, session, src_ip, protocol, data, spool_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(spool_id) DO NOTHING",
             )?;
             // One statement per session per batch, not one per event.
             let mut deltas: Vec<SessionDelta> = Vec::new();
@@ -180,14 +187,18 @@ impl Sink for SqliteSink {
                 std::collections::HashMap::new();
             for (e, j) in events.iter().zip(json) {
                 let ts = iotpot_core::event::timestamp::format(&e.timestamp);
-                insert.execute(params![
+                let added = insert.execute(params![
                     ts,
                     e.kind.eventid(),
                     e.session,
                     iotpot_core::event::ip_text::format(&e.src_ip),
                     e.protocol,
-                    j
+                    j,
+                    e.spool_id
                 ])?;
+                if added == 0 {
+                    continue;
+                }
                 let i = *index.entry(e.session.as_str()).or_insert_with(|| {
                     deltas.push(SessionDelta::default());
                     deltas.len() - 1
@@ -462,5 +473,54 @@ impl<'a> SessionDelta<'a> {
             reason
         ])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sink;
+    use iotpot_core::{EventKind, SessionInfo};
+
+    #[test]
+    fn a_replayed_event_is_stored_once_however_often_it_comes() {
+        let dir = std::env::temp_dir().join(format!("iotpot-spool-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let _ = std::fs::remove_file(&path);
+        let mut sink = SqliteSink::open(&path).unwrap();
+        let info = SessionInfo::default();
+        let mut spooled = vec![
+            info.event(EventKind::SessionConnect {}),
+            info.event(EventKind::CommandInput {
+                input: "echo once".into(),
+                known: true,
+            }),
+        ];
+        for (i, e) in spooled.iter_mut().enumerate() {
+            e.spool_id = Some(format!("{i:032x}"));
+        }
+        // Local events (no spool id) are never taken for one another.
+        let local = vec![info.event(EventKind::CommandInput {
+            input: "echo local".into(),
+            known: true,
+        })];
+        for batch in [&spooled, &local, &spooled, &local] {
+            let json: Vec<String> = batch.iter().map(Event::to_json).collect();
+            sink.write(batch, &json).unwrap();
+        }
+        let conn = open_read(&path).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT count(*) FROM events WHERE spool_id IS NOT NULL"),
+            2
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM events WHERE spool_id IS NULL"),
+            2
+        );
+        // The session's counts took the replayed events once.
+        assert_eq!(count("SELECT commands FROM sessions"), 3);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -18,10 +18,15 @@ struct Sensor {
 }
 
 impl Sensor {
+    /// Run with `config`, in a directory of its own beside it (where its
+    /// spool goes).
     fn start(config: &std::path::Path) -> Sensor {
+        let home = config.with_extension("d");
+        std::fs::create_dir_all(&home).unwrap();
         let mut child = Command::new(BIN)
             .args(["sensor", "--config"])
             .arg(config)
+            .current_dir(&home)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -47,6 +47,8 @@ pub async fn run(a: TelnetArgs, udp_rates: Vec<u64>) -> anyhow::Result<()> {
         Command::new(&exe)
             .args(["sensor", "--config"])
             .arg(&sensor_config)
+            // Its spool (degraded mode) in the bench's directory.
+            .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?,

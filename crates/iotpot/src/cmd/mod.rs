@@ -12,6 +12,7 @@ pub mod pcap;
 pub mod pki;
 pub mod profiler;
 pub mod profiles;
+pub mod relays;
 pub mod run;
 pub mod samples;
 pub mod sensor;

@@ -1,5 +1,6 @@
 //! `iotpot run`: the honeypot.
 
+use super::relays;
 use iotpot_core::config::Service;
 use iotpot_core::deployment::Deployment;
 use iotpot_core::device::{self, Wear};
@@ -7,9 +8,8 @@ use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::Config;
 use iotpot_downloader::Downloader;
 use iotpot_frontend::{Frontend, ListenerSpec};
-use iotpot_proxy::central::Route;
-use iotpot_proxy::control::Face;
-use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, Sink};
+use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, EventTx, Sink};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -33,10 +33,10 @@ pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(serve(config))
+    rt.block_on(serve(config, path.map(Path::to_path_buf)))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("creating data_dir {}: {e}", config.data_dir.display()))?;
     let deployment = Deployment::load_or_create(&config.data_dir)?;
@@ -52,38 +52,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let mut specs = Vec::new();
-    let mut add =
-        |listen: &[iotpot_core::config::Listen], relay: bool| -> anyhow::Result<Vec<Face>> {
-            let mut faces = Vec::new();
-            for (l, wear) in listen.iter().zip(device::assign(listen, &deployment)?) {
-                match wear {
-                    Wear::Profile(profile) => {
-                        specs.push(ListenerSpec {
-                            service: l.service,
-                            address: if relay {
-                                "127.0.0.1:0".parse()?
-                            } else {
-                                l.address
-                            },
-                            proxy_protocol: l.proxy_protocol,
-                            relay,
-                            persona: profile.instantiate(&deployment),
-                        });
-                        faces.push(Face {
-                            service: l.service.name().to_string(),
-                            address: l.address,
-                        });
-                    }
-                    Wear::Skip(why) => tracing::warn!("{why}"),
-                }
-            }
-            Ok(faces)
-        };
-    add(&own, false)?;
-    let mut sensor_faces = Vec::new();
-    for s in config.sensors() {
-        sensor_faces.push((s.name.clone(), add(&s.listen, true)?));
+    for (l, wear) in own.iter().zip(device::assign(&own, &deployment)?) {
+        match wear {
+            Wear::Profile(profile) => specs.push(ListenerSpec {
+                service: l.service,
+                address: l.address,
+                proxy_protocol: l.proxy_protocol,
+                relay: false,
+                persona: profile.instantiate(&deployment),
+            }),
+            Wear::Skip(why) => tracing::warn!("{why}"),
+        }
     }
+    // After them, the relay listeners the sensors' faces need.
+    let wanted = relays::wanted(&config, &deployment)?;
+    let relay_specs = relays::missing(&wanted, &HashMap::new());
+    let relay_keys: Vec<relays::Key> = relay_specs.iter().map(|(k, _)| k.clone()).collect();
+    specs.extend(relay_specs.into_iter().map(|(_, s)| s));
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if config.store.jsonl {
         sinks.push(Box::new(JsonlSink::open(
@@ -126,37 +111,31 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     archs.sort_by_key(|a| a.name());
     archs.dedup();
     let backend = backend(&config, &archs);
+    let tokens = Arc::new(Honeytokens::new(&deployment));
     let frontend = Frontend::bind(
         specs,
         config.limits.clone(),
         events.clone(),
         &sensor,
-        downloader,
-        Arc::new(Honeytokens::new(&deployment)),
-        backend,
+        downloader.clone(),
+        tokens.clone(),
+        backend.clone(),
     )
     .await?;
-    // Each sensor face's route: its listener on the sensor, the central's
-    // listener that serves it (bound in the same order).
-    let mut relay_addrs = frontend.relay_addrs().into_iter();
-    let mut routes = std::collections::HashMap::new();
-    for (name, faces) in sensor_faces {
-        let r: Vec<Route> = faces
-            .into_iter()
-            .filter_map(|face| {
-                Some(Route {
-                    face,
-                    to: relay_addrs.next()?,
-                })
-            })
-            .collect();
-        routes.insert(name, r);
-    }
+    // The relay listeners, bound in the order of their specs.
+    let bound: HashMap<relays::Key, std::net::SocketAddr> =
+        relay_keys.into_iter().zip(frontend.relay_addrs()).collect();
+    let plans = relays::plans(wanted, &bound, &deployment);
+    let (plans_tx, plans_rx) = tokio::sync::watch::channel(Arc::new(plans));
     let board = iotpot_proxy::status::Board::new(
         &config.data_dir.join("sensors.json"),
         config.sensors().iter().map(|s| s.name.clone()),
     );
-    let routes = Arc::new(routes);
+    let samples = iotpot_downloader::store::SampleStore::open(&config.data_dir.join("samples"))?;
+    let intake = Arc::new(iotpot_proxy::replay::Intake {
+        events: events.clone(),
+        put_sample: Arc::new(move |bytes: &[u8]| samples.put(bytes).map(drop)),
+    });
     let mut links = Vec::new();
     for l in config
         .listen
@@ -165,13 +144,36 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     {
         let pki = config.data_dir.join("pki");
         let endpoint = iotpot_proxy::central::endpoint(l.address, &pki)?;
+        let central = iotpot_proxy::central::Central {
+            pki_dir: pki,
+            sensors: plans_rx.clone(),
+            board: board.clone(),
+            intake: intake.clone(),
+        };
         links.push(tokio::spawn(iotpot_proxy::central::serve(
             endpoint,
-            pki,
-            routes.clone(),
-            board.clone(),
+            central,
             shutdown.clone(),
         )));
+    }
+    drop(intake);
+    if !links.is_empty() {
+        let reload = Reload {
+            path,
+            deployment: deployment.clone(),
+            bound,
+            plans: plans_tx,
+            board: board.clone(),
+            frontend: FrontendParts {
+                limits: config.limits.clone(),
+                events: events.clone(),
+                sensor: sensor.clone(),
+                downloader,
+                tokens,
+                backend,
+            },
+        };
+        tokio::spawn(reload.on_sighup(shutdown.clone()));
     }
     let capture = iotpot_capture::start(
         &config.capture,
@@ -206,6 +208,82 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "stopped"
     );
     Ok(())
+}
+
+/// What binding more listeners takes (the sensors' new faces).
+struct FrontendParts {
+    limits: iotpot_core::config::Limits,
+    events: EventTx,
+    sensor: String,
+    downloader: Option<Arc<Downloader>>,
+    tokens: Arc<Honeytokens>,
+    backend: Option<Arc<iotpot_iotbox::pool::Backend>>,
+}
+
+/// The sensors' part of the config, read again on SIGHUP and pushed to
+/// the connected sensors (the rest of the config needs a restart).
+struct Reload {
+    path: Option<std::path::PathBuf>,
+    deployment: Deployment,
+    bound: HashMap<relays::Key, std::net::SocketAddr>,
+    plans: tokio::sync::watch::Sender<Arc<HashMap<String, iotpot_proxy::central::Plan>>>,
+    board: iotpot_proxy::status::Board,
+    frontend: FrontendParts,
+}
+
+impl Reload {
+    async fn on_sighup(mut self, shutdown: CancellationToken) {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGHUP: the sensors' listeners change only on restart");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = hup.recv() => {}
+            }
+            match self.once(&shutdown).await {
+                Ok(n) => tracing::info!(
+                    sensors = n,
+                    "config read again (SIGHUP): the sensors' listeners pushed"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "config read again (SIGHUP): not taken, the sensors keep their listeners")
+                }
+            }
+        }
+    }
+
+    async fn once(&mut self, shutdown: &CancellationToken) -> anyhow::Result<usize> {
+        let config = super::load_config(self.path.as_deref())?;
+        let wanted = relays::wanted(&config, &self.deployment)?;
+        let missing = relays::missing(&wanted, &self.bound);
+        if !missing.is_empty() {
+            let (keys, specs): (Vec<_>, Vec<_>) = missing.into_iter().unzip();
+            let f = &self.frontend;
+            let more = Frontend::bind(
+                specs,
+                f.limits.clone(),
+                f.events.clone(),
+                &f.sensor,
+                f.downloader.clone(),
+                f.tokens.clone(),
+                f.backend.clone(),
+            )
+            .await?;
+            self.bound.extend(keys.into_iter().zip(more.relay_addrs()));
+            tokio::spawn(more.run(shutdown.clone()));
+        }
+        self.board
+            .know(config.sensors().iter().map(|s| s.name.clone()));
+        let plans = relays::plans(wanted, &self.bound, &self.deployment);
+        let n = plans.len();
+        self.plans.send_replace(Arc::new(plans));
+        Ok(n)
+    }
 }
 
 pub async fn wait_for_signal() {
