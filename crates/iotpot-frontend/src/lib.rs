@@ -27,5 +27,6 @@ pub mod netis;
 pub mod proxied;
 pub mod server;
 pub mod telnet;
+pub mod udp;
 
 pub use server::{Frontend, ListenerSpec};

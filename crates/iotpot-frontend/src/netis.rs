@@ -15,6 +15,7 @@
 //! (the device is busy).
 
 use crate::downloads::Downloads;
+use crate::udp::Udp;
 use iotpot_core::clock::unix_now;
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::{EventKind, SessionInfo};
@@ -26,7 +27,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
 
 /// Largest datagram read; the rest is cut.
@@ -111,15 +111,12 @@ pub struct NetisContext {
 /// PROXY v2 header (the attacker, the sensor-side address, the sensor's
 /// name) and whose answers go back with one.
 pub async fn serve(
-    sock: UdpSocket,
+    sock: Udp,
     ctx: Arc<NetisContext>,
     sensor: Arc<str>,
     relay: bool,
     shutdown: CancellationToken,
 ) {
-    let local = sock
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 53413)));
     let mut peers: HashMap<SocketAddr, Peer> = HashMap::new();
     // Rates are per address, not per socket: a flood cannot escape its
     // limit by changing source ports.
@@ -133,7 +130,9 @@ pub async fn serve(
     // At most one fetch per source is under way: MAX_PEERS is room enough.
     let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<FetchDone>(MAX_PEERS);
     loop {
-        let (n, from) = tokio::select! {
+        // `local`: the address the datagram was sent to (this socket may
+        // be bound to every address).
+        let (n, from, local) = tokio::select! {
             _ = shutdown.cancelled() => return,
             Some(done) = done_rx.recv() => {
                 let Some(peer) = peers.get_mut(&done.from) else { continue };
@@ -142,7 +141,7 @@ pub async fn serve(
                 finish(&sock, &ctx, peer, done.from, step, &done_tx).await;
                 continue;
             }
-            r = sock.recv_from(&mut buf) => match r {
+            r = sock.recv(&mut buf) => match r {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::debug!(error = %e, "netis recv failed");
@@ -243,7 +242,7 @@ pub async fn serve(
 /// Send the reply, write the events, keep the files, start the fetch the
 /// line waits for.
 async fn finish(
-    sock: &UdpSocket,
+    sock: &Udp,
     ctx: &NetisContext,
     peer: &mut Peer,
     to: SocketAddr,
@@ -253,12 +252,14 @@ async fn finish(
     if !step.to_peer.is_empty() {
         match peer.via {
             None => {
-                let _ = sock.send_to(&step.to_peer, to).await;
+                let _ = sock.send(&step.to_peer, to, peer.info.dst.ip()).await;
             }
             Some((relay, face)) => {
                 let mut d = iotpot_wire::proxy::encode_v2(face, to, true, None);
                 d.extend_from_slice(&step.to_peer);
-                let _ = sock.send_to(&d, relay).await;
+                let _ = sock
+                    .send(&d, relay, std::net::Ipv4Addr::UNSPECIFIED.into())
+                    .await;
             }
         }
     }

@@ -59,7 +59,7 @@ impl Svc {
 pub struct Frontend {
     bound: Vec<Bound>,
     /// 53413/UDP backdoor listeners.
-    udp: Vec<(tokio::net::UdpSocket, Arc<NetisContext>, bool)>,
+    udp: Vec<(crate::udp::Udp, Arc<NetisContext>, bool)>,
     /// The relay listeners' addresses, in the order of their specs.
     relays: Vec<SocketAddr>,
     /// Cancelled with the shutdown token: stops background work.
@@ -96,7 +96,7 @@ impl Frontend {
                 stop: stop.clone(),
             });
             if spec.service == Service::Netis {
-                let sock = match tokio::net::UdpSocket::bind(spec.address).await {
+                let sock = match crate::udp::Udp::bind(spec.address).await {
                     Ok(s) => s,
                     Err(e)
                         if e.kind() == std::io::ErrorKind::PermissionDenied
@@ -107,7 +107,7 @@ impl Frontend {
                     }
                     Err(e) => anyhow::bail!("binding {} (netis): {e}", spec.address),
                 };
-                tracing::info!(address = %sock.local_addr()?, service = "netis", profile = %device.persona.profile.name, "listening");
+                tracing::info!(address = %sock.local_addr(), service = "netis", profile = %device.persona.profile.name, "listening");
                 let ctx = Arc::new(NetisContext {
                     per_ip_rate: limits.datagrams_per_ip_per_second as f64,
                     rate: limits.datagrams_per_second as f64,
@@ -123,7 +123,7 @@ impl Frontend {
                     },
                 });
                 if spec.relay {
-                    relays.push(sock.local_addr()?);
+                    relays.push(sock.local_addr());
                 }
                 udp.push((sock, ctx, spec.relay));
                 continue;
@@ -196,7 +196,7 @@ impl Frontend {
         let udp = self
             .udp
             .iter()
-            .filter_map(|(s, _, _)| s.local_addr().ok())
+            .map(|(s, _, _)| s.local_addr())
             .map(|a| (17, a.port()));
         self.bound
             .iter()
@@ -212,7 +212,7 @@ impl Frontend {
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        let udp = self.udp.iter().filter_map(|(s, _, _)| s.local_addr().ok());
+        let udp = self.udp.iter().map(|(s, _, _)| s.local_addr());
         self.bound.iter().map(|b| b.local).chain(udp).collect()
     }
 

@@ -105,7 +105,12 @@ mod tests {
                 "{}",
                 p.name
             );
-            assert!(sent.len() < MAX_MESSAGE / 8, "{}: {} bytes", p.name, sent.len());
+            assert!(
+                sent.len() < MAX_MESSAGE / 8,
+                "{}: {} bytes",
+                p.name,
+                sent.len()
+            );
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::control::{Face, Listeners, MAX_MESSAGE};
 use crate::pki::SensorFile;
 use crate::spool::Spool;
 use iotpot_core::config::Service;
+use iotpot_frontend::udp::Udp;
 use iotpot_wire::proxy;
 use std::collections::HashMap;
 use std::future::Future;
@@ -58,6 +59,9 @@ pub struct Options {
     pub name: String,
 }
 
+/// The backdoor faces' sockets, by the address each is bound to.
+type Faces = Mutex<HashMap<SocketAddr, Arc<Udp>>>;
+
 /// What the listeners' tasks share.
 struct Shared {
     /// The link, while there is one.
@@ -65,8 +69,8 @@ struct Shared {
     /// Degraded mode: each face's local listener, by (UDP?, face address).
     local: Mutex<HashMap<(bool, SocketAddr), SocketAddr>>,
     /// The backdoor faces' sockets, by address: answers leave from the
-    /// socket the attacker wrote to.
-    udp: Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>,
+    /// socket (and the address) the attacker wrote to.
+    udp: Faces,
     /// Degraded datagrams go to the local backdoor from here (and its
     /// answers come back here).
     local_udp: Arc<UdpSocket>,
@@ -284,7 +288,7 @@ async fn apply(
         }
         let stop = CancellationToken::new();
         let bound = if face.service == Service::Netis {
-            UdpSocket::bind(face.address).await.map(|s| {
+            Udp::bind(face.address).await.map(|s| {
                 let s = Arc::new(s);
                 lock(&shared.udp).insert(face.address, s.clone());
                 tokio::spawn(datagrams(s, face.address, shared.clone(), stop.clone()));
@@ -329,27 +333,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// A backdoor face: each datagram to the central as one QUIC datagram with
 /// a PROXY v2 header (the attacker, this face); without the central, to
 /// the local backdoor.
-async fn datagrams(
-    sock: Arc<UdpSocket>,
-    face: SocketAddr,
-    shared: Arc<Shared>,
-    stop: CancellationToken,
-) {
+async fn datagrams(sock: Arc<Udp>, face: SocketAddr, shared: Arc<Shared>, stop: CancellationToken) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
-        let (n, from) = tokio::select! {
+        // `reached`: the address the attacker wrote to (the face may be
+        // bound to every address).
+        let (n, from, reached) = tokio::select! {
             _ = stop.cancelled() => return,
-            r = sock.recv_from(&mut buf) => match r {
+            r = sock.recv(&mut buf) => match r {
                 Ok(x) => x,
                 Err(_) => continue,
             },
         };
         if let Some(conn) = shared.link() {
-            let mut d = proxy::encode_v2(canonical(from), face, true, None);
+            let mut d = proxy::encode_v2(from, reached, true, None);
             d.extend_from_slice(&buf[..n]);
             crate::control::send_datagram(&conn, d);
         } else if let Some(to) = shared.local(true, face) {
-            let mut d = proxy::encode_v2(canonical(from), face, true, Some(&shared.name));
+            let mut d = proxy::encode_v2(from, reached, true, Some(&shared.name));
             d.extend_from_slice(&buf[..n]);
             let _ = shared.local_udp.send_to(&d, to).await;
         }
@@ -372,8 +373,9 @@ async fn local_answers(shared: Arc<Shared>, stop: CancellationToken) {
 }
 
 /// An answer (from the central, or the local backdoor): sent from the
-/// face's socket to the attacker its header names.
-async fn answer(d: &[u8], udp: &Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>) {
+/// face's socket, and the address the attacker reached, to the attacker
+/// its header names.
+async fn answer(d: &[u8], udp: &Faces) {
     let proxy::Parse::Done {
         header:
             proxy::Header::Proxy {
@@ -387,9 +389,17 @@ async fn answer(d: &[u8], udp: &Mutex<HashMap<SocketAddr, Arc<UdpSocket>>>) {
     else {
         return;
     };
-    let sock = lock(udp).get(&source).cloned();
+    let sock = {
+        let faces = lock(udp);
+        faces.get(&source).cloned().or_else(|| {
+            faces
+                .iter()
+                .find(|(a, _)| a.port() == source.port() && a.ip().is_unspecified())
+                .map(|(_, s)| s.clone())
+        })
+    };
     if let Some(sock) = sock {
-        let _ = sock.send_to(&d[len..], destination).await;
+        let _ = sock.send(&d[len..], destination, source.ip()).await;
     }
 }
 

@@ -1,5 +1,7 @@
 //! `iotpot sensors`: a central's sensors, as `iotpot run` last wrote them
-//! (`data_dir/sensors.json`), with their sessions from the store.
+//! (`data_dir/sensors.json`), with their sessions from the store. The
+//! spool backlog is the sensor's own word, from its last replay; REPLAYED
+//! counts the events its spools gave since the central started.
 
 use std::path::Path;
 
@@ -37,8 +39,16 @@ pub fn run(a: SensorsArgs, config: Option<&Path>) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<16} {:<36} {:<22} {:>9} {:>9} {:>12} {:>12}  LAST ERROR",
-        "SENSOR", "STATE", "FROM", "LISTENERS", "SESSIONS", "BYTES IN", "BYTES OUT"
+        "{:<16} {:<36} {:<22} {:>9} {:>9} {:>12} {:>12} {:>12} {:>9}  LAST ERROR",
+        "SENSOR",
+        "STATE",
+        "FROM",
+        "LISTENERS",
+        "SESSIONS",
+        "BYTES IN",
+        "BYTES OUT",
+        "SPOOL BYTES",
+        "REPLAYED"
     );
     for s in &list {
         let state = match (&s.since, s.connected) {
@@ -47,7 +57,7 @@ pub fn run(a: SensorsArgs, config: Option<&Path>) -> anyhow::Result<()> {
             (None, _) => "never connected".to_string(),
         };
         println!(
-            "{:<16} {:<36} {:<22} {:>9} {:>9} {:>12} {:>12}  {}",
+            "{:<16} {:<36} {:<22} {:>9} {:>9} {:>12} {:>12} {:>12} {:>9}  {}",
             s.name,
             state,
             s.address.as_deref().unwrap_or("-"),
@@ -55,6 +65,8 @@ pub fn run(a: SensorsArgs, config: Option<&Path>) -> anyhow::Result<()> {
             sessions(&s.name).map_or("-".to_string(), |n| n.to_string()),
             s.bytes_in,
             s.bytes_out,
+            s.spool_backlog.bytes,
+            s.replayed_events,
             iotpot_core::escape::str_for_terminal(s.last_error.as_deref().unwrap_or("")),
         );
     }

@@ -84,8 +84,12 @@ impl Terminal {
     /// `telnet ARGS...` (the host and port last).
     pub fn telnet(args: &[&str]) -> Terminal {
         require("telnet");
-        let mut child = Command::new("telnet")
-            .args(args)
+        Terminal::spawn(Command::new("telnet").args(args))
+    }
+
+    /// A Telnet client started by `cmd` (`telnet` run on another host...).
+    pub fn spawn(cmd: &mut Command) -> Terminal {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
