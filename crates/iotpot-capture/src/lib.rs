@@ -13,6 +13,11 @@
 //! timeout so shutdown is prompt) and writes the files: nothing here
 //! touches the async runtime. Needs CAP_NET_RAW; without it the honeypot
 //! warns and runs on uncaptured.
+//!
+//! On a central, the loopback hop of a sensor's relayed sessions is
+//! written as the attackers' own packets ([`relayed`]).
+
+pub mod relayed;
 
 use iotpot_core::config::CaptureConfig;
 use iotpot_core::{EventKind, SessionInfo};
@@ -62,6 +67,7 @@ pub fn start(
     cfg: &CaptureConfig,
     dir: &Path,
     ports: Vec<Port>,
+    relay_ports: Vec<Port>,
     events: EventTx,
     sensor: Arc<str>,
 ) -> Option<Capture> {
@@ -93,6 +99,7 @@ pub fn start(
         cfg: cfg.clone(),
         dir: dir.to_path_buf(),
         ports: ports.into_iter().collect(),
+        relayed: relayed::Unwrap::new(relay_ports),
         loopback: interface_index("lo"),
         events,
         sensor,
@@ -318,6 +325,8 @@ struct Run {
     cfg: CaptureConfig,
     dir: PathBuf,
     ports: HashSet<Port>,
+    /// The relay listeners' loopback hop, rewritten as the attackers'.
+    relayed: relayed::Unwrap,
     loopback: u32,
     events: EventTx,
     sensor: Arc<str>,
@@ -407,6 +416,16 @@ impl Run {
         }
         let proto = u16::from_be(from.sll_protocol);
         if !self.ours(proto, data) {
+            return;
+        }
+        // A sensor's attacker, through the central's loopback relay: as
+        // the attacker's own packets (no anomaly check: the sensor got
+        // the real ones).
+        if proto == ETH_P_IP && self.relayed.is_relayed(data) {
+            let link = sll_header(from, proto);
+            for (packet, wire) in self.relayed.packet(data, real) {
+                self.write(&link, &packet, wire + 16, now);
+            }
             return;
         }
         // Nothing is allocated per packet: the SLL header is written

@@ -205,6 +205,21 @@ impl Frontend {
             .collect()
     }
 
+    /// The relay listeners' ports: (IP protocol, port), for the capture.
+    pub fn relay_ports(&self) -> Vec<(u8, u16)> {
+        let udp = self
+            .udp
+            .iter()
+            .filter(|(_, _, relay)| *relay)
+            .map(|(s, _, _)| (17, s.local_addr().port()));
+        self.bound
+            .iter()
+            .filter(|b| b.relay)
+            .map(|b| (6, b.local.port()))
+            .chain(udp)
+            .collect()
+    }
+
     /// The addresses of the relay listeners (TCP or UDP), in the order of
     /// their specs.
     pub fn relay_addrs(&self) -> Vec<SocketAddr> {

@@ -181,7 +181,7 @@ fn nmap_line(nmap: Child, port: u16) -> String {
 
 #[test]
 fn sensors_on_hosts_of_their_own_relay_real_clients_with_their_addresses() {
-    for tool in ["telnet", "curl", "nmap", "python3"] {
+    for tool in ["telnet", "curl", "nmap", "python3", "tcpdump"] {
         require(tool);
     }
     let dir = TempDir::new("sensor-netns");
@@ -231,6 +231,8 @@ profile = "dvr-xiongmai"
 
 [downloader]
 enabled = false
+[capture]
+enabled = true
 "#,
             data = root.join("data").display()
         ),

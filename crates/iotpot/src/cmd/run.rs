@@ -179,6 +179,7 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         &config.capture,
         &config.data_dir.join("pcap"),
         frontend.ports(),
+        frontend.relay_ports(),
         events.clone(),
         sensor.as_str().into(),
     );
