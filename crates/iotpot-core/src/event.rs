@@ -402,6 +402,16 @@ impl EventKind {
 }
 
 impl Event {
+    /// One line of a sensor's spool: an event with its `spool_id` (at most
+    /// 64 characters), or why not.
+    pub fn from_spool_line(line: &str) -> Result<Event, String> {
+        let e: Event = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        match &e.spool_id {
+            Some(id) if !id.is_empty() && id.len() <= 64 => Ok(e),
+            _ => Err("no spool id".into()),
+        }
+    }
+
     /// JSON as written to `events.jsonl`: one object, no newline.
     pub fn to_json(&self) -> String {
         // Serializing this type cannot fail: no maps with non-string keys,

@@ -133,17 +133,13 @@ fn events(segment: &[u8], sensor: &str) -> Vec<Event> {
     let text = String::from_utf8_lossy(segment);
     text.lines()
         .filter(|l| !l.is_empty())
-        .filter_map(|l| match serde_json::from_str::<Event>(l) {
-            Ok(mut e) if e.spool_id.as_ref().is_some_and(|id| id.len() <= 64) => {
+        .filter_map(|l| match Event::from_spool_line(l) {
+            Ok(mut e) => {
                 e.sensor = sensor.to_string();
                 Some(e)
             }
-            Ok(_) => {
-                tracing::warn!(%sensor, "a replayed event without a spool id: skipped");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(%sensor, error = %e, "a replayed line that is not an event: skipped");
+            Err(why) => {
+                tracing::warn!(%sensor, "a replayed line that is not a spooled event ({why}): skipped");
                 None
             }
         })
