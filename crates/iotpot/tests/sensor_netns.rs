@@ -27,6 +27,9 @@ const HOSTS: &[(&str, u8)] = &[
 struct Net {
     router: Child,
     dir: PathBuf,
+    /// The holders' pids, by host (read once: the directory may be gone
+    /// when the namespaces are torn down).
+    pids: Vec<(&'static str, String)>,
 }
 
 impl Net {
@@ -73,9 +76,10 @@ impl Net {
             .unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         capture(router.stderr.take().unwrap(), log.clone());
-        let net = Net {
+        let mut net = Net {
             router,
             dir: dir.to_path_buf(),
+            pids: Vec::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while !dir.join("ready").exists() {
@@ -86,14 +90,19 @@ impl Net {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        for (name, _) in HOSTS {
+            let pid = std::fs::read_to_string(net.dir.join(format!("{name}.pid"))).unwrap();
+            net.pids.push((name, pid.trim().to_string()));
+        }
         net
     }
 
     fn pid(&self, host: &str) -> String {
-        std::fs::read_to_string(self.dir.join(format!("{host}.pid")))
-            .unwrap()
-            .trim()
-            .to_string()
+        self.pids
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("no host {host}"))
     }
 
     /// `program` run on `host`.
@@ -128,10 +137,8 @@ impl Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        for (name, _) in HOSTS {
-            if let Ok(pid) = std::fs::read_to_string(self.dir.join(format!("{name}.pid"))) {
-                let _ = Command::new("kill").arg(pid.trim()).status();
-            }
+        for (_, pid) in &self.pids {
+            let _ = Command::new("kill").arg(pid).status();
         }
         let _ = self.router.kill();
         let _ = self.router.wait();
