@@ -11,22 +11,10 @@ mod common;
 use common::*;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::panic::AssertUnwindSafe;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A running `iotpot sensor`; killed when dropped.
-struct Sensor {
-    child: Child,
-}
-
-impl Drop for Sensor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One attacker's session, as the attacker saw it.
 #[derive(Debug, Clone)]
@@ -150,7 +138,6 @@ fn a_sensor_answers_alone_while_its_central_is_dead_and_loses_no_event() {
     let sensor_cfg = root.join("nagoya-1.toml");
     std::fs::write(&sensor_cfg, sensor_file).unwrap();
     let home = root.join("nagoya-1.d");
-    std::fs::create_dir_all(&home).unwrap();
     // A dropper's payload, served on loopback.
     let www = root.join("www");
     std::fs::create_dir_all(&www).unwrap();
@@ -170,17 +157,8 @@ fn a_sensor_answers_alone_while_its_central_is_dead_and_loses_no_event() {
         hp
     };
     let mut hp = start_central(dir);
-    let mut child = Command::new(BIN)
-        .args(["sensor", "--config"])
-        .arg(&sensor_cfg)
-        .current_dir(&home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    capture(child.stderr.take().unwrap(), log.clone());
-    let sensor = Sensor { child };
+    let sensor = Daemon::sensor(&sensor_cfg);
+    let log = sensor.log.clone();
     let face: SocketAddr = format!("127.0.0.6:{face_port}").parse().unwrap();
     wait_until(
         "the sensor's face opened",

@@ -145,16 +145,6 @@ impl Drop for Net {
     }
 }
 
-/// A process on a host of the test; killed when dropped.
-struct Process(Child, Arc<Mutex<String>>);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `nmap -sV` of `host:port`, run on `from` (started, not waited for).
 fn nmap(net: &Net, from: &str, host: &str, port: u16) -> Child {
     net.on(from, "nmap")
@@ -265,23 +255,17 @@ enabled = true
         std::fs::write(&file, run_ok(&mut iotpot(&["pki", "sensor", name]))).unwrap();
         let home = root.join(name);
         std::fs::create_dir_all(&home).unwrap();
-        let mut child = net
-            .on(host, BIN)
-            .args(["sensor", "--config"])
-            .arg(&file)
-            .current_dir(&home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        capture(child.stderr.take().unwrap(), log.clone());
-        sensors.push(Process(child, log));
+        sensors.push(Daemon::start(
+            net.on(host, BIN)
+                .args(["sensor", "--config"])
+                .arg(&file)
+                .current_dir(&home),
+        ));
     }
     let logs = || {
         sensors
             .iter()
-            .map(|p| p.1.lock().unwrap().clone())
+            .map(Daemon::log)
             .collect::<Vec<_>>()
             .join("\n---\n")
     };

@@ -7,49 +7,15 @@
 mod common;
 use common::*;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A running `iotpot sensor`; killed when dropped.
-struct Sensor {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Sensor {
-    /// Run with `config`, in a directory of its own beside it (where its
-    /// spool goes).
-    fn start(config: &std::path::Path) -> Sensor {
-        let home = config.with_extension("d");
-        std::fs::create_dir_all(&home).unwrap();
-        let mut child = Command::new(BIN)
-            .args(["sensor", "--config"])
-            .arg(config)
-            .current_dir(&home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        capture(child.stderr.take().unwrap(), log.clone());
-        Sensor { child, log }
-    }
-}
-
-impl Drop for Sensor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
 /// Wait until `a` accepts connections (or, `open` false, refuses them).
-fn wait_state(a: SocketAddr, open: bool, what: &str, logs: &[&Sensor]) {
+fn wait_state(a: SocketAddr, open: bool, what: &str, logs: &[&Daemon]) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let ok = TcpStream::connect_timeout(&a, Duration::from_millis(200)).is_ok();
@@ -57,7 +23,7 @@ fn wait_state(a: SocketAddr, open: bool, what: &str, logs: &[&Sensor]) {
             return;
         }
         if Instant::now() > deadline {
-            let logs: Vec<String> = logs.iter().map(|s| s.log.lock().unwrap().clone()).collect();
+            let logs: Vec<String> = logs.iter().map(|s| s.log()).collect();
             panic!(
                 "{what}: {a} never {}\n{}",
                 if open { "opened" } else { "closed" },
@@ -189,9 +155,9 @@ enabled = false
     )
     .unwrap();
 
-    let tokyo = Sensor::start(&dir.0.join("tokyo-1.toml"));
-    let osaka = Sensor::start(&dir.0.join("osaka-2.toml"));
-    let kyoto = Sensor::start(&dir.0.join("kyoto-3.toml"));
+    let tokyo = Daemon::sensor(&dir.0.join("tokyo-1.toml"));
+    let osaka = Daemon::sensor(&dir.0.join("osaka-2.toml"));
+    let kyoto = Daemon::sensor(&dir.0.join("kyoto-3.toml"));
     // The sensors started first: they find the central when it comes.
     let mut run = iotpot(&["run"]);
     run.current_dir(&dir.0);

@@ -44,15 +44,37 @@ pub fn record(config: &Config, events: &[iotpot_core::Event]) -> anyhow::Result<
     Ok(())
 }
 
-/// Raise the open-files limit to the hard limit: every session is a socket.
+/// Raise the open-files limit: every session is a socket. To the hard
+/// limit, or as root to the kernel's ceiling (`fs.nr_open`, at most 2^20).
 pub fn raise_fd_limit() {
+    // As root (CAP_SYS_RESOURCE) the hard limit itself may rise: a central
+    // holds two descriptors per relayed session (the sensor's stream
+    // reaches its device through a loopback connection), and 10,000 of them
+    // pass a 20,000 hard limit.
+    let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(1 << 20)
+        .min(1 << 20);
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
         let mut lim = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return;
+        }
+        if lim.rlim_max < ceiling {
+            let higher = libc::rlimit {
+                rlim_cur: ceiling,
+                rlim_max: ceiling,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &higher) == 0 {
+                return;
+            }
+        }
+        if lim.rlim_cur < lim.rlim_max {
             lim.rlim_cur = lim.rlim_max;
             let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }

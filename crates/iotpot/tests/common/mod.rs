@@ -73,6 +73,50 @@ pub fn capture(mut pipe: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
     });
 }
 
+/// A long-running process of the test (`iotpot sensor`...), its standard
+/// error kept for failure messages; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl Daemon {
+    pub fn start(cmd: &mut Command) -> Daemon {
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
+        let log = Arc::new(Mutex::new(String::new()));
+        capture(child.stderr.take().unwrap(), log.clone());
+        Daemon { child, log }
+    }
+
+    /// `iotpot sensor --config FILE`, in a directory of its own beside the
+    /// file (where its spool goes).
+    pub fn sensor(config: &Path) -> Daemon {
+        let home = config.with_extension("d");
+        std::fs::create_dir_all(&home).unwrap();
+        Daemon::start(
+            Command::new(BIN)
+                .args(["sensor", "--config"])
+                .arg(config)
+                .current_dir(&home),
+        )
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A real Telnet client (Debian's `telnet`) on pipes: what it prints, and
 /// lines typed into it.
 pub struct Terminal {
