@@ -217,14 +217,18 @@ fn der_next(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 /// UTCTime / GeneralizedTime as ISO 8601 (`2025-01-31T12:00:00Z`).
 fn time(tag: u8, v: &[u8]) -> String {
     let s = String::from_utf8_lossy(v);
+    // Only digits are cut into fields: a certificate's bytes are the
+    // device's (an attacker's), and a cut inside a character would panic.
+    let digits =
+        |t: &str, n: usize| t.len() >= n && t.as_bytes()[..n].iter().all(u8::is_ascii_digit);
     let full = match tag {
-        0x17 if s.len() >= 12 => {
+        0x17 if digits(&s, 12) => {
             let yy: u32 = s[..2].parse().unwrap_or(0);
             format!("{}{}", if yy < 50 { "20" } else { "19" }, s)
         }
         _ => s.into_owned(),
     };
-    if full.len() < 14 || !full.is_char_boundary(14) {
+    if !digits(&full, 14) {
         return full;
     }
     format!(
@@ -355,6 +359,12 @@ mod tests {
         let (_, inner, _) = der_next(&name).unwrap();
         assert_eq!(rfc2253(inner), "CN=cam,O=Acme\\, Inc,C=TW");
         assert_eq!(time(0x17, b"250131120000Z"), "2025-01-31T12:00:00Z");
+        // Not digits (a character across a field's edge): kept as it is,
+        // never cut (the fuzzer found the panic).
+        let odd = "20250\u{a3}31120000Z";
+        assert_eq!(time(0x18, odd.as_bytes()), odd);
+        let odd = "2\u{e9}0131120000Z";
+        assert_eq!(time(0x17, odd.as_bytes()), odd);
         assert_eq!(
             dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]),
             "1.2.840.113549.1.9.1"
