@@ -278,15 +278,12 @@ fn segment(
 fn datagram(p: &Packet<'_>, real: usize) -> Option<Out> {
     let t = p.ihl;
     let payload = p.ip.get(t + 8..)?;
-    let Parse::Done {
-        header:
-            Header::Proxy {
-                source: SocketAddr::V4(src),
-                destination: SocketAddr::V4(dst),
-                ..
-            },
-        len,
-    } = proxy::parse(payload)
+    let proxy::Datagram {
+        source: SocketAddr::V4(src),
+        destination: SocketAddr::V4(dst),
+        payload: len,
+        ..
+    } = proxy::datagram(payload)?
     else {
         return None;
     };

@@ -151,23 +151,14 @@ pub async fn serve(
         };
         // A relayed datagram: who sent it comes from its header.
         let (from, start, via, sensor) = if relay {
-            match iotpot_wire::proxy::parse(&buf[..n]) {
-                iotpot_wire::proxy::Parse::Done {
-                    header:
-                        iotpot_wire::proxy::Header::Proxy {
-                            source,
-                            destination,
-                            datagram: true,
-                            sensor: name,
-                        },
-                    len,
-                } => (
-                    source,
-                    len,
-                    Some((from, destination)),
-                    name.map_or(sensor.clone(), |s| s.as_str().into()),
+            match iotpot_wire::proxy::datagram(&buf[..n]) {
+                Some(d) => (
+                    d.source,
+                    d.payload,
+                    Some((from, d.destination)),
+                    d.sensor.map_or(sensor.clone(), |s| s.as_str().into()),
                 ),
-                _ => {
+                None => {
                     dropped.one("relayed datagrams without a header");
                     continue;
                 }

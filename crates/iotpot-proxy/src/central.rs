@@ -241,16 +241,12 @@ async fn datagram_in(
     udp: &tokio::net::UdpSocket,
     counters: &Counters,
 ) {
-    let Parse::Done {
-        header:
-            Header::Proxy {
-                source,
-                destination,
-                datagram: true,
-                ..
-            },
-        len,
-    } = proxy::parse(d)
+    let Some(proxy::Datagram {
+        source,
+        destination,
+        payload: len,
+        ..
+    }) = proxy::datagram(d)
     else {
         tracing::debug!(%sensor, "a datagram without a header: dropped");
         return;

@@ -376,16 +376,12 @@ async fn local_answers(shared: Arc<Shared>, stop: CancellationToken) {
 /// face's socket, and the address the attacker reached, to the attacker
 /// its header names.
 async fn answer(d: &[u8], udp: &Faces) {
-    let proxy::Parse::Done {
-        header:
-            proxy::Header::Proxy {
-                source,
-                destination,
-                datagram: true,
-                ..
-            },
-        len,
-    } = proxy::parse(d)
+    let Some(proxy::Datagram {
+        source,
+        destination,
+        payload: len,
+        ..
+    }) = proxy::datagram(d)
     else {
         return;
     };

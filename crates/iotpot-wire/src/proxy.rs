@@ -205,6 +205,39 @@ fn v1(buf: &[u8]) -> Parse {
     Parse::Done { header, len }
 }
 
+/// A relayed datagram, as its header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datagram {
+    pub source: SocketAddr,
+    pub destination: SocketAddr,
+    pub sensor: Option<SensorName>,
+    /// Where the payload starts (the header's length).
+    pub payload: usize,
+}
+
+/// A whole datagram that starts with a header for a datagram (`DGRAM`);
+/// `None` for anything else.
+pub fn datagram(d: &[u8]) -> Option<Datagram> {
+    match parse(d) {
+        Parse::Done {
+            header:
+                Header::Proxy {
+                    source,
+                    destination,
+                    datagram: true,
+                    sensor,
+                },
+            len,
+        } => Some(Datagram {
+            source,
+            destination,
+            sensor,
+            payload: len,
+        }),
+        _ => None,
+    }
+}
+
 /// A version 2 header for a relayed connection or datagram (the sensor's
 /// side, and the tests'); `sensor` adds the [`TLV_SENSOR`].
 pub fn encode_v2(
