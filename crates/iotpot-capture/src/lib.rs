@@ -14,10 +14,13 @@
 //! touches the async runtime. Needs CAP_NET_RAW; without it the honeypot
 //! warns and runs on uncaptured.
 //!
-//! On a central, the loopback hop of a sensor's relayed sessions is
-//! written as the attackers' own packets ([`relayed`]).
+//! On a central, a sensor's relayed sessions are written as the
+//! attackers' own packets: the datagrams' loopback hop rewritten
+//! ([`relayed`]), the connections (which cross no socket of the central)
+//! written from what the relay reports ([`tap`]).
 
 pub mod relayed;
+pub mod tap;
 
 use iotpot_core::config::CaptureConfig;
 use iotpot_core::{EventKind, SessionInfo};
@@ -68,6 +71,7 @@ pub fn start(
     dir: &Path,
     ports: Vec<Port>,
     relay_ports: Vec<Port>,
+    tap: &tap::Tap,
     events: EventTx,
     sensor: Arc<str>,
 ) -> Option<Capture> {
@@ -100,6 +104,8 @@ pub fn start(
         dir: dir.to_path_buf(),
         ports: ports.into_iter().collect(),
         relayed: relayed::Unwrap::new(relay_ports),
+        tapped: tap.receiver(),
+        synth: tap::Synth::default(),
         loopback: interface_index("lo"),
         events,
         sensor,
@@ -325,8 +331,12 @@ struct Run {
     cfg: CaptureConfig,
     dir: PathBuf,
     ports: HashSet<Port>,
-    /// The relay listeners' loopback hop, rewritten as the attackers'.
+    /// The relay backdoors' loopback hop, rewritten as the attackers'.
     relayed: relayed::Unwrap,
+    /// What relays report of their connections, and those connections'
+    /// packets.
+    tapped: Option<std::sync::mpsc::Receiver<tap::Record>>,
+    synth: tap::Synth,
     loopback: u32,
     events: EventTx,
     sensor: Arc<str>,
@@ -381,6 +391,7 @@ impl Run {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 let now = Instant::now();
+                self.tapped(now);
                 self.rotate_if_old(now);
                 self.flush_if_due(now);
                 continue;
@@ -391,6 +402,7 @@ impl Run {
                 let data = &bufs[i * SNAPLEN..i * SNAPLEN + real.min(SNAPLEN)];
                 self.packet(&from[i], data, real, now);
             }
+            self.tapped(now);
             self.flush_if_due(now);
             // A short batch: let packets gather for a moment, so that a
             // busy honeypot wakes this thread once per batch, not once per
@@ -423,9 +435,8 @@ impl Run {
         // the real ones).
         if proto == ETH_P_IP && self.relayed.is_relayed(data) {
             let link = sll_header(from, proto);
-            for (packet, wire) in self.relayed.packet(data, real) {
-                self.write(&link, &packet, wire + 16, now);
-            }
+            let (packet, wire) = self.relayed.packet(data, real);
+            self.write(&link, &packet, wire + 16, now);
             return;
         }
         // Nothing is allocated per packet: the SLL header is written
@@ -434,6 +445,26 @@ impl Run {
         if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
             self.check(data, real);
         }
+    }
+
+    /// The relayed connections' packets reported since the last call.
+    fn tapped(&mut self, now: Instant) {
+        let Some(rx) = self.tapped.take() else {
+            return;
+        };
+        for r in rx.try_iter() {
+            let ts = r.at.duration_since(UNIX_EPOCH).unwrap_or_default();
+            for (to_us, ip) in self.synth.record(&r) {
+                let proto = if ip[0] >> 4 == 6 {
+                    ETH_P_IPV6
+                } else {
+                    ETH_P_IP
+                };
+                let link = synthetic_sll_header(to_us, proto);
+                self.write_at(&link, &ip, ip.len() + 16, now, ts);
+            }
+        }
+        self.tapped = Some(rx);
     }
 
     /// Whether the packet is TCP/UDP to or from one of our ports.
@@ -457,17 +488,22 @@ impl Run {
         self.ports.contains(&(l4, dst)) || self.ports.contains(&(l4, src))
     }
 
-    /// One packet: `link` (its SLL header), then `data` (the IP packet).
+    /// One packet, now: `link` (its SLL header), then `data` (the IP packet).
     fn write(&mut self, link: &[u8], data: &[u8], orig_len: usize, now: Instant) {
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        self.write_at(link, data, orig_len, now, ts);
+    }
+
+    /// One packet seen at `ts` (since the Unix epoch).
+    fn write_at(&mut self, link: &[u8], data: &[u8], orig_len: usize, now: Instant, ts: Duration) {
         if self.file.is_none() {
             self.file = self.open();
         }
         let Some(f) = self.file.as_mut() else {
             return;
         };
-        let ts = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
         match write_record(&mut f.writer, ts, orig_len, link, data) {
             Ok(n) => {
                 f.bytes += n as u64;
@@ -657,6 +693,23 @@ fn sll_header(from: &libc::sockaddr_ll, proto: u16) -> [u8; 16] {
     let halen = from.sll_halen.min(8) as usize;
     h[4..6].copy_from_slice(&(halen as u16).to_be_bytes());
     h[6..6 + halen].copy_from_slice(&from.sll_addr[..halen]);
+    h[14..16].copy_from_slice(&proto.to_be_bytes());
+    h
+}
+
+/// The SLL header of a packet of a relayed connection (no interface of
+/// this host carried it): incoming to the honeypot (`to_us`) or outgoing,
+/// no link-layer address.
+fn synthetic_sll_header(to_us: bool, proto: u16) -> [u8; 16] {
+    const ARPHRD_NONE: u16 = 0xfffe;
+    let mut h = [0u8; 16];
+    let pkttype = if to_us {
+        libc::PACKET_HOST
+    } else {
+        libc::PACKET_OUTGOING
+    };
+    h[0..2].copy_from_slice(&(pkttype as u16).to_be_bytes());
+    h[2..4].copy_from_slice(&ARPHRD_NONE.to_be_bytes());
     h[14..16].copy_from_slice(&proto.to_be_bytes());
     h
 }

@@ -21,6 +21,7 @@
 //! (`iotpot-downloader`), sandboxes (`iotpot-iotbox`), packet capture
 //! (`iotpot-capture`).
 
+pub mod conn;
 pub mod downloads;
 pub mod http;
 pub mod netis;
@@ -29,4 +30,5 @@ pub mod server;
 pub mod telnet;
 pub mod udp;
 
-pub use server::{Frontend, ListenerSpec};
+pub use conn::Conn;
+pub use server::{Frontend, ListenerSpec, Relay, RelayFace, RelayTarget};

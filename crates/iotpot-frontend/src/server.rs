@@ -1,5 +1,6 @@
 //! Listeners: bind, accept, enforce the connection limits, shut down cleanly.
 
+use crate::conn::Conn;
 use crate::downloads::Downloads;
 use crate::http::HttpContext;
 use crate::netis::NetisContext;
@@ -24,19 +25,74 @@ pub struct ListenerSpec {
     pub address: SocketAddr,
     /// Connections start with a PROXY protocol header.
     pub proxy_protocol: bool,
-    /// The central's own listener for one sensor face: reached only by the
-    /// central's relay on loopback, which names the sensor in the header
-    /// (believed here, and nowhere else). Implies `proxy_protocol`.
-    pub relay: bool,
+    /// Whether this is a face of a sensor, and how its sessions arrive.
+    pub relay: Relay,
     pub persona: Persona,
+}
+
+/// How a sensor face's sessions reach the services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relay {
+    /// Not a sensor face: attackers (or a proxy) connect to the listener.
+    No,
+    /// A loopback listener reached only by a relay in this process, which
+    /// names the sensor in the PROXY header (believed here, and nowhere
+    /// else): the sensor's own answers while its central is away.
+    Loopback,
+    /// No listener: each relayed stream is handed to the face in the
+    /// process ([`Frontend::relays`]), as the central does. A datagram
+    /// face is a loopback socket all the same.
+    Direct,
 }
 
 struct Bound {
     listener: TcpListener,
-    local: SocketAddr,
-    svc: Svc,
     proxy_protocol: bool,
     relay: bool,
+    a: Arc<Accepting>,
+}
+
+/// Where a relay hands one sensor face's sessions (in the order of the
+/// specs with a `relay`).
+#[derive(Clone)]
+pub enum RelayTarget {
+    /// A loopback listener or backdoor socket: connect (or send) to it,
+    /// with a PROXY v2 header that names the sensor.
+    Listener(SocketAddr),
+    /// A face served in the process.
+    Direct(RelayFace),
+}
+
+/// A sensor face served in the process: a relayed stream is given to it
+/// as an accepted connection is to a listener (the same limits, services
+/// and events).
+#[derive(Clone)]
+pub struct RelayFace(Arc<Accepting>);
+
+impl RelayFace {
+    /// Serve one relayed connection: `src` the attacker, `dst` what they
+    /// reached on `sensor`. `false` when a connection limit refused it or
+    /// the honeypot is shutting down (the connection is then dropped).
+    pub fn serve<C: Conn>(
+        &self,
+        conn: C,
+        src: SocketAddr,
+        dst: SocketAddr,
+        sensor: Arc<str>,
+    ) -> bool {
+        let a = &self.0;
+        if a.shutdown.is_cancelled() {
+            return false;
+        }
+        let src = SocketAddr::new(canonical(src.ip()), src.port());
+        let dst = SocketAddr::new(canonical(dst.ip()), dst.port());
+        let Some((slot, mut info)) = admit(a, src, dst) else {
+            return false;
+        };
+        info.sensor = sensor;
+        spawn(a, conn, slot, info);
+        true
+    }
 }
 
 /// The service behind a TCP listener.
@@ -60,12 +116,13 @@ pub struct Frontend {
     bound: Vec<Bound>,
     /// 53413/UDP backdoor listeners.
     udp: Vec<(crate::udp::Udp, Arc<NetisContext>, bool)>,
-    /// The relay listeners' addresses, in the order of their specs.
-    relays: Vec<SocketAddr>,
-    /// Cancelled with the shutdown token: stops background work.
+    /// The sensor faces, in the order of their specs.
+    relays: Vec<RelayTarget>,
+    /// Cancelled with the shutdown token: stops background work and the
+    /// sessions.
     stop: CancellationToken,
-    limits: Limits,
-    events: EventTx,
+    /// Every session, accepted or relayed.
+    tracker: TaskTracker,
     sensor: Arc<str>,
 }
 
@@ -86,9 +143,13 @@ impl Frontend {
         let mut udp = Vec::new();
         let mut relays = Vec::new();
         let stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let conns = Arc::new(Connections::default());
+        let sensor: Arc<str> = sensor.into();
         let now = iotpot_core::clock::unix_now();
         for spec in specs {
             let device = System::new(spec.persona, now);
+            let profile = device.persona.profile.name.clone();
             let downloads = Arc::new(Downloads {
                 device: device.clone(),
                 events: events.clone(),
@@ -122,10 +183,44 @@ impl Frontend {
                         ..iotpot_shell::Limits::default()
                     },
                 });
-                if spec.relay {
-                    relays.push(sock.local_addr());
+                let relay = spec.relay != Relay::No;
+                if relay {
+                    relays.push(RelayTarget::Listener(sock.local_addr()));
                 }
-                udp.push((sock, ctx, spec.relay));
+                udp.push((sock, ctx, relay));
+                continue;
+            }
+            let svc = match spec.service {
+                Service::Http => Svc::Http(Arc::new(HttpContext::new(
+                    device,
+                    limits.clone(),
+                    events.clone(),
+                    tokens.clone(),
+                ))),
+                _ => Svc::Telnet(Arc::new(Context {
+                    device,
+                    limits: limits.clone(),
+                    events: events.clone(),
+                    downloads,
+                    tokens: tokens.clone(),
+                    backend: backend.clone(),
+                })),
+            };
+            let accepting = |local| {
+                Arc::new(Accepting {
+                    svc,
+                    local,
+                    limits: limits.clone(),
+                    events: events.clone(),
+                    sensor: sensor.clone(),
+                    conns: conns.clone(),
+                    tracker: tracker.clone(),
+                    shutdown: stop.clone(),
+                })
+            };
+            if spec.relay == Relay::Direct {
+                tracing::info!(service = spec.service.name(), profile = %profile, "serving a sensor face");
+                relays.push(RelayTarget::Direct(RelayFace(accepting(spec.address))));
                 continue;
             }
             let listener = match TcpListener::bind(spec.address).await {
@@ -145,38 +240,22 @@ impl Frontend {
                 Err(e) => anyhow::bail!("binding {} ({}): {e}", spec.address, spec.service.name()),
             };
             let local = listener.local_addr()?;
-            tracing::info!(address = %local, service = spec.service.name(), profile = %device.persona.profile.name, "listening");
-            if spec.proxy_protocol && !spec.relay {
+            tracing::info!(address = %local, service = spec.service.name(), profile = %profile, "listening");
+            let relay = spec.relay == Relay::Loopback;
+            if spec.proxy_protocol && !relay {
                 tracing::info!(address = %local, "each connection must start with a PROXY protocol header (proxy_protocol = true)");
             }
-            let svc = match spec.service {
-                Service::Http => Svc::Http(Arc::new(HttpContext::new(
-                    device,
-                    limits.clone(),
-                    events.clone(),
-                    tokens.clone(),
-                ))),
-                _ => Svc::Telnet(Arc::new(Context {
-                    device,
-                    limits: limits.clone(),
-                    events: events.clone(),
-                    downloads,
-                    tokens: tokens.clone(),
-                    backend: backend.clone(),
-                })),
-            };
             bound.push(Bound {
                 listener,
-                local,
-                svc,
-                proxy_protocol: spec.proxy_protocol || spec.relay,
-                relay: spec.relay,
+                proxy_protocol: spec.proxy_protocol || relay,
+                relay,
+                a: accepting(local),
             });
-            if spec.relay {
-                relays.push(local);
+            if relay {
+                relays.push(RelayTarget::Listener(local));
             }
         }
-        if bound.is_empty() && udp.is_empty() {
+        if bound.is_empty() && udp.is_empty() && relays.is_empty() {
             anyhow::bail!("no listener could be started");
         }
         Ok(Frontend {
@@ -184,9 +263,8 @@ impl Frontend {
             udp,
             relays,
             stop,
-            limits,
-            events,
-            sensor: sensor.into(),
+            tracker,
+            sensor,
         })
     }
 
@@ -200,7 +278,7 @@ impl Frontend {
             .map(|a| (17, a.port()));
         self.bound
             .iter()
-            .map(|b| (6, b.local.port()))
+            .map(|b| (6, b.a.local.port()))
             .chain(udp)
             .collect()
     }
@@ -215,20 +293,19 @@ impl Frontend {
         self.bound
             .iter()
             .filter(|b| b.relay)
-            .map(|b| (6, b.local.port()))
+            .map(|b| (6, b.a.local.port()))
             .chain(udp)
             .collect()
     }
 
-    /// The addresses of the relay listeners (TCP or UDP), in the order of
-    /// their specs.
-    pub fn relay_addrs(&self) -> Vec<SocketAddr> {
+    /// The sensor faces, in the order of their specs.
+    pub fn relays(&self) -> Vec<RelayTarget> {
         self.relays.clone()
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         let udp = self.udp.iter().map(|(s, _, _)| s.local_addr());
-        self.bound.iter().map(|b| b.local).chain(udp).collect()
+        self.bound.iter().map(|b| b.a.local).chain(udp).collect()
     }
 
     /// Accept and serve until `shutdown`, then wait for every session to
@@ -240,8 +317,6 @@ impl Frontend {
             watch.cancelled().await;
             stop.cancel();
         });
-        let tracker = TaskTracker::new();
-        let conns = Arc::new(Connections::default());
         let mut accept_loops = Vec::new();
         for (sock, ctx, relay) in self.udp {
             accept_loops.push(tokio::spawn(crate::netis::serve(
@@ -253,28 +328,21 @@ impl Frontend {
             )));
         }
         for b in self.bound {
-            let a = Arc::new(Accepting {
-                svc: b.svc,
-                local: b.local,
-                limits: self.limits.clone(),
-                events: self.events.clone(),
-                sensor: self.sensor.clone(),
-                conns: conns.clone(),
-                tracker: tracker.clone(),
-                shutdown: shutdown.clone(),
-            });
             accept_loops.push(tokio::spawn(accept_loop(
                 b.listener,
                 b.proxy_protocol,
                 b.relay,
-                a,
+                b.a,
             )));
         }
         for l in accept_loops {
             let _ = l.await;
         }
-        tracker.close();
-        tracker.wait().await;
+        // Relayed sessions too: none starts once `stop` is cancelled.
+        shutdown.cancelled().await;
+        self.stop.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
     }
 }
 
@@ -421,25 +489,29 @@ async fn accept_loop(listener: TcpListener, proxy_protocol: bool, relay: bool, a
         let Some((slot, info)) = admit(&a, peer, local) else {
             continue;
         };
-        let shutdown = a.shutdown.clone();
-        // The driver's future itself is the task (wrapping it in another
-        // async block would store it twice), and one spawn per service: a
-        // task is as large as its own driver's future, not the largest of
-        // them.
-        match &a.svc {
-            Svc::Telnet(ctx) => {
-                a.tracker
-                    .spawn(telnet::serve(stream, slot, info, ctx.clone(), shutdown));
-            }
-            Svc::Http(ctx) => {
-                a.tracker.spawn(crate::http::driver::serve(
-                    stream,
-                    slot,
-                    info,
-                    ctx.clone(),
-                    shutdown,
-                ));
-            }
+        spawn(&a, stream, slot, info);
+    }
+}
+
+/// Serve one admitted connection in a task of its own. The driver's
+/// future itself is the task (wrapping it in another async block would
+/// store it twice), and one spawn per service: a task is as large as its
+/// own driver's future, not the largest of them.
+fn spawn<C: Conn>(a: &Accepting, conn: C, slot: Slot, info: SessionInfo) {
+    let shutdown = a.shutdown.clone();
+    match &a.svc {
+        Svc::Telnet(ctx) => {
+            a.tracker
+                .spawn(telnet::serve(conn, slot, info, ctx.clone(), shutdown));
+        }
+        Svc::Http(ctx) => {
+            a.tracker.spawn(crate::http::driver::serve(
+                conn,
+                slot,
+                info,
+                ctx.clone(),
+                shutdown,
+            ));
         }
     }
 }

@@ -2,6 +2,7 @@
 //! timeouts, downloads and sandbox answers) around the sans-I/O
 //! [`TelnetSession`].
 
+use crate::conn::Conn;
 use crate::downloads::Downloads;
 use crate::server::Slot;
 use iotpot_core::clock::unix_now;
@@ -14,8 +15,6 @@ use iotpot_shell::System;
 use iotpot_store::EventTx;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -50,8 +49,8 @@ fn session_limits(l: &Limits) -> SessionLimits {
 /// the future once, not twice (an `async fn` keeps them and its locals
 /// apart), which is 168 bytes of every idle session.
 #[allow(clippy::manual_async_fn)] // on purpose: see above
-pub(crate) fn serve(
-    mut stream: TcpStream,
+pub(crate) fn serve<C: Conn>(
+    mut stream: C,
     slot: Slot,
     info: SessionInfo,
     ctx: Arc<Context>,
@@ -61,7 +60,7 @@ pub(crate) fn serve(
         // The connection's slot is freed when the session ends.
         let _slot = slot;
         let start = Instant::now();
-        let _ = stream.set_nodelay(true);
+        stream.no_delay();
         let opening = iotpot_session::opening_events(&ctx.device);
         ctx.events.send_all(opening.map(|k| info.event(k))).await;
         let mut session = TelnetSession::new(
@@ -152,7 +151,7 @@ pub(crate) fn serve(
                 },
                 _ = &mut timer => break why,
             }
-            match read_some(&stream, &mut session, &mut out) {
+            match read_some(&mut stream, &mut session, &mut out) {
                 ReadResult::Closed => break "client",
                 ReadResult::Error => break "error",
                 ReadResult::WouldBlock => {}
@@ -199,7 +198,7 @@ enum ReadResult {
 /// buffer is the worker thread's, not in every idle session's future, and
 /// it is zeroed once per thread, not once per read (a 4 KiB stack buffer
 /// cost 15% of the workers' instructions in memset).
-fn read_some(stream: &TcpStream, session: &mut TelnetSession, out: &mut Step) -> ReadResult {
+fn read_some<C: Conn>(stream: &mut C, session: &mut TelnetSession, out: &mut Step) -> ReadResult {
     thread_local! {
         static BUF: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0u8; 4096].into());
     }

@@ -4,21 +4,21 @@
 //!
 //! A relayed connection arrives as a QUIC stream that starts with a PROXY
 //! v2 header (the attacker, and what they reached on the sensor). The
-//! central connects to its own loopback listener for that face (a
-//! `relay` listener of the frontend: the same services as local
-//! listeners), sends it the same header with the sensor's name added, and
-//! moves the bytes both ways.
+//! central hands the stream, as it is, to the service that serves that
+//! face (a [`RelayFace`]: the same services, limits and events as a local
+//! listener's), in the process. A datagram goes to the central's loopback
+//! backdoor socket for its face, with the header and the sensor's name.
 
 use crate::control::{Face, Listeners, MAX_MESSAGE};
 use crate::pki::Pki;
 use crate::status::{Board, Counters};
 use iotpot_core::config::Service;
+use iotpot_frontend::{RelayFace, RelayTarget};
 use iotpot_wire::proxy::{self, Header, Parse, MAX_HEADER};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 /// How long a sensor has to send a stream's header.
@@ -26,17 +26,17 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the revoked list is read again (a revoked sensor is dropped).
 const REVOCATION_CHECK: Duration = Duration::from_secs(1);
 
-/// One face of one sensor: where it listens, and the central's listener
-/// that serves it.
-#[derive(Debug, Clone)]
+/// One face of one sensor: where it listens, and what serves it on the
+/// central.
+#[derive(Clone)]
 pub struct Route {
     pub face: Face,
-    pub to: SocketAddr,
+    pub to: RelayTarget,
 }
 
 /// What the central has for one sensor: its routes, and the message that
 /// tells it its listeners.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Plan {
     pub routes: Vec<Route>,
     pub listeners: Listeners,
@@ -54,6 +54,8 @@ pub struct Central {
     pub board: Board,
     /// Where replayed spools go.
     pub intake: Arc<crate::replay::Intake>,
+    /// The capture's report of relayed connections.
+    pub tap: iotpot_capture::tap::Tap,
 }
 
 /// The central's QUIC endpoint on `bind` (UDP), with the keys in `pki_dir`.
@@ -124,6 +126,7 @@ async fn sensor(
         mut sensors,
         board,
         intake,
+        tap,
     } = central;
     let from = incoming.remote_address();
     let conn = incoming.await?;
@@ -204,7 +207,7 @@ async fn sensor(
             },
             s = conn.accept_bi() => match s {
                 Ok((send, recv)) => {
-                    let stream = Stream { routes: routes.clone(), sensor: name.clone(), counters: counters.clone(), intake: intake.clone(), board: board.clone() };
+                    let stream = Stream { routes: routes.clone(), sensor: name.clone(), counters: counters.clone(), intake: intake.clone(), board: board.clone(), tap: tap.clone() };
                     tokio::spawn(stream.serve(send, recv));
                 }
                 Err(e) => break e.to_string(),
@@ -251,7 +254,7 @@ async fn datagram_in(
         tracing::debug!(%sensor, "a datagram without a header: dropped");
         return;
     };
-    let Some(route) = find(routes, true, destination) else {
+    let Some(RelayTarget::Listener(to)) = find(routes, true, destination).map(|r| &r.to) else {
         tracing::debug!(%sensor, %destination, "a datagram to no face of the sensor: dropped");
         return;
     };
@@ -260,7 +263,7 @@ async fn datagram_in(
         .fetch_add((d.len() - len) as u64, std::sync::atomic::Ordering::Relaxed);
     let mut out = proxy::encode_v2(source, destination, true, Some(sensor));
     out.extend_from_slice(&d[len..]);
-    let _ = udp.send_to(&out, route.to).await;
+    let _ = udp.send_to(&out, to).await;
 }
 
 /// The face a relayed connection (or, `datagram`, a datagram) reached.
@@ -298,6 +301,7 @@ struct Stream {
     counters: Arc<Counters>,
     intake: Arc<crate::replay::Intake>,
     board: Board,
+    tap: iotpot_capture::tap::Tap,
 }
 
 impl Stream {
@@ -342,7 +346,7 @@ impl Stream {
         self.relay(header, send, recv).await;
     }
 
-    /// One relayed connection: to the central's listener for its face.
+    /// One relayed connection: to the service of its face.
     async fn relay(self, header: Header, mut send: quinn::SendStream, recv: quinn::RecvStream) {
         let sensor = self.sensor;
         let Header::Proxy {
@@ -355,35 +359,19 @@ impl Stream {
             tracing::warn!(%sensor, "a relayed stream without a TCP client's addresses");
             return;
         };
-        let Some(route) = find(&self.routes, false, destination) else {
+        let face: Option<&RelayFace> = match find(&self.routes, false, destination).map(|r| &r.to) {
+            Some(RelayTarget::Direct(face)) => Some(face),
+            _ => None,
+        };
+        let Some(face) = face else {
             tracing::warn!(%sensor, %destination, "a relayed connection to no listener of the sensor");
             let _ = send.reset(4u32.into());
             return;
         };
-        let mut local = match tokio::net::TcpStream::connect(route.to).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(%sensor, to = %route.to, error = %e, "the central's own listener refused a relayed connection");
-                let _ = send.reset(5u32.into());
-                return;
-            }
-        };
-        let _ = local.set_nodelay(true);
-        let header = proxy::encode_v2(source, destination, false, Some(&sensor));
-        if local.write_all(&header).await.is_err() {
-            return;
-        }
-        let counters = self.counters;
-        counters
-            .connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // Up: the device's answers, to the attacker; down: the attacker's bytes.
-        let (to_attacker, from_attacker) = crate::pump::pump(local, send, recv).await;
-        counters
-            .bytes_out
-            .fetch_add(to_attacker, std::sync::atomic::Ordering::Relaxed);
-        counters
-            .bytes_in
-            .fetch_add(from_attacker, std::sync::atomic::Ordering::Relaxed);
+        let tap = self.tap.open(source, destination);
+        let conn = crate::relayed::Relayed::new(send, recv, self.counters, tap);
+        // Refused by a connection limit (reported by the face): the
+        // stream is dropped, and the attacker's connection closed.
+        face.serve(conn, source, destination, sensor);
     }
 }

@@ -8,8 +8,11 @@
 //! - [`sensor`]: `iotpot sensor`: listeners whose connections become QUIC
 //!   streams with a PROXY v2 header.
 //! - [`central`]: accepting sensors and handing their streams to the
-//!   central's own listeners.
-//! - [`pump`]: a connection's bytes between TCP and a QUIC stream.
+//!   central's services.
+//! - [`relayed`]: a relayed QUIC stream as the central's services read and
+//!   write it.
+//! - [`pump`]: a connection's bytes between TCP and a QUIC stream (the
+//!   sensor's).
 //! - [`status`]: what the central knows of its sensors (`iotpot sensors`).
 //! - [`spool`]: what a sensor records on its own while the central is
 //!   away (degraded mode), on disk until the central stored it.
@@ -24,6 +27,7 @@ pub mod control;
 pub mod link;
 pub mod pki;
 pub mod pump;
+pub mod relayed;
 pub mod replay;
 pub mod sensor;
 pub mod spool;

@@ -99,6 +99,7 @@ async fn only_a_certified_sensor_is_told_anything() {
             events,
             put_sample: Arc::new(|_: &[u8]| Ok(())),
         }),
+        tap: Default::default(),
     };
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let endpoint = iotpot_proxy::central::endpoint(addr, &pki_dir).unwrap();

@@ -3,6 +3,7 @@
 //! everything.
 
 use super::HttpContext;
+use crate::conn::Conn;
 use crate::server::Slot;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_session::http::Page;
@@ -10,8 +11,6 @@ use iotpot_wire::http::{parse_head, HeadError, Request, MAX_HEAD};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -21,9 +20,9 @@ const MAX_BODY: usize = 64 * 1024;
 const MAX_REQUESTS: u32 = 100;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Why a connection ended, and its byte counts.
-struct Conn {
-    stream: TcpStream,
+/// The connection, what has been read of it, and its byte counts.
+struct Http<C> {
+    stream: C,
     buf: Vec<u8>,
     bytes_in: u64,
     bytes_out: u64,
@@ -36,7 +35,7 @@ enum Read {
     Timeout,
 }
 
-impl Conn {
+impl<C: Conn> Http<C> {
     /// Read until `buf` starts with a whole request head.
     async fn read_head(&mut self, deadline: Instant, shutdown: &CancellationToken) -> Read {
         loop {
@@ -105,18 +104,18 @@ impl Conn {
 
 /// Serve one connection until it ends.
 /// The connection's slot is freed when it ends.
-pub(crate) async fn serve(
-    stream: TcpStream,
+pub(crate) async fn serve<C: Conn>(
+    stream: C,
     _slot: Slot,
     info: SessionInfo,
     ctx: Arc<HttpContext>,
     shutdown: CancellationToken,
 ) {
     let start = Instant::now();
-    let _ = stream.set_nodelay(true);
+    stream.no_delay();
     let opening = iotpot_session::opening_events(&ctx.site.device);
     ctx.events.send_all(opening.map(|k| info.event(k))).await;
-    let mut conn = Conn {
+    let mut conn = Http {
         stream,
         buf: Vec::new(),
         bytes_in: 0,
@@ -163,7 +162,7 @@ pub(crate) async fn serve(
 
 /// Answer bytes that are not a request the way the device does: its 400
 /// page, then close.
-async fn malformed(ctx: &HttpContext, info: &SessionInfo, conn: &mut Conn, why: String) {
+async fn malformed(ctx: &HttpContext, info: &SessionInfo, conn: &mut Http<impl Conn>, why: String) {
     tracing::debug!(src = %info.src, reason = %why, "malformed HTTP request");
     let (bytes, event) = ctx
         .site
@@ -188,10 +187,10 @@ struct Reading {
 }
 
 /// Read the body, route, record, answer.
-async fn request(
+async fn request<C: Conn>(
     ctx: &Arc<HttpContext>,
     info: &SessionInfo,
-    conn: &mut Conn,
+    conn: &mut Http<C>,
     req: Request,
     read: Reading,
     shutdown: &CancellationToken,
@@ -244,10 +243,10 @@ async fn request(
 
 /// Stream the camera until the viewer goes away (or the session's time is
 /// up); the viewing is two events, started and stopped with its duration.
-async fn stream_video(
+async fn stream_video<C: Conn>(
     ctx: &Arc<HttpContext>,
     info: &SessionInfo,
-    conn: &mut Conn,
+    conn: &mut Http<C>,
     req: &Request,
     shutdown: &CancellationToken,
 ) -> &'static str {

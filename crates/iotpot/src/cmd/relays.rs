@@ -1,20 +1,21 @@
 //! A central's sensors as its config says: each sensor's faces, the
-//! central's loopback listeners that serve them (one per service and
-//! profile, whichever sensor's face it is), and the plans pushed to the
-//! sensors, again whenever the config is read again (SIGHUP).
+//! central's services that serve them (one per service and profile,
+//! whichever sensor's face it is), and the plans pushed to the sensors,
+//! again whenever the config is read again (SIGHUP).
 
 use iotpot_core::config::Service;
 use iotpot_core::deployment::Deployment;
 use iotpot_core::device::{self, Wear};
 use iotpot_core::profile::Persona;
 use iotpot_core::Config;
-use iotpot_frontend::ListenerSpec;
+use iotpot_frontend::{ListenerSpec, Relay, RelayTarget};
 use iotpot_proxy::central::{Plan, Route};
 use iotpot_proxy::control::{Device, Face, Listeners};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
-/// A relay listener's key: the service and the profile it answers as.
+/// A sensor face's service on the central: the service and the profile it
+/// answers as.
 pub type Key = (Service, String);
 
 /// One sensor's faces, as the config says.
@@ -50,8 +51,8 @@ pub fn wanted(config: &Config, deployment: &Deployment) -> anyhow::Result<Vec<Wa
     Ok(out)
 }
 
-/// The relay listeners `wanted` needs that `bound` does not have yet.
-pub fn missing(wanted: &[Wanted], bound: &HashMap<Key, SocketAddr>) -> Vec<(Key, ListenerSpec)> {
+/// The services `wanted` needs that `bound` does not have yet.
+pub fn missing(wanted: &[Wanted], bound: &HashMap<Key, RelayTarget>) -> Vec<(Key, ListenerSpec)> {
     let mut out: Vec<(Key, ListenerSpec)> = Vec::new();
     for (face, persona) in wanted.iter().flat_map(|w| &w.faces) {
         let key = (face.service, face.profile.clone());
@@ -64,7 +65,7 @@ pub fn missing(wanted: &[Wanted], bound: &HashMap<Key, SocketAddr>) -> Vec<(Key,
                 service: face.service,
                 address: SocketAddr::from(([127, 0, 0, 1], 0)),
                 proxy_protocol: false,
-                relay: true,
+                relay: Relay::Direct,
                 persona: persona.clone(),
             },
         ));
@@ -75,7 +76,7 @@ pub fn missing(wanted: &[Wanted], bound: &HashMap<Key, SocketAddr>) -> Vec<(Key,
 /// Each sensor's plan: its routes to `bound`, and what it is told.
 pub fn plans(
     wanted: Vec<Wanted>,
-    bound: &HashMap<Key, SocketAddr>,
+    bound: &HashMap<Key, RelayTarget>,
     deployment: &Deployment,
 ) -> HashMap<String, Plan> {
     wanted
@@ -90,7 +91,10 @@ pub fn plans(
                 profiles
                     .entry(face.profile.clone())
                     .or_insert_with(|| Device::new(&persona.profile));
-                routes.push(Route { face, to: *to });
+                routes.push(Route {
+                    face,
+                    to: to.clone(),
+                });
             }
             let listeners = Listeners {
                 listen: routes.iter().map(|r| r.face.clone()).collect(),

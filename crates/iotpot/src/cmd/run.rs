@@ -7,7 +7,7 @@ use iotpot_core::device::{self, Wear};
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::Config;
 use iotpot_downloader::Downloader;
-use iotpot_frontend::{Frontend, ListenerSpec};
+use iotpot_frontend::{Frontend, ListenerSpec, Relay, RelayTarget};
 use iotpot_store::{jsonl::JsonlSink, sqlite::SqliteSink, Bus, EventTx, Sink};
 use std::collections::HashMap;
 use std::path::Path;
@@ -41,7 +41,7 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         .map_err(|e| anyhow::anyhow!("creating data_dir {}: {e}", config.data_dir.display()))?;
     let deployment = Deployment::load_or_create(&config.data_dir)?;
     // The device listeners: this host's own, and each sensor's faces (the
-    // central's loopback listeners that serve them).
+    // central's services that serve them).
     let own: Vec<_> = config
         .listen
         .iter()
@@ -58,13 +58,13 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
                 service: l.service,
                 address: l.address,
                 proxy_protocol: l.proxy_protocol,
-                relay: false,
+                relay: Relay::No,
                 persona: profile.instantiate(&deployment),
             }),
             Wear::Skip(why) => tracing::warn!("{why}"),
         }
     }
-    // After them, the relay listeners the sensors' faces need.
+    // After them, the services the sensors' faces need.
     let wanted = relays::wanted(&config, &deployment)?;
     let relay_specs = relays::missing(&wanted, &HashMap::new());
     let relay_keys: Vec<relays::Key> = relay_specs.iter().map(|(k, _)| k.clone()).collect();
@@ -122,9 +122,9 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         backend.clone(),
     )
     .await?;
-    // The relay listeners, bound in the order of their specs.
-    let bound: HashMap<relays::Key, std::net::SocketAddr> =
-        relay_keys.into_iter().zip(frontend.relay_addrs()).collect();
+    // The sensor faces, in the order of their specs.
+    let bound: HashMap<relays::Key, RelayTarget> =
+        relay_keys.into_iter().zip(frontend.relays()).collect();
     let plans = relays::plans(wanted, &bound, &deployment);
     let (plans_tx, plans_rx) = tokio::sync::watch::channel(Arc::new(plans));
     let board = iotpot_proxy::status::Board::new(
@@ -136,6 +136,7 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         events: events.clone(),
         put_sample: Arc::new(move |bytes: &[u8]| samples.put(bytes).map(drop)),
     });
+    let tap = iotpot_capture::tap::Tap::default();
     let mut links = Vec::new();
     for l in config
         .listen
@@ -149,6 +150,7 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             sensors: plans_rx.clone(),
             board: board.clone(),
             intake: intake.clone(),
+            tap: tap.clone(),
         };
         links.push(tokio::spawn(iotpot_proxy::central::serve(
             endpoint,
@@ -157,7 +159,12 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         )));
     }
     drop(intake);
-    if !links.is_empty() {
+    // The plans hold the sensor faces, and they the event bus: none may
+    // outlive the links and the reloader, or the bus would never finish.
+    drop(plans_rx);
+    if links.is_empty() {
+        drop(bound);
+    } else {
         let reload = Reload {
             path,
             deployment: deployment.clone(),
@@ -180,6 +187,7 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         &config.data_dir.join("pcap"),
         frontend.ports(),
         frontend.relay_ports(),
+        &tap,
         events.clone(),
         sensor.as_str().into(),
     );
@@ -226,7 +234,7 @@ struct FrontendParts {
 struct Reload {
     path: Option<std::path::PathBuf>,
     deployment: Deployment,
-    bound: HashMap<relays::Key, std::net::SocketAddr>,
+    bound: HashMap<relays::Key, RelayTarget>,
     plans: tokio::sync::watch::Sender<Arc<HashMap<String, iotpot_proxy::central::Plan>>>,
     board: iotpot_proxy::status::Board,
     frontend: FrontendParts,
@@ -275,7 +283,7 @@ impl Reload {
                 f.backend.clone(),
             )
             .await?;
-            self.bound.extend(keys.into_iter().zip(more.relay_addrs()));
+            self.bound.extend(keys.into_iter().zip(more.relays()));
             tokio::spawn(more.run(shutdown.clone()));
         }
         self.board

@@ -7,7 +7,7 @@
 use iotpot_core::deployment::Deployment;
 use iotpot_core::honeytoken::Honeytokens;
 use iotpot_downloader::Downloader;
-use iotpot_frontend::{Frontend, ListenerSpec};
+use iotpot_frontend::{Frontend, ListenerSpec, Relay, RelayTarget};
 use iotpot_proxy::control::Listeners;
 use iotpot_proxy::pki::{Degraded, SensorFile};
 use iotpot_proxy::sensor::{Emulator, Options};
@@ -127,7 +127,7 @@ impl Local {
                 service: face.service,
                 address: SocketAddr::from(([127, 0, 0, 1], 0)),
                 proxy_protocol: false,
-                relay: true,
+                relay: Relay::Loopback,
                 persona: profile.instantiate(&deployment),
             });
             served.push(true);
@@ -142,13 +142,16 @@ impl Local {
             None,
         )
         .await?;
-        let mut addrs = frontend.relay_addrs().into_iter();
+        let mut addrs = frontend.relays().into_iter().map(|r| match r {
+            RelayTarget::Listener(a) => Some(a),
+            RelayTarget::Direct(_) => None,
+        });
         let stop = self.shutdown.child_token();
         tokio::spawn(frontend.run(stop.clone()));
         self.running = Some(stop);
         Ok(served
             .into_iter()
-            .map(|s| if s { addrs.next() } else { None })
+            .map(|s| if s { addrs.next().flatten() } else { None })
             .collect())
     }
 }
