@@ -33,6 +33,10 @@ enum Command {
     Events(cmd::events::EventsArgs),
     /// Recent sessions from the store.
     Sessions(cmd::sessions::SessionsArgs),
+    /// The deployment's tables and figures (attackers, credentials, device
+    /// types, malware, 53413/udp, bait, sandboxes, sensors): text, `--json`,
+    /// or `--html FILE`.
+    Report(cmd::report::ReportArgs),
     /// Collected malware samples (`iotpot samples show SHA` for one).
     Samples(cmd::samples::SamplesArgs),
     /// This deployment's bait credentials (DVR.cfg, camera pictures).
@@ -76,6 +80,7 @@ fn default_sigpipe(command: &Command) {
         Command::Config(_)
             | Command::Events(_)
             | Command::Sessions(_)
+            | Command::Report(_)
             | Command::Samples(_)
             | Command::Honeytokens(_)
             | Command::Pcap(_)
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
         Command::Config(c) => cmd::config::run(c, cli.config.as_deref()),
         Command::Events(a) => cmd::events::run(a, cli.config.as_deref()),
         Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
+        Command::Report(a) => cmd::report::run(a, cli.config.as_deref()),
         Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),

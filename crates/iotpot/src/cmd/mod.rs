@@ -13,6 +13,7 @@ pub mod pki;
 pub mod profiler;
 pub mod profiles;
 pub mod relays;
+pub mod report;
 pub mod run;
 pub mod samples;
 pub mod sensor;

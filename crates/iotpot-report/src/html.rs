@@ -1,0 +1,166 @@
+//! A report as one self-contained HTML file: each section's charts as
+//! inline SVG and its tables, a stylesheet for print and for dark screens,
+//! no script, and a Content-Security-Policy that lets the page load
+//! nothing at all. Every string is escaped, its control characters shown.
+
+use crate::{Report, Table};
+use serde_json::Value;
+use std::fmt::Write;
+
+const STYLE: &str = "
+:root { color-scheme: light dark; --fg: #1d2330; --bg: #ffffff; --muted: #5c6370; --rule: #d0d4da; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e4e7ec; --bg: #161a21; --muted: #9aa3ad; --rule: #3a414c; } }
+body { font-family: system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 2em auto; max-width: 60em; padding: 0 1em; }
+h1 { font-size: 1.6em; } h3 { font-size: 1em; margin: 1.5em 0 0; } h2 { margin-top: 2em; border-bottom: 1px solid var(--rule); }
+.meta, .empty { color: var(--muted); }
+svg.chart { display: block; max-width: 100%; height: auto; color: var(--fg); margin: 1em 0; }
+svg.chart text { fill: currentColor; }
+svg.chart line.grid { stroke: var(--rule); stroke-width: 1; }
+.s0 { fill: #3b7dd8; } .s1 { fill: #e0803a; } .s2 { fill: #3fa66a; } .s3 { fill: #c8465a; }
+.s4 { fill: #8a63c8; } .s5 { fill: #2aa3a6; } .s6 { fill: #b58a2a; } .s7 { fill: #7a8594; }
+.l0 { stroke: #3b7dd8; } .l1 { stroke: #e0803a; } .l2 { stroke: #3fa66a; } .l3 { stroke: #c8465a; }
+.l4 { stroke: #8a63c8; } .l5 { stroke: #2aa3a6; } .l6 { stroke: #b58a2a; } .l7 { stroke: #7a8594; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border-bottom: 1px solid var(--rule); padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td { word-break: break-all; max-width: 28em; }
+caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
+summary { cursor: pointer; font-weight: 600; margin: 0.5em 0; }
+@media print { details { display: block; } }
+@media print { body { max-width: none; } h2 { break-after: avoid; } svg.chart { break-inside: avoid; } }
+";
+
+/// The Content-Security-Policy of the page: nothing loaded, nothing run.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let period = match (&r.since, &r.until) {
+        (None, None) => "everything in the store".to_string(),
+        (s, u) => format!(
+            "{} to {}",
+            s.as_deref().unwrap_or("the start"),
+            u.as_deref().unwrap_or("now")
+        ),
+    };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>iotpot report</title><style>{STYLE}</style></head><body>\
+         <h1>iotpot report</h1><p class=\"meta\">{} — made {}</p>",
+        escape(&period),
+        escape(&r.generated)
+    );
+    for (i, s) in r.sections.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<section id=\"{}\"><h2>{}. {}</h2>",
+            escape(s.id),
+            i + 1,
+            escape(s.title)
+        );
+        for n in &s.notes {
+            let _ = write!(out, "<p>{}</p>", escape(n));
+        }
+        for c in &s.charts {
+            let _ = write!(out, "<h3>{}</h3>", escape(&c.title));
+            out.push_str(&crate::svg::render(c));
+        }
+        for t in &s.tables {
+            table(&mut out, t);
+        }
+        out.push_str("</section>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Tables longer than this are folded (`<details>`, no script needed).
+const FOLD: usize = 15;
+
+fn table(out: &mut String, t: &Table) {
+    let fold = t.rows.len() > FOLD;
+    if fold {
+        let _ = write!(
+            out,
+            "<details><summary>{} ({} rows)</summary>",
+            escape(&t.title),
+            t.rows.len()
+        );
+    }
+    let _ = write!(
+        out,
+        "<table><caption>{}</caption><thead><tr>",
+        escape(&t.title)
+    );
+    for c in &t.columns {
+        let _ = write!(out, "<th>{}</th>", escape(c));
+    }
+    out.push_str("</tr></thead><tbody>");
+    if t.rows.is_empty() {
+        let _ = write!(
+            out,
+            "<tr><td class=\"empty\" colspan=\"{}\">none</td></tr>",
+            t.columns.len().max(1)
+        );
+    }
+    for r in &t.rows {
+        out.push_str("<tr>");
+        for v in r {
+            match v {
+                Value::Number(n) => {
+                    let _ = write!(out, "<td class=\"n\">{n}</td>");
+                }
+                Value::Null => out.push_str("<td>-</td>"),
+                Value::Bool(b) => {
+                    let _ = write!(out, "<td>{}</td>", if *b { "yes" } else { "no" });
+                }
+                Value::String(s) => {
+                    let _ = write!(out, "<td>{}</td>", escape(s));
+                }
+                other => {
+                    let _ = write!(out, "<td>{}</td>", escape(&other.to_string()));
+                }
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    if fold {
+        out.push_str("</details>");
+    }
+}
+
+/// `s` as HTML text (or an attribute value): control characters shown as
+/// escapes, then `& < > " '` escaped.
+pub fn escape(s: &str) -> String {
+    let shown = crate::text::visible(s);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attacker_strings_are_text() {
+        assert_eq!(
+            escape("\"><img src=x onerror=alert(1)>\x1b[31m"),
+            "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\\x1b[31m"
+        );
+        assert_eq!(escape("javascript:'x'"), "javascript:&#39;x&#39;");
+    }
+}

@@ -1,0 +1,61 @@
+//! 7. The bait: fetches of a DVR's config file (whose credentials are
+//!    honeytokens), the honeytokens used again (who leaked them, who used
+//!    them, how, and how long after), and the camera's viewers.
+
+use super::{count, rows, table, Kind, Section, TOP};
+use crate::Window;
+use rusqlite::Connection;
+
+pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+    let fetches = count(
+        conn,
+        w,
+        "SELECT COUNT(*) FROM events WHERE eventid = 'iotpot.http.request' AND timestamp >= ?1 AND timestamp < ?2
+           AND json_extract(data, '$.status') = 200 AND lower(json_extract(data, '$.path')) LIKE '%.cfg'",
+    )?;
+    let used = "FROM events WHERE eventid = 'iotpot.honeytoken.used' AND timestamp >= ?1 AND timestamp < ?2";
+    let reuse = table(
+        conn,
+        w,
+        "Honeytokens used again",
+        &["used at", "by", "via", "token", "shown in", "leaked to", "leaked at", "hours after", "human watching"],
+        &format!(
+            "SELECT timestamp, src_ip, json_extract(data, '$.via'), json_extract(data, '$.token'),
+                json_extract(data, '$.source'), json_extract(data, '$.leaked_src'), json_extract(data, '$.leaked_at'),
+                round((julianday(timestamp) - julianday(json_extract(data, '$.leaked_at'))) * 24, 2),
+                json_extract(data, '$.human_watching')
+             {used} ORDER BY timestamp DESC LIMIT {TOP}"
+        ),
+    )?;
+    let by_via = rows(
+        conn,
+        w,
+        &format!("SELECT json_extract(data, '$.via') AS v, COUNT(*) AS n {used} GROUP BY v ORDER BY n DESC"))?;
+    let human = count(
+        conn,
+        w,
+        &format!("SELECT COUNT(*) {used} AND json_extract(data, '$.human_watching')"),
+    )?;
+    let viewers = table(
+        conn,
+        w,
+        "Camera viewers",
+        &["viewer", "views", "seconds watched", "longest view (s)", "frames"],
+        &format!(
+            "SELECT src_ip, COUNT(*) AS n, round(SUM(json_extract(data, '$.duration')), 1),
+                round(MAX(json_extract(data, '$.duration')), 1), SUM(json_extract(data, '$.frames'))
+             FROM events WHERE eventid = 'iotpot.video.stopped' AND timestamp >= ?1 AND timestamp < ?2
+             GROUP BY src_ip ORDER BY n DESC LIMIT {TOP}"
+        ),
+    )?;
+    Ok(Section {
+        id: "bait",
+        title: "The DVR.cfg bait and the camera",
+        charts: vec![super::single("Honeytokens used, by how", Kind::Bars, "uses", &by_via)],
+        tables: vec![reuse, viewers],
+        notes: vec![format!(
+            "{fetches} fetches of a device's config file; {} honeytoken uses, {human} of credentials shown only in the camera's picture (a human was watching).",
+            by_via.iter().map(|r| r[1].as_i64().unwrap_or(0)).sum::<i64>()
+        )],
+    })
+}

@@ -1,0 +1,165 @@
+//! The report's sections, one file each, in the order a report shows them.
+//! Each is a function from the store and the window to a [`Section`];
+//! timestamps in the store are RFC 3339 text in UTC, so a day is the first
+//! ten characters and a window is a range of strings.
+
+mod analyses;
+mod attackers;
+mod bait;
+mod credentials;
+mod devices;
+mod funnel;
+mod iotbox;
+mod malware;
+mod netis;
+mod sensors;
+
+use crate::{Chart, Kind, Section, Series, Table, Window};
+use rusqlite::Connection;
+use serde_json::Value;
+
+type Build = fn(&Connection, &Window) -> anyhow::Result<Section>;
+
+/// Every section, in order.
+pub const ALL: &[Build] = &[
+    funnel::build,
+    attackers::build,
+    credentials::build,
+    devices::build,
+    malware::build,
+    netis::build,
+    bait::build,
+    analyses::build,
+    iotbox::build,
+    sensors::build,
+];
+
+/// How many rows a "top" table shows.
+const TOP: usize = 20;
+
+/// The rows of `sql` (`?1` and `?2` the window's bounds, if it uses
+/// them), each as JSON values.
+fn rows(conn: &Connection, w: &Window, sql: &str) -> anyhow::Result<Vec<Vec<Value>>> {
+    let (from, to) = w.bounds();
+    let mut stmt = conn.prepare_cached(sql)?;
+    let bounds: [&dyn rusqlite::ToSql; 2] = [&from, &to];
+    let params = &bounds[..stmt.parameter_count().min(2)];
+    let n = stmt.column_count();
+    let out = stmt
+        .query_map(params, |r| {
+            (0..n)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => Value::Null,
+                        rusqlite::types::ValueRef::Integer(i) => Value::from(i),
+                        rusqlite::types::ValueRef::Real(f) => Value::from(f),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            Value::from(String::from_utf8_lossy(t).into_owned())
+                        }
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<Value>>>()
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(out)
+}
+
+/// One number.
+fn count(conn: &Connection, w: &Window, sql: &str) -> anyhow::Result<i64> {
+    Ok(rows(conn, w, sql)?
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0))
+}
+
+/// A table of `sql`'s rows.
+fn table(
+    conn: &Connection,
+    w: &Window,
+    title: &str,
+    columns: &[&str],
+    sql: &str,
+) -> anyhow::Result<Table> {
+    Ok(Table {
+        title: title.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows: rows(conn, w, sql)?,
+    })
+}
+
+/// Text of a cell (`-` for null).
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A chart of rows `(label, series, value)`: labels in order of first
+/// appearance, one series per distinct series name (missing points 0).
+fn pivot(title: &str, kind: Kind, rows: &[Vec<Value>]) -> Chart {
+    let mut labels: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for r in rows {
+        let (l, s) = (text(&r[0]), text(&r[1]));
+        if !labels.contains(&l) {
+            labels.push(l);
+        }
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    let mut series: Vec<Series> = names
+        .iter()
+        .map(|n| Series {
+            name: n.clone(),
+            values: vec![0; labels.len()],
+        })
+        .collect();
+    for r in rows {
+        let li = labels.iter().position(|l| *l == text(&r[0])).unwrap_or(0);
+        let si = names.iter().position(|s| *s == text(&r[1])).unwrap_or(0);
+        series[si].values[li] += r[2].as_i64().unwrap_or(0);
+    }
+    Chart {
+        title: title.into(),
+        kind,
+        labels,
+        series,
+    }
+}
+
+/// A one-series chart of rows `(label, value)`.
+fn single(title: &str, kind: Kind, name: &str, rows: &[Vec<Value>]) -> Chart {
+    Chart {
+        title: title.into(),
+        kind,
+        labels: rows.iter().map(|r| text(&r[0])).collect(),
+        series: vec![Series {
+            name: name.into(),
+            values: rows.iter().map(|r| r[1].as_i64().unwrap_or(0)).collect(),
+        }],
+    }
+}
+
+/// A chart's numbers as a table: the label column, then one per series.
+fn chart_table(chart: &Chart, label: &str) -> Table {
+    Table {
+        title: chart.title.clone(),
+        columns: std::iter::once(label.to_string())
+            .chain(chart.series.iter().map(|s| s.name.clone()))
+            .collect(),
+        rows: chart
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                std::iter::once(Value::from(l.clone()))
+                    .chain(chart.series.iter().map(|s| Value::from(s.values[i])))
+                    .collect()
+            })
+            .collect(),
+    }
+}

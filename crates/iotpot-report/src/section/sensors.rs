@@ -1,0 +1,26 @@
+//! 10. Sensors: sessions per sensor and per profile, when there are
+//!     several.
+
+use super::{pivot, rows, Kind, Section};
+use crate::Window;
+use rusqlite::Connection;
+
+pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+    let r = rows(
+        conn,
+        w,
+        "SELECT sensor, COALESCE(profile, protocol) AS p, COUNT(*) FROM sessions
+         WHERE start >= ?1 AND start < ?2 GROUP BY sensor, p ORDER BY sensor, p",
+    )?;
+    let chart = pivot("Sessions per sensor, by profile", Kind::Stacked, &r);
+    let n = chart.labels.len();
+    Ok(Section {
+        id: "sensors",
+        title: "Sensors",
+        tables: vec![super::chart_table(&chart, "sensor")],
+        charts: vec![chart],
+        notes: vec![format!(
+            "{n} sensors (or honeypots) recorded sessions in the period."
+        )],
+    })
+}

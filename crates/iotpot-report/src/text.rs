@@ -1,0 +1,124 @@
+//! A report as text tables, for a terminal: every table of every section
+//! (the charts' numbers are among them), attacker strings with their
+//! control bytes shown, long cells cut.
+
+use crate::{Report, Table};
+use serde_json::Value;
+use std::fmt::Write;
+
+/// The widest a cell is shown.
+const MAX_CELL: usize = 48;
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let period = match (&r.since, &r.until) {
+        (None, None) => "everything in the store".to_string(),
+        (s, u) => format!(
+            "{} to {}",
+            s.as_deref().unwrap_or("the start"),
+            u.as_deref().unwrap_or("now")
+        ),
+    };
+    let _ = writeln!(out, "iotpot report: {period} (made {})", r.generated);
+    for (i, s) in r.sections.iter().enumerate() {
+        let _ = writeln!(out, "\n{}. {}", i + 1, s.title);
+        let _ = writeln!(out, "{}", "=".repeat(s.title.chars().count() + 4));
+        for n in &s.notes {
+            let _ = writeln!(out, "{}", visible(n));
+        }
+        for t in &s.tables {
+            table(&mut out, t);
+        }
+    }
+    out
+}
+
+fn table(out: &mut String, t: &Table) {
+    let _ = writeln!(out, "\n{}", visible(&t.title));
+    if t.rows.is_empty() {
+        let _ = writeln!(out, "  (none)");
+        return;
+    }
+    let cells: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| r.iter().map(cell).collect())
+        .collect();
+    let widths: Vec<usize> = (0..t.columns.len())
+        .map(|i| {
+            cells
+                .iter()
+                .filter_map(|r| r.get(i))
+                .chain(t.columns.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |out: &mut String, row: &[String], numeric: &[bool]| {
+        let mut l = String::from(" ");
+        for (i, c) in row.iter().enumerate() {
+            let w = widths.get(i).copied().unwrap_or(0);
+            if numeric.get(i).copied().unwrap_or(false) {
+                let _ = write!(l, " {c:>w$}");
+            } else {
+                let _ = write!(l, " {c:<w$}");
+            }
+        }
+        let _ = writeln!(out, "{}", l.trim_end());
+    };
+    let numeric: Vec<bool> = (0..t.columns.len())
+        .map(|i| {
+            t.rows
+                .iter()
+                .all(|r| r.get(i).is_some_and(Value::is_number))
+        })
+        .collect();
+    let header: Vec<String> = t.columns.iter().map(|c| visible(c)).collect();
+    line(out, &header, &numeric);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(out, &rule, &[]);
+    for r in &cells {
+        line(out, r, &numeric);
+    }
+}
+
+/// A cell as text: control bytes shown, cut at [`MAX_CELL`] characters.
+fn cell(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => visible(s),
+        Value::Null => "-".into(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > MAX_CELL {
+        s.chars().take(MAX_CELL - 1).collect::<String>() + "…"
+    } else {
+        s
+    }
+}
+
+/// `s` with its control characters shown as escapes (`\x1b`, `\n`): an
+/// attacker's ANSI sequences never reach the terminal.
+pub fn visible(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            // Text direction overrides and invisible marks.
+            '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
