@@ -115,7 +115,7 @@ pub fn build(conn: &rusqlite::Connection, window: &Window) -> anyhow::Result<Rep
         .unwrap_or_default();
     let sections = section::ALL
         .iter()
-        .map(|f| f(conn, window))
+        .map(|(_, f)| f(conn, window))
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Report {
         generated,

@@ -145,6 +145,13 @@ fn stacked(c: &Chart) -> String {
         }
     }
     x_labels(&mut out, labels, left, slot, bottom);
+    if skip > 0 {
+        let _ = write!(
+            out,
+            "<text x=\"{left}\" y=\"14\" font-size=\"11\">the last {n} of {} (all are in the table)</text>",
+            c.labels.len()
+        );
+    }
     legend(&mut out, c, height - 8.0);
     out.push_str("</svg>");
     out

@@ -1,5 +1,5 @@
 //! The store: where every event goes, and where everything a user sees is
-//! read from. The only code that writes SQL.
+//! read from. The only code that writes to the database.
 //!
 //! - [`bus`]: a bounded channel from the sessions to one writer thread. When
 //!   the writer falls behind, senders wait (backpressure): no event is ever
@@ -7,6 +7,7 @@
 //! - [`jsonl`]: `events.jsonl`, one cowrie-compatible JSON object a line.
 //! - [`sqlite`]: `iotpot.db` (WAL, batched transactions, versioned schema).
 //! - [`query`]: what `iotpot events` and `iotpot sessions` read.
+//! - [`rollup`]: the small tables reports read instead of every event.
 //!
 //! Not for: deciding what an event says (the catalogue is in
 //! `iotpot-core`), or sample files (the downloader's store keeps those).
@@ -14,6 +15,7 @@
 pub mod bus;
 pub mod jsonl;
 pub mod query;
+pub mod rollup;
 pub mod sqlite;
 
 pub use rusqlite;

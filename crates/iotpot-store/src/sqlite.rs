@@ -110,6 +110,8 @@ pub const MIGRATIONS: &[&str] = &[
     // stored once whatever how many times they arrive.
     "ALTER TABLE events ADD COLUMN spool_id TEXT;
     CREATE UNIQUE INDEX events_spool_id ON events(spool_id);",
+    // 7: for reports: rollups and indexes (`rollup.rs`).
+    crate::rollup::SCHEMA,
 ];
 
 /// Open (creating and migrating) the database for writing.

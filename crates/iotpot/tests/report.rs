@@ -49,6 +49,14 @@ fn history(db: &std::path::Path) {
                 events.push(e);
             };
             push(EventKind::SessionConnect {}, 0);
+            push(
+                EventKind::SessionParams {
+                    profile: "dvr-xiongmai".into(),
+                    arch: "armv7l".into(),
+                    device_type: "dvr".into(),
+                },
+                0,
+            );
             let (u, p) = pairs[((day + k) % 5) as usize];
             push(
                 EventKind::LoginFailed {

@@ -1,50 +1,84 @@
 //! 2. Unique attacking addresses per day, week and month (the 2015
 //!    paper's Fig. 1): those first seen in that period (new) and those seen
 //!    before. An attacker is any address with a session or a 53413
-//!    datagram.
+//!    datagram. Read from the rollups (`iotpot_store::rollup`): the
+//!    addresses of each period, and each address's first time.
 
-use super::{pivot, rows, Kind, Section};
-use crate::Window;
+use super::{chart_table, count, rows, Kind, Section};
+use crate::{Chart, Series, Window};
 use rusqlite::Connection;
-
-/// Every attacking address and time, and each address's first time ever.
-const SEEN: &str = "WITH seen AS (
-        SELECT src_ip, start AS t FROM sessions
-        UNION ALL
-        SELECT src_ip, timestamp AS t FROM events WHERE eventid = 'iotpot.netis.datagram'
-    ), first AS (SELECT src_ip, MIN(t) AS f FROM seen GROUP BY src_ip)";
+use std::collections::BTreeMap;
 
 pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+    let windowed = w.since.is_some() || w.until.is_some();
+    let days = "day >= substr(?1, 1, 10) AND day < ?2";
     let mut charts = Vec::new();
     let mut tables = Vec::new();
-    for (name, period) in [
-        ("day", "substr({c}, 1, 10)"),
-        ("week", "strftime('%Y-W%W', {c})"),
-        ("month", "substr({c}, 1, 7)"),
+    for (name, period, rollup) in [
+        ("day", "substr({c}, 1, 10)", "attacker_days"),
+        ("week", "strftime('%Y-W%W', {c})", "attacker_weeks"),
+        ("month", "substr({c}, 1, 7)", "attacker_months"),
     ] {
-        let (first, period) = (period.replace("{c}", "f"), period.replace("{c}", "t"));
-        let sql = format!(
-            "{SEEN}
-             SELECT p, CASE WHEN p = fp THEN 'new' ELSE 'seen before' END AS k, COUNT(DISTINCT src_ip) FROM (
-                SELECT {period} AS p, seen.src_ip, {first} AS fp
-                FROM seen JOIN first USING (src_ip) WHERE t >= ?1 AND t < ?2
-             ) GROUP BY p, k ORDER BY p, k"
+        // Distinct addresses per period: whole periods from their own
+        // rollup; inside a window, from the days it covers.
+        let all = if name == "day" {
+            // One row per day and address.
+            format!("SELECT day, COUNT(*) FROM attacker_days WHERE {days} GROUP BY day")
+        } else if windowed {
+            let p = period.replace("{c}", "day");
+            format!(
+                "SELECT {p} AS p, COUNT(DISTINCT src_ip) FROM attacker_days WHERE {days} GROUP BY p"
+            )
+        } else {
+            format!("SELECT {name}, COUNT(*) FROM {rollup} GROUP BY {name}")
+        };
+        // New: first seen in that period.
+        let new = format!(
+            "SELECT {p} AS p, COUNT(*) FROM attacker_first WHERE substr(first, 1, 10) >= substr(?1, 1, 10)
+               AND first < ?2 GROUP BY p",
+            p = period.replace("{c}", "first")
         );
-        let r = rows(conn, w, &sql)?;
-        let chart = pivot(
-            &format!("Unique attacking addresses per {name}"),
-            Kind::Stacked,
-            &r,
-        );
-        tables.push(super::chart_table(&chart, name));
+        let all: BTreeMap<String, i64> = rows(conn, w, &all)?
+            .into_iter()
+            .map(|r| (super::text(&r[0]), r[1].as_i64().unwrap_or(0)))
+            .collect();
+        let new: BTreeMap<String, i64> = rows(conn, w, &new)?
+            .into_iter()
+            .map(|r| (super::text(&r[0]), r[1].as_i64().unwrap_or(0)))
+            .collect();
+        let chart = Chart {
+            title: format!("Unique attacking addresses per {name}"),
+            kind: Kind::Stacked,
+            labels: all.keys().cloned().collect(),
+            series: vec![
+                Series {
+                    name: "new".into(),
+                    values: all
+                        .keys()
+                        .map(|p| new.get(p).copied().unwrap_or(0))
+                        .collect(),
+                },
+                Series {
+                    name: "seen before".into(),
+                    values: all
+                        .iter()
+                        .map(|(p, n)| n - new.get(p).copied().unwrap_or(0))
+                        .collect(),
+                },
+            ],
+        };
+        tables.push(chart_table(&chart, name));
         charts.push(chart);
     }
-    let total = rows(
-        conn,
-        w,
-        &format!("{SEEN} SELECT COUNT(DISTINCT src_ip) FROM seen WHERE t >= ?1 AND t < ?2"),
-    )?;
-    let total = total[0][0].as_i64().unwrap_or(0);
+    let total = if windowed {
+        count(
+            conn,
+            w,
+            &format!("SELECT COUNT(DISTINCT src_ip) FROM attacker_days WHERE {days}"),
+        )?
+    } else {
+        count(conn, w, "SELECT COUNT(*) FROM attacker_first")?
+    };
     Ok(Section {
         id: "attackers",
         title: "Attacking addresses",

@@ -10,8 +10,8 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
     let fetches = count(
         conn,
         w,
-        "SELECT COUNT(*) FROM events WHERE eventid = 'iotpot.http.request' AND timestamp >= ?1 AND timestamp < ?2
-           AND json_extract(data, '$.status') = 200 AND lower(json_extract(data, '$.path')) LIKE '%.cfg'",
+        "SELECT COALESCE(SUM(n), 0) FROM event_days WHERE eventid = 'iotpot.http.request'
+           AND kind = 'config file' AND day >= substr(?1, 1, 10) AND day < ?2",
     )?;
     let used = "FROM events WHERE eventid = 'iotpot.honeytoken.used' AND timestamp >= ?1 AND timestamp < ?2";
     let reuse = table(

@@ -1,15 +1,13 @@
 //! 3. Credentials: the pairs tried most, distinct pairs over time (the
 //!    2015 paper's Fig. 2: new pairs per day and their running total), and
-//!    the pairs that logged in, per profile.
+//!    the pairs that logged in, per profile. Read from the rollups
+//!    (`iotpot_store::rollup`).
 
-use super::{chart_table, rows, table, Kind, Section, TOP};
+use super::{chart_table, count, rows, table, Kind, Section, TOP};
 use crate::{Chart, Series, Window};
 use rusqlite::Connection;
 
-const LOGINS: &str =
-    "SELECT json_extract(data, '$.username') AS u, json_extract(data, '$.password') AS p,
-        eventid = 'iotpot.login.success' AS ok, timestamp AS t
-    FROM events WHERE eventid IN ('iotpot.login.success', 'iotpot.login.failed')";
+const DAYS: &str = "FROM cred_days WHERE day >= substr(?1, 1, 10) AND day < ?2";
 
 pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
     let top = table(
@@ -18,26 +16,23 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         "Pairs tried most",
         &["username", "password", "attempts", "logins"],
         &format!(
-            "SELECT u, p, COUNT(*) AS n, SUM(ok) FROM ({LOGINS}) WHERE t >= ?1 AND t < ?2
-             GROUP BY u, p ORDER BY n DESC, u, p LIMIT {TOP}"
+            "SELECT username, password, SUM(attempts) AS n, SUM(logins) {DAYS}
+             GROUP BY username, password ORDER BY n DESC, username, password LIMIT {TOP}"
         ),
     )?;
     // New pairs per day: a pair is new on the day of its first attempt ever.
     let daily = rows(
         conn,
         w,
-        &format!(
-            "SELECT d, COUNT(*) FROM (SELECT substr(MIN(t), 1, 10) AS d FROM ({LOGINS}) GROUP BY u, p)
-             WHERE d >= substr(?1, 1, 10) AND d < ?2 GROUP BY d ORDER BY d"
-        ))?;
+        "SELECT substr(first, 1, 10) AS d, COUNT(*) FROM cred_first
+         WHERE d >= substr(?1, 1, 10) AND d < ?2 GROUP BY d ORDER BY d",
+    )?;
     let labels: Vec<String> = daily.iter().map(|r| super::text(&r[0])).collect();
     let new: Vec<i64> = daily.iter().map(|r| r[1].as_i64().unwrap_or(0)).collect();
-    let before = super::count(
+    let before = count(
         conn,
         w,
-        &format!(
-            "SELECT COUNT(*) FROM (SELECT MIN(t) AS f FROM ({LOGINS}) GROUP BY u, p) WHERE f < ?1"
-        ),
+        "SELECT COUNT(*) FROM cred_first WHERE substr(first, 1, 10) < substr(?1, 1, 10)",
     )?;
     let total: Vec<i64> = new
         .iter()
@@ -67,16 +62,15 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         "Pairs that logged in, per profile",
         &["profile", "username", "password", "sessions"],
         &format!(
-            "SELECT COALESCE(profile, '-'), username, password, COUNT(*) AS n FROM sessions
-             WHERE login_ok AND start >= ?1 AND start < ?2
-             GROUP BY profile, username, password ORDER BY profile, n DESC LIMIT {}",
-            TOP * 5
+            "SELECT profile, username, password, SUM(logins) AS n FROM cred_profiles
+             WHERE day >= substr(?1, 1, 10) AND day < ?2
+             GROUP BY profile, username, password ORDER BY n DESC LIMIT {TOP}"
         ),
     )?;
-    let distinct = super::count(
+    let distinct = count(
         conn,
         w,
-        &format!("SELECT COUNT(*) FROM (SELECT 1 FROM ({LOGINS}) WHERE t >= ?1 AND t < ?2 GROUP BY u, p)"),
+        &format!("SELECT COUNT(*) FROM (SELECT 1 {DAYS} GROUP BY username, password)"),
     )?;
     let days = chart_table(&over_time, "day");
     Ok(Section {

@@ -6,22 +6,26 @@ use crate::{Table, Window};
 use rusqlite::Connection;
 
 pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
-    let s = "FROM sessions WHERE start >= ?1 AND start < ?2";
+    // Events per day and kind, from the rollup.
+    let events = |ids: &str| {
+        count(
+            conn,
+            w,
+            &format!(
+                "SELECT COALESCE(SUM(n), 0) FROM event_days
+                 WHERE eventid IN ({ids}) AND day >= substr(?1, 1, 10) AND day < ?2"
+            ),
+        )
+    };
     let steps: Vec<(&str, i64)> = vec![
-        ("connections", count(conn, w, &format!("SELECT COUNT(*) {s}"))?),
+        ("connections", events("'iotpot.session.connect'")?),
         (
             "login attempts",
-            count(conn, w, &format!("SELECT COALESCE(SUM(login_attempts), 0) {s}"))?,
+            events("'iotpot.login.success', 'iotpot.login.failed'")?,
         ),
-        ("logins", count(conn, w, &format!("SELECT COUNT(*) {s} AND login_ok"))?),
-        (
-            "commands",
-            count(conn, w, &format!("SELECT COALESCE(SUM(commands), 0) {s}"))?,
-        ),
-        (
-            "download attempts",
-            count(conn, w, &format!("SELECT COALESCE(SUM(downloads), 0) {s}"))?,
-        ),
+        ("logins", events("'iotpot.login.success'")?),
+        ("commands", events("'iotpot.command.input'")?),
+        ("download attempts", events("'iotpot.download.requested'")?),
         (
             "samples stored",
             count(

@@ -16,8 +16,8 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
     let emulated = count(
         conn,
         w,
-        "SELECT COUNT(*) FROM events WHERE eventid = 'iotpot.command.input' AND timestamp >= ?1 AND timestamp < ?2
-           AND json_extract(data, '$.known')",
+        "SELECT COALESCE(SUM(n), 0) FROM event_days WHERE eventid = 'iotpot.command.input' AND kind = 'known'
+           AND day >= substr(?1, 1, 10) AND day < ?2",
     )?;
     let mut all = vec![vec![serde_json::Value::from("emulated"), emulated.into()]];
     all.extend(by_source.iter().cloned());

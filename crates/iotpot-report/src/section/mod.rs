@@ -18,20 +18,20 @@ use crate::{Chart, Kind, Section, Series, Table, Window};
 use rusqlite::Connection;
 use serde_json::Value;
 
-type Build = fn(&Connection, &Window) -> anyhow::Result<Section>;
+pub type Build = fn(&Connection, &Window) -> anyhow::Result<Section>;
 
-/// Every section, in order.
-pub const ALL: &[Build] = &[
-    funnel::build,
-    attackers::build,
-    credentials::build,
-    devices::build,
-    malware::build,
-    netis::build,
-    bait::build,
-    analyses::build,
-    iotbox::build,
-    sensors::build,
+/// Every section by its id, in order.
+pub const ALL: &[(&str, Build)] = &[
+    ("funnel", funnel::build),
+    ("attackers", attackers::build),
+    ("credentials", credentials::build),
+    ("devices", devices::build),
+    ("malware", malware::build),
+    ("netis", netis::build),
+    ("bait", bait::build),
+    ("analyses", analyses::build),
+    ("iotbox", iotbox::build),
+    ("sensors", sensors::build),
 ];
 
 /// How many rows a "top" table shows.

@@ -6,14 +6,12 @@ use crate::Window;
 use rusqlite::Connection;
 
 pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
-    let d = "FROM events WHERE eventid = 'iotpot.netis.datagram' AND timestamp >= ?1 AND timestamp < ?2";
+    let d = "FROM netis_days WHERE day >= substr(?1, 1, 10) AND day < ?2";
     let kinds = rows(
         conn,
         w,
-        &format!(
-            "SELECT substr(timestamp, 1, 10) AS day, json_extract(data, '$.kind') AS k, COUNT(*) {d}
-             GROUP BY day, k ORDER BY day, k"
-        ),
+        "SELECT day, kind, n FROM event_days WHERE eventid = 'iotpot.netis.datagram'
+           AND day >= substr(?1, 1, 10) AND day < ?2 ORDER BY day, kind",
     )?;
     let chart = pivot(
         "53413/udp datagrams per day, by kind",
@@ -23,12 +21,14 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
     let scans = count(
         conn,
         w,
-        &format!("SELECT COUNT(*) {d} AND json_extract(data, '$.kind') = 'scan-18'"),
+        "SELECT COALESCE(SUM(n), 0) FROM event_days WHERE eventid = 'iotpot.netis.datagram'
+           AND kind = 'scan-18' AND day >= substr(?1, 1, 10) AND day < ?2",
     )?;
     let anomalies = count(
         conn,
         w,
-        "SELECT COUNT(*) FROM events WHERE eventid = 'iotpot.packet.anomaly' AND timestamp >= ?1 AND timestamp < ?2",
+        "SELECT COALESCE(SUM(n), 0) FROM event_days WHERE eventid = 'iotpot.packet.anomaly'
+           AND day >= substr(?1, 1, 10) AND day < ?2",
     )?;
     let sources = table(
         conn,
@@ -36,8 +36,8 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         "Sources",
         &["source", "datagrams", "kinds"],
         &format!(
-            "SELECT src_ip, COUNT(*) AS n, group_concat(DISTINCT json_extract(data, '$.kind')) {d}
-             GROUP BY src_ip ORDER BY n DESC LIMIT {TOP}"
+            "SELECT src_ip, SUM(n) AS c, group_concat(DISTINCT kind) {d}
+             GROUP BY src_ip ORDER BY c DESC LIMIT {TOP}"
         ),
     )?;
     let lengths = table(
@@ -46,7 +46,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         "Datagram lengths",
         &["bytes", "datagrams"],
         &format!(
-            "SELECT json_extract(data, '$.length') AS l, COUNT(*) AS n {d} GROUP BY l ORDER BY n DESC LIMIT {TOP}"
+            "SELECT length, SUM(n) AS c {d} GROUP BY length ORDER BY c DESC LIMIT {TOP}"
         ),
     )?;
     Ok(Section {

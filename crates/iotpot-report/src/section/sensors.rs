@@ -9,8 +9,8 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
     let r = rows(
         conn,
         w,
-        "SELECT sensor, COALESCE(profile, protocol) AS p, COUNT(*) FROM sessions
-         WHERE start >= ?1 AND start < ?2 GROUP BY sensor, p ORDER BY sensor, p",
+        "SELECT sensor, profile, SUM(n) FROM session_days
+         WHERE day >= substr(?1, 1, 10) AND day < ?2 GROUP BY sensor, profile ORDER BY sensor, profile",
     )?;
     let chart = pivot("Sessions per sensor, by profile", Kind::Stacked, &r);
     let n = chart.labels.len();

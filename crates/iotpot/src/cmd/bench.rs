@@ -69,6 +69,16 @@ pub enum BenchCmd {
     /// of it (started here, on loopback): the latency the relay adds, its
     /// sessions/s, the sensor's memory per idle relayed session.
     Sensor(SensorArgs),
+    /// `iotpot report` over a large store: each section's time and the
+    /// whole HTML report's (the store is made once in `--db` and reused).
+    Report {
+        /// Events in the store.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// The store to make or reuse.
+        #[arg(long, default_value = "iotpot-bench-report.db")]
+        db: PathBuf,
+    },
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -143,6 +153,7 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
             iotpot_loadgen::reference::serve(l).await
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
+        BenchCmd::Report { events, db } => super::bench_report::run(events, &db),
         BenchCmd::Sensor(a) => rt.block_on(super::bench_sensor::run(
             TelnetArgs {
                 target: None,

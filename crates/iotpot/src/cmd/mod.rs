@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_profiler;
+pub mod bench_report;
 pub mod bench_sensor;
 pub mod boxcmd;
 pub mod config;

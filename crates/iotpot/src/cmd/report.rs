@@ -26,7 +26,7 @@ pub fn run(a: ReportArgs, path: Option<&Path>) -> anyhow::Result<()> {
         since: a.since.as_deref().map(Window::parse_date).transpose()?,
         until: a.until.as_deref().map(Window::parse_date).transpose()?,
     };
-    let conn = super::events::open_store(path)?;
+    let conn = open_rolled_up(path)?;
     let report = iotpot_report::build(&conn, &window)?;
     if let Some(file) = &a.html {
         std::fs::write(file, iotpot_report::html::render(&report))
@@ -39,4 +39,15 @@ pub fn run(a: ReportArgs, path: Option<&Path>) -> anyhow::Result<()> {
         print!("{}", iotpot_report::text::render(&report));
     }
     Ok(())
+}
+
+/// The store, its rollups brought up to date (the writer of a running
+/// honeypot keeps them within seconds; this rolls up what is left).
+pub fn open_rolled_up(path: Option<&Path>) -> anyhow::Result<iotpot_store::sqlite::Connection> {
+    // Checks that the store exists.
+    drop(super::events::open_store(path)?);
+    let config = super::load_config(path)?;
+    let conn = iotpot_store::sqlite::open(&config.data_dir.join("iotpot.db"))?;
+    iotpot_store::rollup::update(&conn)?;
+    Ok(conn)
 }

@@ -75,10 +75,17 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             &config.data_dir.join("events.jsonl"),
         )?));
     }
+    // The reports' rollups, kept up to date beside the writer.
+    let rollup_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut rollups = None;
     if config.store.sqlite {
-        sinks.push(Box::new(SqliteSink::open(
-            &config.data_dir.join("iotpot.db"),
-        )?));
+        let db = config.data_dir.join("iotpot.db");
+        sinks.push(Box::new(SqliteSink::open(&db)?));
+        let stop = rollup_stop.clone();
+        rollups = std::thread::Builder::new()
+            .name("iotpot-rollup".into())
+            .spawn(move || iotpot_store::rollup::keep_up(&db, &stop))
+            .ok();
     }
     // The profiler hears of attacking addresses from the bus, as a sink.
     let profiler_queue = config.profiler.enabled.then(|| {
@@ -209,6 +216,10 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
     // Stop the capture (it flushes its file) before the bus closes: its
     // events go through the bus too.
     tokio::task::spawn_blocking(move || drop(capture)).await?;
+    rollup_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = rollups {
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
     let stats = bus.stats().clone();
     tokio::task::spawn_blocking(move || bus.finish()).await?;
     tracing::info!(

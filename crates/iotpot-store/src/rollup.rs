@@ -1,0 +1,203 @@
+//! Rollups for reports: what the report's heaviest figures need, kept
+//! up to date from the `events` table in set-based steps (never per
+//! event on the writer's hot path).
+//!
+//! Each step reads only the events added since the last one (`id >
+//! rollup_state.last_id`; an event replayed from a sensor's spool, dated in
+//! the past, is a new id and is counted), so a report over ten million
+//! events reads a few small tables:
+//!
+//! - `attacker_days` / `attacker_weeks` / `attacker_months`: which
+//!   addresses attacked (a session or a 53413 datagram) in which period;
+//!   `attacker_first`: each address's first time.
+//! - `cred_days`: login attempts and successes per day and pair;
+//!   `cred_first`: each pair's first attempt.
+//! - `event_days`: events per day, event id and kind (a 53413 datagram's
+//!   kind; `known` or `unknown` for a command line; `config file` for a
+//!   device's config file served).
+//! - `cred_profiles`: successful logins per day, profile and pair;
+//!   `session_days`: sessions per day, sensor and profile; `netis_days`:
+//!   53413 datagrams per day, source, kind and length.
+//!
+//! `iotpot run` keeps them up to date from a thread of its own
+//! ([`keep_up`]: every few seconds, in short transactions); `iotpot
+//! report` rolls up what is left before it reads.
+
+use rusqlite::Connection;
+
+/// The tables (schema migration 7), and the rarer events a report lists,
+/// each kind indexed by time (partial indexes: the events of a Telnet
+/// session pay nothing for them).
+pub const SCHEMA: &str = "
+    CREATE INDEX events_analysis ON events(timestamp) WHERE eventid = 'iotpot.analysis.report';
+    CREATE INDEX events_honeytoken ON events(timestamp) WHERE eventid = 'iotpot.honeytoken.used';
+    CREATE INDEX events_video ON events(timestamp) WHERE eventid = 'iotpot.video.stopped';
+    CREATE INDEX events_iotbox ON events(timestamp) WHERE eventid = 'iotpot.iotbox.answer';
+    CREATE INDEX events_anomaly ON events(timestamp) WHERE eventid = 'iotpot.packet.anomaly';
+    CREATE INDEX sample_sources_time ON sample_sources(timestamp);
+    CREATE TABLE rollup_state (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
+    INSERT INTO rollup_state VALUES ('events', 0);
+    CREATE TABLE attacker_days (day TEXT NOT NULL, src_ip TEXT NOT NULL, PRIMARY KEY (day, src_ip)) WITHOUT ROWID;
+    CREATE TABLE attacker_weeks (week TEXT NOT NULL, src_ip TEXT NOT NULL, PRIMARY KEY (week, src_ip)) WITHOUT ROWID;
+    CREATE TABLE attacker_months (month TEXT NOT NULL, src_ip TEXT NOT NULL, PRIMARY KEY (month, src_ip)) WITHOUT ROWID;
+    CREATE TABLE attacker_first (src_ip TEXT PRIMARY KEY, first TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE cred_days (day TEXT NOT NULL, username TEXT NOT NULL, password TEXT NOT NULL,
+        attempts INTEGER NOT NULL, logins INTEGER NOT NULL, PRIMARY KEY (day, username, password)) WITHOUT ROWID;
+    CREATE TABLE cred_first (username TEXT NOT NULL, password TEXT NOT NULL, first TEXT NOT NULL,
+        PRIMARY KEY (username, password)) WITHOUT ROWID;
+    CREATE TABLE event_days (day TEXT NOT NULL, eventid TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (day, eventid, kind)) WITHOUT ROWID;
+    CREATE INDEX cred_days_pair ON cred_days(username, password);
+    CREATE TABLE cred_profiles (day TEXT NOT NULL, profile TEXT NOT NULL, username TEXT NOT NULL,
+        password TEXT NOT NULL, logins INTEGER NOT NULL, PRIMARY KEY (day, profile, username, password)) WITHOUT ROWID;
+    CREATE TABLE session_days (day TEXT NOT NULL, sensor TEXT NOT NULL, profile TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (day, sensor, profile)) WITHOUT ROWID;
+    CREATE TABLE netis_days (day TEXT NOT NULL, src_ip TEXT NOT NULL, kind TEXT NOT NULL, length INTEGER NOT NULL,
+        n INTEGER NOT NULL, PRIMARY KEY (day, src_ip, kind, length)) WITHOUT ROWID;
+";
+
+/// Events rolled up per step by [`update`] (a long backlog takes several).
+const STEP: i64 = 500_000;
+/// Events per step of the [`keep_up`] thread: a short transaction, so the
+/// event writer never waits long for the database.
+const SMALL_STEP: i64 = 20_000;
+/// How often the [`keep_up`] thread looks for new events.
+const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Roll up the events added since the last step (all of them, in steps of
+/// [`STEP`]); the events rolled up.
+pub fn update(conn: &Connection) -> rusqlite::Result<i64> {
+    let mut done = 0;
+    loop {
+        let n = step(conn, STEP)?;
+        done += n;
+        if n == 0 {
+            return Ok(done);
+        }
+    }
+}
+
+/// One step over at most `limit` events, in one transaction; the events
+/// it covered (0: none new).
+pub fn step(conn: &Connection, limit: i64) -> rusqlite::Result<i64> {
+    let tx = conn.unchecked_transaction()?;
+    let last: i64 = tx.query_row(
+        "SELECT last_id FROM rollup_state WHERE name = 'events'",
+        [],
+        |r| r.get(0),
+    )?;
+    let max: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(id), 0) FROM events WHERE id <= ?1",
+        [last + limit],
+        |r| r.get(0),
+    )?;
+    if max <= last {
+        return Ok(0);
+    }
+    // The new events, once.
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS rollup_new (t TEXT, eventid TEXT, src_ip TEXT, session TEXT, data TEXT);
+         DELETE FROM rollup_new;",
+    )?;
+    tx.execute(
+        "INSERT INTO rollup_new SELECT timestamp, eventid, src_ip, session,
+            CASE WHEN eventid IN ('iotpot.login.success', 'iotpot.login.failed', 'iotpot.netis.datagram',
+                                  'iotpot.command.input', 'iotpot.session.params', 'iotpot.http.request')
+                 THEN data END
+         FROM events WHERE id > ?1 AND id <= ?2",
+        [last, max],
+    )?;
+    tx.execute_batch(
+        "
+        INSERT INTO event_days
+            SELECT substr(t, 1, 10) AS d, eventid,
+                CASE eventid
+                    WHEN 'iotpot.netis.datagram' THEN COALESCE(json_extract(data, '$.kind'), '')
+                    WHEN 'iotpot.command.input' THEN
+                        CASE WHEN json_extract(data, '$.known') THEN 'known' ELSE 'unknown' END
+                    WHEN 'iotpot.http.request' THEN
+                        CASE WHEN json_extract(data, '$.status') = 200
+                              AND lower(json_extract(data, '$.path')) LIKE '%.cfg' THEN 'config file' ELSE '' END
+                    ELSE '' END AS k,
+                COUNT(*)
+            FROM rollup_new WHERE true GROUP BY d, eventid, k
+            ON CONFLICT DO UPDATE SET n = n + excluded.n;
+        CREATE TEMP VIEW IF NOT EXISTS rollup_attacks AS
+            SELECT t, src_ip FROM rollup_new
+            WHERE eventid IN ('iotpot.session.connect', 'iotpot.netis.datagram');
+        INSERT OR IGNORE INTO attacker_days SELECT DISTINCT substr(t, 1, 10), src_ip FROM rollup_attacks;
+        INSERT OR IGNORE INTO attacker_weeks SELECT DISTINCT strftime('%Y-W%W', t), src_ip FROM rollup_attacks;
+        INSERT OR IGNORE INTO attacker_months SELECT DISTINCT substr(t, 1, 7), src_ip FROM rollup_attacks;
+        INSERT INTO attacker_first SELECT src_ip, MIN(t) FROM rollup_attacks WHERE true GROUP BY src_ip
+            ON CONFLICT DO UPDATE SET first = MIN(first, excluded.first);
+        CREATE TEMP VIEW IF NOT EXISTS rollup_logins AS
+            SELECT t, json_extract(data, '$.username') AS u, json_extract(data, '$.password') AS p,
+                eventid = 'iotpot.login.success' AS ok
+            FROM rollup_new WHERE eventid IN ('iotpot.login.success', 'iotpot.login.failed');
+        INSERT INTO cred_days SELECT substr(t, 1, 10) AS d, u, p, COUNT(*), SUM(ok) FROM rollup_logins
+            WHERE u IS NOT NULL AND p IS NOT NULL GROUP BY d, u, p
+            ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, logins = logins + excluded.logins;
+        INSERT INTO cred_first SELECT u, p, MIN(t) FROM rollup_logins
+            WHERE u IS NOT NULL AND p IS NOT NULL GROUP BY u, p
+            ON CONFLICT DO UPDATE SET first = MIN(first, excluded.first);
+        INSERT INTO session_days
+            SELECT substr(t, 1, 10) AS d, COALESCE(json_extract(data, '$.sensor'), '') AS s,
+                COALESCE(json_extract(data, '$.profile'), '') AS p, COUNT(*)
+            FROM rollup_new WHERE eventid = 'iotpot.session.params' GROUP BY d, s, p
+            ON CONFLICT DO UPDATE SET n = n + excluded.n;
+        INSERT INTO netis_days
+            SELECT substr(t, 1, 10) AS d, src_ip, COALESCE(json_extract(data, '$.kind'), '') AS k,
+                COALESCE(json_extract(data, '$.length'), 0) AS l, COUNT(*)
+            FROM rollup_new WHERE eventid = 'iotpot.netis.datagram' GROUP BY d, src_ip, k, l
+            ON CONFLICT DO UPDATE SET n = n + excluded.n;
+        -- A login's profile: its session's parameters (the same step, or
+        -- an earlier one).
+        INSERT INTO cred_profiles
+            SELECT substr(l.t, 1, 10) AS d,
+                COALESCE((SELECT json_extract(e.data, '$.profile') FROM events e
+                          WHERE e.session = l.session AND e.eventid = 'iotpot.session.params' LIMIT 1), '') AS pr,
+                json_extract(l.data, '$.username') AS u, json_extract(l.data, '$.password') AS p, COUNT(*)
+            FROM rollup_new l WHERE l.eventid = 'iotpot.login.success' AND u IS NOT NULL AND p IS NOT NULL
+            GROUP BY d, pr, u, p
+            ON CONFLICT DO UPDATE SET logins = logins + excluded.logins;
+        DELETE FROM rollup_new;
+        ",
+    )?;
+    tx.execute(
+        "UPDATE rollup_state SET last_id = ?1 WHERE name = 'events'",
+        [max],
+    )?;
+    tx.commit()?;
+    Ok(max - last)
+}
+
+/// Keep the rollups of the database at `path` up to date until `stop` is
+/// set: every [`EVERY`], the new events in steps of [`SMALL_STEP`] (short
+/// transactions beside the event writer's). For a thread of its own.
+pub fn keep_up(path: &std::path::Path, stop: &std::sync::atomic::AtomicBool) {
+    let conn = match crate::sqlite::open(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "report rollups: cannot open the store; `iotpot report` will roll up by itself");
+            return;
+        }
+    };
+    let mut last = std::time::Instant::now() - EVERY;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if last.elapsed() >= EVERY {
+            last = std::time::Instant::now();
+            loop {
+                match step(&conn, SMALL_STEP) {
+                    Ok(0) => break,
+                    Ok(_) if stop.load(std::sync::atomic::Ordering::Relaxed) => return,
+                    Ok(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "report rollups: a step failed (tried again later)");
+                        break;
+                    }
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
