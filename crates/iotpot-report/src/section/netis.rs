@@ -45,9 +45,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         w,
         "Datagram lengths",
         &["bytes", "datagrams"],
-        &format!(
-            "SELECT length, SUM(n) AS c {d} GROUP BY length ORDER BY c DESC LIMIT {TOP}"
-        ),
+        &format!("SELECT length, SUM(n) AS c {d} GROUP BY length ORDER BY c DESC LIMIT {TOP}"),
     )?;
     Ok(Section {
         id: "netis",
