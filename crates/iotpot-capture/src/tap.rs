@@ -28,7 +28,7 @@ use std::time::SystemTime;
 const QUEUE: usize = 65_536;
 /// Payload bytes per synthesized segment.
 pub const MSS: usize = 1448;
-/// Flows followed at once; past this, new ones are not written.
+/// Flows followed at once; past this, all are forgotten.
 const MAX_FLOWS: usize = 65_536;
 
 /// What happened on one relayed connection.
@@ -151,8 +151,8 @@ struct Conn {
 #[derive(Default)]
 pub struct Synth {
     flows: HashMap<u64, Conn>,
-    /// Flows refused for [`MAX_FLOWS`], for the log's pace.
-    refused: u64,
+    /// How often [`MAX_FLOWS`] flows were forgotten at once.
+    forgotten: u64,
 }
 
 /// A synthesized packet: whether it goes to the honeypot (the attacker's),
@@ -166,15 +166,16 @@ impl Synth {
         match &r.kind {
             Kind::Open { attacker, face } => {
                 if self.flows.len() >= MAX_FLOWS {
-                    self.refused += 1;
-                    if self.refused.is_power_of_two() {
-                        tracing::warn!(
-                            flows = MAX_FLOWS,
-                            refused = self.refused,
-                            "packet capture: too many relayed connections at once; new ones are not written"
-                        );
-                    }
-                    return out;
+                    // Their closes were lost (a full queue) or they are
+                    // that many: forget them all rather than write no new
+                    // one ever again (their later records are dropped).
+                    self.forgotten += 1;
+                    tracing::warn!(
+                        flows = MAX_FLOWS,
+                        times = self.forgotten,
+                        "packet capture: too many relayed connections followed at once; forgetting them"
+                    );
+                    self.flows.clear();
                 }
                 // Initial sequence numbers as a stack picks them: not
                 // guessable from the flow's number.

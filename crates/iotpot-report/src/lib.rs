@@ -12,9 +12,12 @@
 //! report may come from an attacker: the renderers escape it for where it
 //! goes.
 //!
+//! [`export`] writes the store's tables for other tools (CSV).
+//!
 //! Not for: writing the store (`iotpot-store`), the live dashboard's
-//! server (the binary), exports to other formats.
+//! server (the binary).
 
+pub mod export;
 pub mod html;
 pub mod section;
 pub mod svg;

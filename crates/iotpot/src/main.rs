@@ -37,6 +37,9 @@ enum Command {
     /// types, malware, 53413/udp, bait, sandboxes, sensors): text, `--json`,
     /// or `--html FILE`.
     Report(cmd::report::ReportArgs),
+    /// The store for other tools: `iotpot export csv TABLE`.
+    #[command(subcommand)]
+    Export(cmd::export::ExportCmd),
     /// Collected malware samples (`iotpot samples show SHA` for one).
     Samples(cmd::samples::SamplesArgs),
     /// This deployment's bait credentials (DVR.cfg, camera pictures).
@@ -81,6 +84,7 @@ fn default_sigpipe(command: &Command) {
             | Command::Events(_)
             | Command::Sessions(_)
             | Command::Report(_)
+            | Command::Export(_)
             | Command::Samples(_)
             | Command::Honeytokens(_)
             | Command::Pcap(_)
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
         Command::Events(a) => cmd::events::run(a, cli.config.as_deref()),
         Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
         Command::Report(a) => cmd::report::run(a, cli.config.as_deref()),
+        Command::Export(c) => cmd::export::run(c, cli.config.as_deref()),
         Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 
 const HOSTILE: &str = "<script>alert(1)</script>";
+const FORMULA: &str = "=cmd|' /C calc'!A0";
 
 /// A history of `days` days from 2026-08-01: sessions from a few dozen
 /// addresses, logins with a handful of pairs, commands, 53413 probes, a
@@ -430,6 +431,10 @@ fn the_report_counts_what_happened() {
         let mut bot = Bot::connect(hp.addr);
         bot.login(HOSTILE, "\"><img src=x onerror=alert(2)>\x1b[31m");
     }
+    // A formula for whoever opens the CSV export in a spreadsheet.
+    let mut bot = Bot::connect(hp.addr);
+    bot.login(FORMULA, "x");
+    drop(bot);
     let mut bot = Bot::connect(hp.addr);
     bot.login_ok("root", "xc3511");
     bot.run("echo javascript:alert(3)");
@@ -441,7 +446,7 @@ fn the_report_counts_what_happened() {
     udp.send_to(b"AA\0\0AAAA\0", ("127.0.0.1", netis)).unwrap();
     let mut buf = [0u8; 512];
     udp.recv_from(&mut buf).unwrap();
-    hp.wait_closed(14);
+    hp.wait_closed(15);
     hp.stop();
     history(&hp.data().join("iotpot.db"));
 
@@ -508,6 +513,32 @@ fn the_report_counts_what_happened() {
         );
     }
     browser(&html_file, &hp.dir.0);
+    // CSV as Python's csv module reads it: a row per session, the
+    // attacker's strings intact but for the formula, defused.
+    let sessions_csv = hp.dir.0.join("sessions.csv");
+    hp.cli(&[
+        "export",
+        "csv",
+        "sessions",
+        "-o",
+        sessions_csv.to_str().unwrap(),
+    ]);
+    let read = run_ok(std::process::Command::new("python3").args([
+        "-c",
+        "import csv, json, sys\nrows = list(csv.DictReader(open(sys.argv[1], newline='')))\nprint(json.dumps(rows))",
+        sessions_csv.to_str().unwrap(),
+    ]));
+    let rows: Vec<BTreeMap<String, String>> = serde_json::from_str(&read).unwrap();
+    let sessions: i64 = db
+        .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows.len() as i64, sessions);
+    let users: BTreeSet<&str> = rows.iter().map(|r| r["username"].as_str()).collect();
+    assert!(users.contains(HOSTILE), "{users:?}");
+    assert!(users.contains(format!("'{FORMULA}").as_str()), "{users:?}");
+    assert!(rows
+        .iter()
+        .any(|r| r["password"] == "\"><img src=x onerror=alert(2)>\x1b[31m"));
     // Text: the escape byte never reaches the terminal.
     let text = hp.cli(&["report"]);
     assert!(!text.contains('\x1b'));

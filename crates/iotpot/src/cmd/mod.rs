@@ -8,6 +8,7 @@ pub mod boxcmd;
 pub mod config;
 pub mod devices;
 pub mod events;
+pub mod export;
 pub mod honeytokens;
 pub mod pcap;
 pub mod pki;
