@@ -37,7 +37,8 @@ enum Command {
     /// types, malware, 53413/udp, bait, sandboxes, sensors): text, `--json`,
     /// or `--html FILE`.
     Report(cmd::report::ReportArgs),
-    /// The store for other tools: `iotpot export csv TABLE`.
+    /// The store for other tools: `iotpot export csv TABLE`, `iotpot export
+    /// stix`.
     #[command(subcommand)]
     Export(cmd::export::ExportCmd),
     /// Collected malware samples (`iotpot samples show SHA` for one).

@@ -407,6 +407,13 @@ fn browser(page: &std::path::Path, dir: &std::path::Path) {
 fn the_report_counts_what_happened() {
     require("telnet");
     require("chromium");
+    let validator = std::process::Command::new("python3")
+        .args(["-c", "import stix2validator"])
+        .status();
+    assert!(
+        validator.is_ok_and(|s| s.success()),
+        "OASIS's stix2-validator (pip) is missing: run the README's test command (scripts/test)"
+    );
     let netis = free_port();
     let mut hp = Honeypot::start(
         "report",
@@ -539,6 +546,50 @@ fn the_report_counts_what_happened() {
     assert!(rows
         .iter()
         .any(|r| r["password"] == "\"><img src=x onerror=alert(2)>\x1b[31m"));
+    // STIX 2.1, as OASIS's validator reads it: valid, with the sample's
+    // hash, its download URL, the family, and the links between them.
+    let stix = hp.dir.0.join("bundle.json");
+    hp.cli(&["export", "stix", "-o", stix.to_str().unwrap()]);
+    let verdict = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys\nfrom stix2validator import validate_file, print_results\n\
+             r = validate_file(sys.argv[1])\nprint_results(r)\nsys.exit(0 if r.is_valid else 1)",
+            stix.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        verdict.status.success(),
+        "stix2-validator: {}{}",
+        String::from_utf8_lossy(&verdict.stdout),
+        String::from_utf8_lossy(&verdict.stderr)
+    );
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&stix).unwrap()).unwrap();
+    let objects = bundle["objects"].as_array().unwrap();
+    let of = |t: &'static str| objects.iter().filter(move |o| o["type"] == t);
+    let patterns: Vec<&str> = of("indicator")
+        .map(|o| o["pattern"].as_str().unwrap())
+        .collect();
+    assert!(
+        patterns.contains(&format!("[file:hashes.'SHA-256' = '{}']", "ab".repeat(32)).as_str()),
+        "{patterns:?}"
+    );
+    assert!(
+        patterns.contains(&"[url:value = 'http://203.0.113.99/bins/mirai.arm7']"),
+        "{patterns:?}"
+    );
+    let mirai = of("malware")
+        .find(|m| m["name"] == "mirai")
+        .expect("the mirai family");
+    assert_eq!(
+        mirai["architecture_execution_envs"],
+        serde_json::json!(["arm"])
+    );
+    let links = of("relationship")
+        .filter(|r| r["target_ref"] == mirai["id"])
+        .count();
+    assert_eq!(links, 2, "the hash and the URL indicate mirai");
     // Text: the escape byte never reaches the terminal.
     let text = hp.cli(&["report"]);
     assert!(!text.contains('\x1b'));

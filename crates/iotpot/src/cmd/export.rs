@@ -2,7 +2,48 @@
 //! exports).
 
 use iotpot_report::Window;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The days an export covers.
+#[derive(clap::Args)]
+pub struct Period {
+    /// The first day covered (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    since: Option<String>,
+    /// The last day covered (YYYY-MM-DD, UTC, inclusive).
+    #[arg(long)]
+    until: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl Period {
+    fn window(&self) -> anyhow::Result<Window> {
+        Ok(Window {
+            since: self.since.as_deref().map(Window::parse_date).transpose()?,
+            until: self.until.as_deref().map(Window::parse_date).transpose()?,
+        })
+    }
+
+    /// Run `write` on the output file, or on standard output.
+    fn write<T>(
+        &self,
+        write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut out: Box<dyn std::io::Write> = match &self.output {
+            Some(file) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(file)
+                    .map_err(|e| anyhow::anyhow!("creating {}: {e}", file.display()))?,
+            )),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        let t = write(&mut out)?;
+        out.flush()?;
+        Ok(t)
+    }
+}
 
 #[derive(clap::Subcommand)]
 pub enum ExportCmd {
@@ -12,51 +53,37 @@ pub enum ExportCmd {
     Csv {
         /// The table.
         table: String,
-        /// The first day covered (YYYY-MM-DD, UTC).
-        #[arg(long)]
-        since: Option<String>,
-        /// The last day covered (YYYY-MM-DD, UTC, inclusive).
-        #[arg(long)]
-        until: Option<String>,
-        /// Write to this file instead of standard output.
-        #[arg(long, short = 'o', value_name = "FILE")]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        period: Period,
+    },
+    /// Indicators as a STIX 2.1 bundle (JSON): sample hashes, download
+    /// URLs, what samples contacted in a sandbox; malware families and
+    /// `indicates` relationships.
+    Stix {
+        #[command(flatten)]
+        period: Period,
     },
 }
 
 pub fn run(c: ExportCmd, path: Option<&Path>) -> anyhow::Result<()> {
+    let conn = super::report::open_rolled_up(path)?;
     match c {
-        ExportCmd::Csv {
-            table,
-            since,
-            until,
-            output,
-        } => {
-            let window = Window {
-                since: since.as_deref().map(Window::parse_date).transpose()?,
-                until: until.as_deref().map(Window::parse_date).transpose()?,
-            };
-            let conn = super::report::open_rolled_up(path)?;
-            let n = match &output {
-                Some(file) => {
-                    let mut f = std::io::BufWriter::new(
-                        std::fs::File::create(file)
-                            .map_err(|e| anyhow::anyhow!("creating {}: {e}", file.display()))?,
-                    );
-                    let n = iotpot_report::export::csv::write(&conn, &table, &window, &mut f)?;
-                    std::io::Write::flush(&mut f)?;
-                    n
-                }
-                None => {
-                    let stdout = std::io::stdout();
-                    let mut out = std::io::BufWriter::new(stdout.lock());
-                    let n = iotpot_report::export::csv::write(&conn, &table, &window, &mut out)?;
-                    std::io::Write::flush(&mut out)?;
-                    n
-                }
-            };
+        ExportCmd::Csv { table, period } => {
+            let window = period.window()?;
+            let n = period.write(|out| {
+                iotpot_report::export::csv::write(&conn, &table, &window, &mut &mut *out)
+            })?;
             eprintln!("{n} rows of {table}");
-            Ok(())
+        }
+        ExportCmd::Stix { period } => {
+            let bundle = iotpot_report::export::stix::bundle(&conn, &period.window()?)?;
+            let n = bundle["objects"].as_array().map_or(0, Vec::len);
+            period.write(|out| {
+                serde_json::to_writer_pretty(&mut *out, &bundle)?;
+                Ok(writeln!(out)?)
+            })?;
+            eprintln!("a STIX 2.1 bundle of {n} objects");
         }
     }
+    Ok(())
 }
