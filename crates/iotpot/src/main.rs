@@ -38,7 +38,7 @@ enum Command {
     /// or `--html FILE`.
     Report(cmd::report::ReportArgs),
     /// The store for other tools: `iotpot export csv TABLE`, `iotpot export
-    /// stix`.
+    /// stix`, `iotpot export misp`.
     #[command(subcommand)]
     Export(cmd::export::ExportCmd),
     /// Collected malware samples (`iotpot samples show SHA` for one).

@@ -407,12 +407,12 @@ fn browser(page: &std::path::Path, dir: &std::path::Path) {
 fn the_report_counts_what_happened() {
     require("telnet");
     require("chromium");
-    let validator = std::process::Command::new("python3")
-        .args(["-c", "import stix2validator"])
+    let validators = std::process::Command::new("python3")
+        .args(["-c", "import stix2validator, pymisp"])
         .status();
     assert!(
-        validator.is_ok_and(|s| s.success()),
-        "OASIS's stix2-validator (pip) is missing: run the README's test command (scripts/test)"
+        validators.is_ok_and(|s| s.success()),
+        "OASIS's stix2-validator or PyMISP (pip) is missing: run the README's test command (scripts/test)"
     );
     let netis = free_port();
     let mut hp = Honeypot::start(
@@ -590,6 +590,31 @@ fn the_report_counts_what_happened() {
         .filter(|r| r["target_ref"] == mirai["id"])
         .count();
     assert_eq!(links, 2, "the hash and the URL indicate mirai");
+    // MISP, as PyMISP loads an event (it refuses unknown attribute types).
+    let misp = hp.dir.0.join("misp.json");
+    hp.cli(&["export", "misp", "-o", misp.to_str().unwrap()]);
+    let loaded = run_ok(std::process::Command::new("python3").args([
+        "-c",
+        "import sys, json\nfrom pymisp import MISPEvent\ne = MISPEvent()\ne.load_file(sys.argv[1])\n\
+         print(json.dumps({'attributes': [[a.type, a.value, a.to_ids] for a in e.attributes], \
+         'tags': [t.name for t in e.tags]}))",
+        misp.to_str().unwrap(),
+    ]));
+    let loaded: Value = serde_json::from_str(&loaded).unwrap();
+    let attrs = loaded["attributes"].as_array().unwrap();
+    let has =
+        |t: &str, v: &str, ids: bool| attrs.iter().any(|a| a[0] == t && a[1] == v && a[2] == ids);
+    assert!(has("sha256", &"ab".repeat(32), true), "{attrs:?}");
+    assert!(has("url", "http://203.0.113.99/bins/mirai.arm7", true));
+    assert!(
+        has("ip-src", "127.0.0.1", false),
+        "the real sessions' source"
+    );
+    assert!(has("ip-src", "203.0.113.1", false));
+    assert_eq!(
+        loaded["tags"],
+        serde_json::json!(["iotpot:family=\"mirai\""])
+    );
     // Text: the escape byte never reaches the terminal.
     let text = hp.cli(&["report"]);
     assert!(!text.contains('\x1b'));

@@ -10,26 +10,12 @@
 use crate::Window;
 use rusqlite::Connection;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A STIX identifier: `type--uuid`, the UUID (version 4 layout) from a
-/// hash of the type and `key`.
+/// A STIX identifier: `type--uuid`, the UUID derived from the type and
+/// `key`.
 fn id(kind: &str, key: &str) -> String {
-    let h = Sha256::digest(format!("iotpot/{kind}/{key}"));
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let x = hex::encode(b);
-    format!(
-        "{kind}--{}-{}-{}-{}-{}",
-        &x[..8],
-        &x[8..12],
-        &x[12..16],
-        &x[16..20],
-        &x[20..]
-    )
+    format!("{kind}--{}", super::intel::uuid(kind, key))
 }
 
 /// A string inside a STIX pattern's single quotes.
@@ -64,7 +50,7 @@ fn stix_arch(arch: &str) -> Option<&'static str> {
 
 /// The bundle for `window`.
 pub fn bundle(conn: &Connection, window: &Window) -> anyhow::Result<Value> {
-    let (from, to) = window.bounds();
+    let intel = super::intel::gather(conn, window)?;
     let now = stamp(
         &time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -77,12 +63,10 @@ pub fn bundle(conn: &Connection, window: &Window) -> anyhow::Result<Value> {
         "name": "iotpot honeypot", "identity_class": "system",
         "description": "An IoT honeypot and sandbox (iotpot): what attackers dropped on its emulated devices.",
     })];
-    // Families, with the architectures their samples were built for.
-    let mut families: BTreeMap<String, (String, BTreeSet<&'static str>)> = BTreeMap::new();
     let mut relationships: BTreeSet<(String, String)> = BTreeSet::new();
     let indicator = |objects: &mut Vec<Value>,
                      key: &str,
-                     name: String,
+                     name: &str,
                      pattern: String,
                      first: &str,
                      description: String| {
@@ -96,141 +80,69 @@ pub fn bundle(conn: &Connection, window: &Window) -> anyhow::Result<Value> {
         }));
         i
     };
-    // Samples.
-    let mut sample_families: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT sha256, size, kind, arch, tags, first_seen, last_seen FROM samples
-         WHERE last_seen >= ?1 AND first_seen < ?2 ORDER BY first_seen",
-    )?;
-    let samples = stmt
-        .query_map([&from, &to], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (sha, size, kind, arch, tags, first, last) in &samples {
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            continue;
+    let mut link = |from: &str, families: &[String]| {
+        for f in families {
+            relationships.insert((from.to_string(), id("malware", f)));
         }
-        let tags: Vec<String> = serde_json::from_str(tags).unwrap_or_default();
+    };
+    for s in &intel.samples {
         let i = indicator(
             &mut objects,
-            &format!("file/{sha}"),
+            &format!("file/{}", s.sha256),
+            "IoT malware sample",
+            format!("[file:hashes.'SHA-256' = {}]", quoted(&s.sha256)),
+            &s.first,
             format!(
-                "IoT malware sample ({}{})",
-                kind.as_deref().unwrap_or("file"),
-                arch.as_deref()
-                    .map(|a| format!(", {a}"))
-                    .unwrap_or_default()
+                "Dropped on the honeypot: {}{}, {} bytes; seen {} to {}.",
+                s.kind.as_deref().unwrap_or("a file"),
+                s.arch
+                    .as_deref()
+                    .map(|a| format!(" for {a}"))
+                    .unwrap_or_default(),
+                s.size,
+                s.first,
+                s.last
             ),
-            format!("[file:hashes.'SHA-256' = {}]", quoted(&sha.to_lowercase())),
-            first,
-            format!("Dropped on the honeypot; {size} bytes; seen {first} to {last}."),
         );
-        for t in &tags {
-            let f = families
-                .entry(t.clone())
-                .or_insert_with(|| (first.clone(), BTreeSet::new()));
-            if let Some(a) = arch.as_deref().and_then(stix_arch) {
-                f.1.insert(a);
-            }
-            relationships.insert((i.clone(), id("malware", t)));
-        }
-        sample_families.insert(sha.clone(), tags);
+        link(&i, &s.families);
     }
-    // Download URLs: the families of what each served.
-    let mut stmt = conn.prepare(
-        "SELECT source, MIN(timestamp), group_concat(DISTINCT sha256) FROM sample_sources
-         WHERE timestamp >= ?1 AND timestamp < ?2 AND (source LIKE 'http%' OR source LIKE 'tftp%' OR source LIKE 'ftp%')
-         GROUP BY source ORDER BY source",
-    )?;
-    let urls = stmt
-        .query_map([&from, &to], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (url, first, shas) in &urls {
+    for d in &intel.downloads {
         let i = indicator(
             &mut objects,
-            &format!("url/{url}"),
-            "IoT malware download URL".into(),
-            format!("[url:value = {}]", quoted(url)),
-            first,
-            format!("An attacker made the honeypot download from this URL (SHA-256 {shas})."),
+            &format!("url/{}", d.url),
+            "IoT malware download URL",
+            format!("[url:value = {}]", quoted(&d.url)),
+            &d.first,
+            format!(
+                "An attacker made the honeypot download from this URL (SHA-256 {}).",
+                d.sha256s.join(", ")
+            ),
         );
-        for sha in shas.split(',') {
-            for t in sample_families.get(sha).into_iter().flatten() {
-                relationships.insert((i.clone(), id("malware", t)));
-            }
+        for sha in &d.sha256s {
+            link(&i, intel.families(sha));
         }
     }
-    // What samples contacted in the sandbox.
-    let mut stmt = conn.prepare(
-        "SELECT json_extract(data, '$.shasum'), timestamp, data FROM events
-         WHERE eventid = 'iotpot.analysis.report' AND timestamp >= ?1 AND timestamp < ?2",
-    )?;
-    let analyses = stmt
-        .query_map([&from, &to], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut seen = BTreeSet::new();
-    for (sha, at, data) in &analyses {
-        let sha = sha.clone().unwrap_or_default();
-        let data: Value = serde_json::from_str(data).unwrap_or_default();
-        let fams = sample_families.get(&sha).cloned().unwrap_or_default();
-        let mut contacted: Vec<(String, String)> = Vec::new();
-        for name in data["dns"].as_object().into_iter().flat_map(|m| m.keys()) {
-            contacted.push((
-                format!("domain-name/{name}"),
-                format!("[domain-name:value = {}]", quoted(name)),
-            ));
-        }
-        for dest in data["tcp"].as_object().into_iter().flat_map(|m| m.keys()) {
-            let Ok(addr) = dest.parse::<std::net::SocketAddr>() else {
-                continue;
-            };
-            let kind = if addr.is_ipv4() {
-                "ipv4-addr"
-            } else {
-                "ipv6-addr"
-            };
-            contacted.push((
-                format!("{kind}/{}", addr.ip()),
-                format!("[{kind}:value = {}]", quoted(&addr.ip().to_string())),
-            ));
-        }
-        // The sandbox's own scans touch thousands of addresses: only the
-        // first few per sample are indicators (the rest are in the report).
-        for (key, pattern) in contacted.into_iter().take(50) {
-            if !seen.insert(key.clone()) {
-                continue;
-            }
-            let i = indicator(
-                &mut objects,
-                &key,
-                "Contacted by IoT malware in a sandbox".into(),
-                pattern,
-                at,
-                format!("Sample {sha} contacted it when run in an IoTBOX sandbox."),
-            );
-            for t in &fams {
-                relationships.insert((i.clone(), id("malware", t)));
+    for c in &intel.contacts {
+        let i = indicator(
+            &mut objects,
+            &format!("{}/{}", c.kind, c.value),
+            "Contacted by IoT malware in a sandbox",
+            format!("[{}:value = {}]", c.kind, quoted(&c.value)),
+            &c.at,
+            format!(
+                "Sample {} contacted it when run in an IoTBOX sandbox.",
+                c.sha256
+            ),
+        );
+        link(&i, intel.families(&c.sha256));
+    }
+    // A family per YARA tag, with the CPUs its samples were built for.
+    let mut families: BTreeMap<&str, (&str, BTreeSet<&'static str>)> = BTreeMap::new();
+    for s in &intel.samples {
+        for f in &s.families {
+            let e = families.entry(f).or_insert((&s.first, BTreeSet::new()));
+            if let Some(a) = s.arch.as_deref().and_then(stix_arch) {
+                e.1.insert(a);
             }
         }
     }
@@ -253,8 +165,10 @@ pub fn bundle(conn: &Connection, window: &Window) -> anyhow::Result<Value> {
             "relationship_type": "indicates", "source_ref": from_ref, "target_ref": to_ref,
         }));
     }
-    let key = format!("{from}/{to}/{now}");
-    Ok(json!({ "type": "bundle", "id": id("bundle", &key), "objects": objects }))
+    let (from, to) = window.bounds();
+    Ok(
+        json!({ "type": "bundle", "id": id("bundle", &format!("{from}/{to}/{now}")), "objects": objects }),
+    )
 }
 
 #[cfg(test)]

@@ -63,6 +63,12 @@ pub enum ExportCmd {
         #[command(flatten)]
         period: Period,
     },
+    /// One MISP event (JSON): sample hashes, download URLs, what samples
+    /// contacted, attacking addresses; families as tags.
+    Misp {
+        #[command(flatten)]
+        period: Period,
+    },
 }
 
 pub fn run(c: ExportCmd, path: Option<&Path>) -> anyhow::Result<()> {
@@ -83,6 +89,15 @@ pub fn run(c: ExportCmd, path: Option<&Path>) -> anyhow::Result<()> {
                 Ok(writeln!(out)?)
             })?;
             eprintln!("a STIX 2.1 bundle of {n} objects");
+        }
+        ExportCmd::Misp { period } => {
+            let event = iotpot_report::export::misp::event(&conn, &period.window()?)?;
+            let n = event["Event"]["Attribute"].as_array().map_or(0, Vec::len);
+            period.write(|out| {
+                serde_json::to_writer_pretty(&mut *out, &event)?;
+                Ok(writeln!(out)?)
+            })?;
+            eprintln!("a MISP event of {n} attributes");
         }
     }
     Ok(())
