@@ -12,13 +12,15 @@
 //! report may come from an attacker: the renderers escape it for where it
 //! goes.
 //!
-//! [`export`] writes the store's tables for other tools (CSV).
+//! [`export`] writes what the store holds for other tools (CSV, STIX 2.1,
+//! MISP); [`import`] reads other honeypots' logs (cowrie's) as events.
 //!
 //! Not for: writing the store (`iotpot-store`), the live dashboard's
 //! server (the binary).
 
 pub mod export;
 pub mod html;
+pub mod import;
 pub mod section;
 pub mod svg;
 pub mod text;

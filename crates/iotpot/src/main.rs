@@ -41,6 +41,9 @@ enum Command {
     /// stix`, `iotpot export misp`.
     #[command(subcommand)]
     Export(cmd::export::ExportCmd),
+    /// Other honeypots' logs into the store: `iotpot import cowrie FILE...`.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCmd),
     /// Collected malware samples (`iotpot samples show SHA` for one).
     Samples(cmd::samples::SamplesArgs),
     /// This deployment's bait credentials (DVR.cfg, camera pictures).
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
         Command::Report(a) => cmd::report::run(a, cli.config.as_deref()),
         Command::Export(c) => cmd::export::run(c, cli.config.as_deref()),
+        Command::Import(c) => cmd::import::run(c, cli.config.as_deref()),
         Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),

@@ -10,6 +10,7 @@ pub mod devices;
 pub mod events;
 pub mod export;
 pub mod honeytokens;
+pub mod import;
 pub mod pcap;
 pub mod pki;
 pub mod profiler;
@@ -50,10 +51,9 @@ pub fn record(config: &Config, events: &[iotpot_core::Event]) -> anyhow::Result<
 /// Raise the open-files limit: every session is a socket. To the hard
 /// limit, or as root to the kernel's ceiling (`fs.nr_open`, at most 2^20).
 pub fn raise_fd_limit() {
-    // As root (CAP_SYS_RESOURCE) the hard limit itself may rise: a central
-    // holds two descriptors per relayed session (the sensor's stream
-    // reaches its device through a loopback connection), and 10,000 of them
-    // pass a 20,000 hard limit.
+    // As root (CAP_SYS_RESOURCE) the hard limit itself may rise: a sensor
+    // holds a descriptor per relayed attacker, a honeypot one per session,
+    // and tens of thousands of them pass a 20,000 hard limit.
     let ceiling = std::fs::read_to_string("/proc/sys/fs/nr_open")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
