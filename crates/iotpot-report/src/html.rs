@@ -35,14 +35,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src da
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let period = match (&r.since, &r.until) {
-        (None, None) => "everything in the store".to_string(),
-        (s, u) => format!(
-            "{} to {}",
-            s.as_deref().unwrap_or("the start"),
-            u.as_deref().unwrap_or("now")
-        ),
-    };
+    let period = r.period();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\

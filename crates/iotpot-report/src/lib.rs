@@ -68,6 +68,20 @@ pub struct Report {
     pub sections: Vec<Section>,
 }
 
+impl Report {
+    /// The period in words: `2026-09-01 to now`, `everything in the store`.
+    pub fn period(&self) -> String {
+        match (&self.since, &self.until) {
+            (None, None) => "everything in the store".to_string(),
+            (s, u) => format!(
+                "{} to {}",
+                s.as_deref().unwrap_or("the start"),
+                u.as_deref().unwrap_or("now")
+            ),
+        }
+    }
+}
+
 /// One section: a title, its charts and its tables.
 #[derive(Debug, Serialize)]
 pub struct Section {

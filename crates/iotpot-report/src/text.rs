@@ -11,14 +11,7 @@ const MAX_CELL: usize = 48;
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let period = match (&r.since, &r.until) {
-        (None, None) => "everything in the store".to_string(),
-        (s, u) => format!(
-            "{} to {}",
-            s.as_deref().unwrap_or("the start"),
-            u.as_deref().unwrap_or("now")
-        ),
-    };
+    let period = r.period();
     let _ = writeln!(out, "iotpot report: {period} (made {})", r.generated);
     for (i, s) in r.sections.iter().enumerate() {
         let _ = writeln!(out, "\n{}. {}", i + 1, s.title);
