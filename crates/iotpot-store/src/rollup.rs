@@ -78,9 +78,25 @@ pub fn update(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// One step over at most `limit` events, in one transaction; the events
-/// it covered (0: none new).
+/// it covered (0: none new). The transaction takes the write lock at once
+/// (`BEGIN IMMEDIATE`): two rollups at the same time (a report beside a
+/// running honeypot) wait for each other instead of failing on a stale
+/// read.
 pub fn step(conn: &Connection, limit: i64) -> rusqlite::Result<i64> {
-    let tx = conn.unchecked_transaction()?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match step_in(conn, limit) {
+        Ok(n) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn step_in(tx: &Connection, limit: i64) -> rusqlite::Result<i64> {
     let last: i64 = tx.query_row(
         "SELECT last_id FROM rollup_state WHERE name = 'events'",
         [],
@@ -167,7 +183,6 @@ pub fn step(conn: &Connection, limit: i64) -> rusqlite::Result<i64> {
         "UPDATE rollup_state SET last_id = ?1 WHERE name = 'events'",
         [max],
     )?;
-    tx.commit()?;
     Ok(max - last)
 }
 
