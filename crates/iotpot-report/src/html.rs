@@ -25,6 +25,7 @@ th, td { border-bottom: 1px solid var(--rule); padding: 0.2em 0.6em; text-align:
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td { word-break: break-all; max-width: 28em; }
 caption { text-align: left; font-weight: 600; padding: 0.3em 0; }
+div.tree ul { margin: 0.2em 0; padding-left: 1.4em; } div.tree li { word-break: break-all; }
 summary { cursor: pointer; font-weight: 600; margin: 0.5em 0; }
 @media print { details { display: block; } }
 @media print { body { max-width: none; } h2 { break-after: avoid; } svg.chart { break-inside: avoid; } }
@@ -61,6 +62,9 @@ pub fn render(r: &Report) -> String {
             let _ = write!(out, "<h3>{}</h3>", escape(&c.title));
             out.push_str(&crate::svg::render(c));
         }
+        for t in &s.trees {
+            tree(&mut out, t);
+        }
         for t in &s.tables {
             table(&mut out, t);
         }
@@ -68,6 +72,27 @@ pub fn render(r: &Report) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// A tree as nested lists (none: nothing drawn).
+fn tree(out: &mut String, t: &crate::Tree) {
+    fn nodes(out: &mut String, ns: &[crate::Node]) {
+        out.push_str("<ul>");
+        for n in ns {
+            let _ = write!(out, "<li>{}", escape(&n.label));
+            if !n.children.is_empty() {
+                nodes(out, &n.children);
+            }
+            out.push_str("</li>");
+        }
+        out.push_str("</ul>");
+    }
+    if t.roots.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<div class=\"tree\"><h3>{}</h3>", escape(&t.title));
+    nodes(out, &t.roots);
+    out.push_str("</div>");
 }
 
 /// Tables longer than this are folded (`<details>`, no script needed).

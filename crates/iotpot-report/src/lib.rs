@@ -89,6 +89,9 @@ pub struct Section {
     pub title: &'static str,
     pub charts: Vec<Chart>,
     pub tables: Vec<Table>,
+    /// Hierarchies (droppers and what they fetched).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trees: Vec<Tree>,
     /// Sentences that say what the numbers mean (or that there are none).
     pub notes: Vec<String>,
 }
@@ -118,6 +121,20 @@ pub struct Chart {
 pub struct Series {
     pub name: String,
     pub values: Vec<i64>,
+}
+
+/// A titled forest: each node a label and what hangs from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tree {
+    pub title: String,
+    pub roots: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub label: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
 }
 
 #[derive(Debug, Clone, Serialize)]

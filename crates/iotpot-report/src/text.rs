@@ -19,11 +19,22 @@ pub fn render(r: &Report) -> String {
         for n in &s.notes {
             let _ = writeln!(out, "{}", visible(n));
         }
+        for t in s.trees.iter().filter(|t| !t.roots.is_empty()) {
+            let _ = writeln!(out, "\n{}", visible(&t.title));
+            tree(&mut out, &t.roots, 1);
+        }
         for t in &s.tables {
             table(&mut out, t);
         }
     }
     out
+}
+
+fn tree(out: &mut String, nodes: &[crate::Node], depth: usize) {
+    for n in nodes {
+        let _ = writeln!(out, "{}- {}", "  ".repeat(depth), visible(&n.label));
+        tree(out, &n.children, depth + 1);
+    }
 }
 
 fn table(out: &mut String, t: &Table) {

@@ -121,7 +121,19 @@ fn history(db: &std::path::Path) {
         "telnet",
     );
     let sha = "ab".repeat(32);
+    let dropper = "cd".repeat(32);
     for kind in [
+        // The dropper script, then the bot it fetched.
+        EventKind::DownloadSuccess {
+            url: "http://203.0.113.99/bins.sh".into(),
+            final_url: "http://203.0.113.99/bins.sh".into(),
+            outfile: "-".into(),
+            shasum: dropper.clone(),
+            size: 300,
+            duplicate: false,
+            remote: "203.0.113.99:80".into(),
+            parent: None,
+        },
         EventKind::DownloadSuccess {
             url: "http://203.0.113.99/bins/mirai.arm7".into(),
             final_url: "http://203.0.113.99/bins/mirai.arm7".into(),
@@ -130,7 +142,7 @@ fn history(db: &std::path::Path) {
             size: 1000,
             duplicate: false,
             remote: "203.0.113.99:80".into(),
-            parent: None,
+            parent: Some(dropper.clone()),
         },
         EventKind::SampleTriaged {
             shasum: sha.clone(),
@@ -475,7 +487,13 @@ fn the_report_counts_what_happened() {
     let arch = table(malware, "New samples per month, by CPU architecture");
     assert_eq!(arch["2026-09"][1], 1, "{arch:?}");
     let hosts = table(malware, "Download hosts");
-    assert_eq!(hosts["203.0.113.99"][1], 1);
+    assert_eq!(hosts["203.0.113.99"][1], 2, "the dropper and the bot");
+    let tree = &malware["trees"][0]["roots"][0];
+    assert_eq!(tree["label"], format!("dropper {}", "cd".repeat(32)));
+    assert_eq!(
+        tree["children"][0]["label"],
+        format!("http://203.0.113.99/bins/mirai.arm7 → {}", "ab".repeat(32))
+    );
 
     // September only.
     let report: Value = serde_json::from_str(&hp.cli(&[
@@ -504,6 +522,11 @@ fn the_report_counts_what_happened() {
     assert!(!html.contains("<img"), "an image tag in the page");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("\\x1b[31m"), "the escape byte shown");
+    assert!(html.contains(&format!(
+        "<li>dropper {}<ul><li>http://203.0.113.99/bins/mirai.arm7 → {}</li></ul></li>",
+        "cd".repeat(32),
+        "ab".repeat(32)
+    )));
     for id in [
         "funnel",
         "attackers",

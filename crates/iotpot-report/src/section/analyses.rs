@@ -72,6 +72,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
             },
             per16,
         ],
+        trees: vec![],
         notes: vec![],
     })
 }

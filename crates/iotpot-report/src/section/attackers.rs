@@ -84,6 +84,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         title: "Attacking addresses",
         charts,
         tables,
+        trees: vec![],
         notes: vec![format!(
             "{total} distinct attacking addresses in the period."
         )],

@@ -53,6 +53,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         title: "The DVR.cfg bait and the camera",
         charts: vec![super::single("Honeytokens used, by how", Kind::Bars, "uses", &by_via)],
         tables: vec![reuse, viewers],
+        trees: vec![],
         notes: vec![format!(
             "{fetches} fetches of a device's config file; {} honeytoken uses, {human} of credentials shown only in the camera's picture (a human was watching).",
             by_via.iter().map(|r| r[1].as_i64().unwrap_or(0)).sum::<i64>()

@@ -78,6 +78,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         title: "Credentials",
         charts: vec![over_time],
         tables: vec![top, days, per_profile],
+        trees: vec![],
         notes: vec![format!(
             "{distinct} distinct username/password pairs tried in the period."
         )],

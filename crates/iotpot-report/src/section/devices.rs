@@ -70,6 +70,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
             vendors,
             worms,
         ],
+        trees: vec![],
         notes: vec![share],
     })
 }

@@ -62,6 +62,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
             columns: vec!["step".into(), "count".into()],
             rows,
         }],
+        trees: vec![],
         notes: vec![],
     })
 }

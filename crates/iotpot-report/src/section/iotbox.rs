@@ -62,6 +62,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
             },
             commands,
         ],
+        trees: vec![],
         notes: vec![note],
     })
 }

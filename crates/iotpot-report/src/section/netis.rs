@@ -52,6 +52,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         title: "53413/UDP (Netis backdoor)",
         tables: vec![super::chart_table(&chart, "day"), sources, lengths],
         charts: vec![chart],
+        trees: vec![],
         notes: vec![format!(
             "{scans} 18-byte scans; {anomalies} packets whose IP or UDP length fields lie (iotpot.packet.anomaly)."
         )],

@@ -19,6 +19,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         title: "Sensors",
         tables: vec![super::chart_table(&chart, "sensor")],
         charts: vec![chart],
+        trees: vec![],
         notes: vec![format!(
             "{n} sensors (or honeypots) recorded sessions in the period."
         )],
