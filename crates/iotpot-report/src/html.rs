@@ -36,7 +36,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src da
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let period = r.period();
+    let period = &r.period;
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -44,7 +44,7 @@ pub fn render(r: &Report) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>iotpot report</title><style>{STYLE}</style></head><body>\
          <h1>iotpot report</h1><p class=\"meta\">{} — made {}</p>",
-        escape(&period),
+        escape(period),
         escape(&r.generated)
     );
     for (i, s) in r.sections.iter().enumerate() {
@@ -154,7 +154,7 @@ fn table(out: &mut String, t: &Table) {
 /// `s` as HTML text (or an attribute value): control characters shown as
 /// escapes, then `& < > " '` escaped.
 pub fn escape(s: &str) -> String {
-    let shown = crate::text::visible(s);
+    let shown = iotpot_core::escape::str_for_terminal(s);
     let mut out = String::with_capacity(shown.len());
     for c in shown.chars() {
         match c {

@@ -43,6 +43,18 @@ impl Window {
             .map_err(|e| anyhow::anyhow!("{s:?} is not a date (YYYY-MM-DD): {e}"))
     }
 
+    /// The period in words: `2026-09-01 to now`, `everything in the store`.
+    pub fn describe(&self) -> String {
+        match (self.since, self.until) {
+            (None, None) => "everything in the store".to_string(),
+            (s, u) => format!(
+                "{} to {}",
+                s.map_or("the start".into(), |d| d.to_string()),
+                u.map_or("now".into(), |d| d.to_string())
+            ),
+        }
+    }
+
     /// The bounds as timestamps compare in the store: `[from, to)`.
     pub fn bounds(&self) -> (String, String) {
         let from = self
@@ -65,21 +77,9 @@ pub struct Report {
     pub generated: String,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// The period in words.
+    pub period: String,
     pub sections: Vec<Section>,
-}
-
-impl Report {
-    /// The period in words: `2026-09-01 to now`, `everything in the store`.
-    pub fn period(&self) -> String {
-        match (&self.since, &self.until) {
-            (None, None) => "everything in the store".to_string(),
-            (s, u) => format!(
-                "{} to {}",
-                s.as_deref().unwrap_or("the start"),
-                u.as_deref().unwrap_or("now")
-            ),
-        }
-    }
 }
 
 /// One section: a title, its charts and its tables.
@@ -157,6 +157,7 @@ pub fn build(conn: &rusqlite::Connection, window: &Window) -> anyhow::Result<Rep
         generated,
         since: window.since.map(|d| d.to_string()),
         until: window.until.map(|d| d.to_string()),
+        period: window.describe(),
         sections,
     })
 }

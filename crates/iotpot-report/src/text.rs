@@ -1,8 +1,9 @@
 //! A report as text tables, for a terminal: every table of every section
 //! (the charts' numbers are among them), attacker strings with their
-//! control bytes shown, long cells cut.
+//! control bytes shown (`iotpot_core::escape`), long cells cut.
 
 use crate::{Report, Table};
+use iotpot_core::escape::str_for_terminal as visible;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -11,7 +12,7 @@ const MAX_CELL: usize = 48;
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let period = r.period();
+    let period = &r.period;
     let _ = writeln!(out, "iotpot report: {period} (made {})", r.generated);
     for (i, s) in r.sections.iter().enumerate() {
         let _ = writeln!(out, "\n{}. {}", i + 1, s.title);
@@ -100,29 +101,4 @@ fn cell(v: &Value) -> String {
     } else {
         s
     }
-}
-
-/// `s` with its control characters shown as escapes (`\x1b`, `\n`): an
-/// attacker's ANSI sequences never reach the terminal.
-pub fn visible(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            // Text direction overrides and invisible marks.
-            '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{feff}' => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -124,14 +124,7 @@ pub fn event(conn: &Connection, window: &Window) -> anyhow::Result<Value> {
         .collect();
     let today = time::OffsetDateTime::now_utc().date();
     let date = window.until.unwrap_or(today).to_string();
-    let period = match (&window.since, &window.until) {
-        (None, None) => "everything recorded".to_string(),
-        (s, u) => format!(
-            "{} to {}",
-            s.map_or("the start".into(), |d| d.to_string()),
-            u.map_or("now".into(), |d| d.to_string())
-        ),
-    };
+    let period = window.describe();
     Ok(json!({ "Event": {
         "uuid": uuid("misp-event", &format!("{from}/{to}")),
         "info": format!("iotpot honeypot: IoT attacks and malware, {period}"),
