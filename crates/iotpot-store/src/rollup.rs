@@ -58,9 +58,15 @@ pub const SCHEMA: &str = "
 
 /// Events rolled up per step by [`update`] (a long backlog takes several).
 const STEP: i64 = 500_000;
-/// Events per step of the [`keep_up`] thread: a short transaction, so the
-/// event writer never waits long for the database.
-const SMALL_STEP: i64 = 20_000;
+/// Events per step of the [`keep_up`] thread: a short transaction (about
+/// 10 ms on this project's 2-core box), so the event writer never waits
+/// long for the database, and a small temporary table.
+const SMALL_STEP: i64 = 2_000;
+/// After a step, the [`keep_up`] thread rests this many times as long as
+/// the step took: under a flood it takes the write lock a third of the
+/// time at most, falls behind, and catches up when the flood ends (a
+/// report also catches up by itself).
+const REST: u32 = 2;
 /// How often the [`keep_up`] thread looks for new events.
 const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -190,7 +196,11 @@ fn step_in(tx: &Connection, limit: i64) -> rusqlite::Result<i64> {
 /// set: every [`EVERY`], the new events in steps of [`SMALL_STEP`] (short
 /// transactions beside the event writer's). For a thread of its own.
 pub fn keep_up(path: &std::path::Path, stop: &std::sync::atomic::AtomicBool) {
-    let conn = match crate::sqlite::open(path) {
+    // A small page cache: the steps touch few pages, and a honeypot's
+    // memory is for its sessions.
+    let conn = match crate::sqlite::open(path)
+        .and_then(|c| Ok(c.pragma_update(None, "cache_size", -1_024).map(|()| c)?))
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "report rollups: cannot open the store; `iotpot report` will roll up by itself");
@@ -202,12 +212,15 @@ pub fn keep_up(path: &std::path::Path, stop: &std::sync::atomic::AtomicBool) {
         if last.elapsed() >= EVERY {
             last = std::time::Instant::now();
             loop {
+                let began = std::time::Instant::now();
                 match step(&conn, SMALL_STEP) {
                     Ok(0) => break,
                     Ok(_) if stop.load(std::sync::atomic::Ordering::Relaxed) => return,
-                    Ok(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                    Ok(_) => std::thread::sleep(
+                        (began.elapsed() * REST).max(std::time::Duration::from_millis(5)),
+                    ),
                     Err(e) => {
-                        tracing::warn!(error = %e, "report rollups: a step failed (tried again later)");
+                        tracing::warn!(error = %e, code = ?e.sqlite_error_code(), "report rollups: a step failed (tried again later)");
                         break;
                     }
                 }
