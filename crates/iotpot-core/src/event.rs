@@ -38,6 +38,10 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// The most of a command's answer an `iotpot.command.input` event keeps
+/// (a session's transcript; a download's bytes are a sample, not output).
+pub const MAX_OUTPUT_IN_EVENT: usize = 4096;
+
 /// The fields every event carries (the rest are its kind's own).
 pub const COMMON_FIELDS: &[&str] = &[
     "eventid",
@@ -135,7 +139,18 @@ pub enum EventKind {
     /// was unknown to the emulation.
     #[serde(rename = "iotpot.command.input")]
     #[strum(serialize = "iotpot.command.input")]
-    CommandInput { input: String, known: bool },
+    CommandInput {
+        input: String,
+        known: bool,
+        /// What the device answered (the terminal's text, LF line ends,
+        /// bytes that are not UTF-8 as `\xNN`): the first
+        /// [`MAX_OUTPUT_IN_EVENT`] bytes of it.
+        #[serde(default)]
+        output: String,
+        /// How many bytes the answer had in all.
+        #[serde(default)]
+        output_size: u64,
+    },
 
     /// A command the shell emulation does not know (what IoTBOX will answer).
     #[serde(rename = "iotpot.command.unknown")]

@@ -295,6 +295,8 @@ mod tests {
         SessionInfo::default().event(EventKind::CommandInput {
             input: format!("echo {i}"),
             known: true,
+            output: format!("{i}\n"),
+            output_size: i.to_string().len() as u64 + 1,
         })
     }
 

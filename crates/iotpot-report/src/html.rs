@@ -3,11 +3,12 @@
 //! no script, and a Content-Security-Policy that lets the page load
 //! nothing at all. Every string is escaped, its control characters shown.
 
-use crate::{Report, Table};
+use crate::{Report, Section, Table};
 use serde_json::Value;
 use std::fmt::Write;
 
-const STYLE: &str = "
+/// The stylesheet: light on paper, dark on a dark screen.
+pub const STYLE: &str = "
 :root { color-scheme: light dark; --fg: #1d2330; --bg: #ffffff; --muted: #5c6370; --rule: #d0d4da; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e4e7ec; --bg: #161a21; --muted: #9aa3ad; --rule: #3a414c; } }
 body { font-family: system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 2em auto; max-width: 60em; padding: 0 1em; }
@@ -48,30 +49,31 @@ pub fn render(r: &Report) -> String {
         escape(&r.generated)
     );
     for (i, s) in r.sections.iter().enumerate() {
-        let _ = write!(
-            out,
-            "<section id=\"{}\"><h2>{}. {}</h2>",
-            escape(s.id),
-            i + 1,
-            escape(s.title)
-        );
-        for n in &s.notes {
-            let _ = write!(out, "<p>{}</p>", escape(n));
-        }
-        for c in &s.charts {
-            let _ = write!(out, "<h3>{}</h3>", escape(&c.title));
-            out.push_str(&crate::svg::render(c));
-        }
-        for t in &s.trees {
-            tree(&mut out, t);
-        }
-        for t in &s.tables {
-            table(&mut out, t);
-        }
+        let _ = write!(out, "<section id=\"{}\">", escape(s.id));
+        section(&mut out, i + 1, s);
         out.push_str("</section>");
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// One section's content (its heading numbered `n`, notes, charts, trees,
+/// tables): what the report's `<section>` and the dashboard's live one hold.
+pub fn section(out: &mut String, n: usize, s: &Section) {
+    let _ = write!(out, "<h2>{n}. {}</h2>", escape(s.title));
+    for note in &s.notes {
+        let _ = write!(out, "<p>{}</p>", escape(note));
+    }
+    for c in &s.charts {
+        let _ = write!(out, "<h3>{}</h3>", escape(&c.title));
+        out.push_str(&crate::svg::render(c));
+    }
+    for t in &s.trees {
+        tree(out, t);
+    }
+    for t in &s.tables {
+        table(out, t);
+    }
 }
 
 /// A tree as nested lists (none: nothing drawn).
@@ -98,7 +100,7 @@ fn tree(out: &mut String, t: &crate::Tree) {
 /// Tables longer than this are folded (`<details>`, no script needed).
 const FOLD: usize = 15;
 
-fn table(out: &mut String, t: &Table) {
+pub fn table(out: &mut String, t: &Table) {
     let fold = t.rows.len() > FOLD;
     if fold {
         let _ = write!(

@@ -15,9 +15,13 @@
 //! [`export`] writes what the store holds for other tools (CSV, STIX 2.1,
 //! MISP); [`import`] reads other honeypots' logs (cowrie's) as events.
 //!
-//! Not for: writing the store (`iotpot-store`), the live dashboard's
-//! server (the binary).
+//! [`dashboard`] answers the live dashboard's requests (the same sections,
+//! the live session list, transcripts) without doing I/O itself.
+//!
+//! Not for: writing the store (`iotpot-store`), the dashboard's socket and
+//! TLS (the binary).
 
+pub mod dashboard;
 pub mod export;
 pub mod html;
 pub mod import;

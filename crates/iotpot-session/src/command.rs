@@ -4,6 +4,7 @@
 
 use crate::Step;
 use iotpot_core::escape::bytes_to_string;
+use iotpot_core::event::MAX_OUTPUT_IN_EVENT;
 use iotpot_core::sample::{kind, sha256_hex};
 use iotpot_core::EventKind;
 use iotpot_shell::{Answer, Effect, FetchRequest, FetchResult, Question, Shell};
@@ -67,9 +68,12 @@ impl Terminal {
             self.waiting = Some(line);
             return Ran::Waiting;
         }
+        let shown = &outcome.output[..outcome.output.len().min(MAX_OUTPUT_IN_EVENT)];
         step.events.push(EventKind::CommandInput {
             input: bytes_to_string(&line),
             known: outcome.known(),
+            output: bytes_to_string(shown),
+            output_size: outcome.output.len() as u64,
         });
         let exit = outcome.effects.contains(&Effect::Exit);
         for e in outcome.effects {

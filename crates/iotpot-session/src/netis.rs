@@ -153,7 +153,7 @@ mod tests {
         assert!(!s.to_peer.is_empty());
         assert!(s.to_peer.len() <= cmd.len() * AMPLIFICATION);
         assert!(
-            matches!(&s.events[0], EventKind::CommandInput { input, known: true } if input == "cat /proc/cpuinfo")
+            matches!(&s.events[0], EventKind::CommandInput { input, known: true, .. } if input == "cat /proc/cpuinfo")
         );
     }
 

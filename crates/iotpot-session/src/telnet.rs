@@ -430,7 +430,7 @@ mod tests {
         assert!(String::from_utf8_lossy(&o.to_peer).contains("MIRAI: applet not found\r\n# "));
         let o = feed(&mut s, b"enable\0");
         assert!(
-            matches!(&o.events[0], EventKind::CommandInput { input, known: false } if input == "enable")
+            matches!(&o.events[0], EventKind::CommandInput { input, known: false, .. } if input == "enable")
         );
         let o = feed(&mut s, b"exit\r\n");
         assert_eq!(o.close, Some("exit"));

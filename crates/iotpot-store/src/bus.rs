@@ -292,6 +292,8 @@ mod tests {
             info.event(EventKind::CommandInput {
                 input: i.to_string(),
                 known: true,
+                output: String::new(),
+                output_size: 0,
             })
         };
         rt.block_on(async {

@@ -77,6 +77,8 @@ pub struct SessionRow {
     pub src_ip: String,
     pub src_port: u16,
     pub dst_port: u16,
+    /// The sensor (site or machine) that saw it.
+    pub sensor: String,
     pub protocol: String,
     pub profile: Option<String>,
     pub arch: Option<String>,
@@ -98,7 +100,7 @@ pub fn sessions(
 ) -> anyhow::Result<Vec<SessionRow>> {
     let mut sql = String::from(
         "SELECT session, start, end, src_ip, src_port, dst_port, protocol, profile, arch, username, password,
-                login_ok, login_attempts, commands, downloads, duration, close_reason
+                login_ok, login_attempts, commands, downloads, duration, close_reason, sensor
          FROM sessions",
     );
     let mut args = Vec::new();
@@ -131,6 +133,7 @@ pub fn sessions(
                 downloads: r.get(14)?,
                 duration: r.get(15)?,
                 close_reason: r.get(16)?,
+                sensor: r.get(17)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -245,6 +248,8 @@ mod tests {
             tx.send(info.event(EventKind::CommandInput {
                 input: format!("echo {i}"),
                 known: true,
+                output: format!("{i}\n"),
+                output_size: i.to_string().len() as u64 + 1,
             }))
             .await;
         }

@@ -497,6 +497,8 @@ mod tests {
             info.event(EventKind::CommandInput {
                 input: "echo once".into(),
                 known: true,
+                output: "once\n".into(),
+                output_size: 5,
             }),
         ];
         for (i, e) in spooled.iter_mut().enumerate() {
@@ -506,6 +508,8 @@ mod tests {
         let local = vec![info.event(EventKind::CommandInput {
             input: "echo local".into(),
             known: true,
+            output: "local\n".into(),
+            output_size: 6,
         })];
         for batch in [&spooled, &local, &spooled, &local] {
             let json: Vec<String> = batch.iter().map(Event::to_json).collect();

@@ -37,6 +37,9 @@ enum Command {
     /// types, malware, 53413/udp, bait, sandboxes, sensors): text, `--json`,
     /// or `--html FILE`.
     Report(cmd::report::ReportArgs),
+    /// The report's sections live in a browser, with the live session list
+    /// and each session's transcript (read-only; a token is required).
+    Dashboard(cmd::dashboard::DashboardArgs),
     /// The store for other tools: `iotpot export csv TABLE`, `iotpot export
     /// stix`, `iotpot export misp`.
     #[command(subcommand)]
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Events(a) => cmd::events::run(a, cli.config.as_deref()),
         Command::Sessions(a) => cmd::sessions::run(a, cli.config.as_deref()),
         Command::Report(a) => cmd::report::run(a, cli.config.as_deref()),
+        Command::Dashboard(a) => cmd::dashboard::run(a, cli.config.as_deref()),
         Command::Export(c) => cmd::export::run(c, cli.config.as_deref()),
         Command::Import(c) => cmd::import::run(c, cli.config.as_deref()),
         Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),

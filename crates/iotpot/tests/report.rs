@@ -79,6 +79,8 @@ fn history(db: &std::path::Path) {
                         EventKind::CommandInput {
                             input: format!("echo {c}"),
                             known: true,
+                            output: format!("{c}\n"),
+                            output_size: c.to_string().len() as u64 + 1,
                         },
                         3 + c,
                     );

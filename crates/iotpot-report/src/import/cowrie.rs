@@ -86,6 +86,9 @@ pub fn events(line: &str) -> Result<Vec<Event>, Skip> {
         "cowrie.command.input" => kinds.push(EventKind::CommandInput {
             input: opt("input"),
             known: true,
+            // cowrie keeps what it answered in its TTY logs, not its JSON.
+            output: String::new(),
+            output_size: 0,
         }),
         "cowrie.command.failed" => kinds.push(EventKind::CommandUnknown {
             input: opt("input"),

@@ -137,6 +137,8 @@ fn generate(db: &Path, events: u64) -> anyhow::Result<()> {
                     kinds.push(EventKind::CommandInput {
                         input: format!("/bin/busybox ECCHI{c}"),
                         known: true,
+                        output: format!("ECCHI{c}: applet not found\n"),
+                        output_size: 24 + c.to_string().len() as u64,
                     });
                 }
                 if rng.u8(..10) == 0 {

@@ -6,6 +6,7 @@ pub mod bench_report;
 pub mod bench_sensor;
 pub mod boxcmd;
 pub mod config;
+pub mod dashboard;
 pub mod devices;
 pub mod events;
 pub mod export;

@@ -2,6 +2,8 @@
 //! temporary data dir and talk to it over loopback.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -504,6 +506,11 @@ impl Bot {
 
     pub fn login(&mut self, user: &str, pass: &str) -> String {
         self.until_prompt(Some("ogin"));
+        self.login_again(user, pass)
+    }
+
+    /// Answer a login prompt already read (after a refused login).
+    pub fn login_again(&mut self, user: &str, pass: &str) -> String {
         self.send(user);
         self.until_prompt(Some("assword"));
         self.send(pass);
