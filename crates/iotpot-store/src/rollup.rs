@@ -1,11 +1,13 @@
-//! Rollups for reports: what the report's heaviest figures need, kept
-//! up to date from the `events` table in set-based steps (never per
-//! event on the writer's hot path).
-//!
-//! Each step reads only the events added since the last one (`id >
-//! rollup_state.last_id`; an event replayed from a sensor's spool, dated in
-//! the past, is a new id and is counted), so a report over ten million
-//! events reads a few small tables:
+//! Rollups for reports: what the report's heaviest figures need, so that
+//! a report over ten million events reads a few small tables. The event
+//! writer keeps them as it stores each batch ([`Batch`]: counted in
+//! memory, one upsert per distinct key, in the batch's transaction), as
+//! long as they were current when the batch began; events it did not roll
+//! up (a store written by an older iotpot) are rolled up here, in
+//! set-based SQL steps over the `events` table. Either way an event is
+//! counted once: `rollup_state.last_id` is the last event id counted (an
+//! event replayed from a sensor's spool, dated in the past, is a new id
+//! and is counted). The tables:
 //!
 //! - `attacker_days` / `attacker_weeks` / `attacker_months`: which
 //!   addresses attacked (a session or a 53413 datagram) in which period;
@@ -19,10 +21,19 @@
 //!   `session_days`: sessions per day, sensor and profile; `netis_days`:
 //!   53413 datagrams per day, source, kind and length.
 //!
-//! `iotpot run` keeps them up to date from a thread of its own
-//! ([`keep_up`]: every few seconds, in short transactions); `iotpot
-//! report` rolls up what is left before it reads.
+//! - `attacker_counts`: per day, week and month, the addresses that
+//!   attacked (`n`) and those first seen then (`new`); `cred_totals` and
+//!   `cred_profile_totals`: the same as `cred_days` and `cred_profiles`
+//!   over all time — what a report of everything (the dashboard's default)
+//!   reads without scanning a row per day.
+//!
+//! For a backlog, `iotpot run` has a thread of its own ([`keep_up`]: every
+//! few seconds, in short transactions) and `iotpot report` rolls up what is
+//! left before it reads.
 
+mod batch;
+
+pub use batch::Batch;
 use rusqlite::Connection;
 
 /// The tables (schema migration 7), and the rarer events a report lists,
@@ -54,6 +65,28 @@ pub const SCHEMA: &str = "
         PRIMARY KEY (day, sensor, profile)) WITHOUT ROWID;
     CREATE TABLE netis_days (day TEXT NOT NULL, src_ip TEXT NOT NULL, kind TEXT NOT NULL, length INTEGER NOT NULL,
         n INTEGER NOT NULL, PRIMARY KEY (day, src_ip, kind, length)) WITHOUT ROWID;
+";
+
+/// The totals (schema migration 8), filled from the rollups already made.
+pub const TOTALS: &str = "
+    CREATE TABLE attacker_counts (kind TEXT NOT NULL, period TEXT NOT NULL, n INTEGER NOT NULL,
+        new INTEGER NOT NULL, PRIMARY KEY (kind, period)) WITHOUT ROWID;
+    INSERT INTO attacker_counts SELECT 'day', day, COUNT(*), 0 FROM attacker_days GROUP BY day;
+    INSERT INTO attacker_counts SELECT 'week', week, COUNT(*), 0 FROM attacker_weeks GROUP BY week;
+    INSERT INTO attacker_counts SELECT 'month', month, COUNT(*), 0 FROM attacker_months GROUP BY month;
+    INSERT INTO attacker_counts SELECT k, p, 0, SUM(d) FROM (
+        SELECT 'day' AS k, substr(first, 1, 10) AS p, 1 AS d FROM attacker_first
+        UNION ALL SELECT 'week', strftime('%Y-W%W', first), 1 FROM attacker_first
+        UNION ALL SELECT 'month', substr(first, 1, 7), 1 FROM attacker_first)
+        WHERE true GROUP BY k, p ON CONFLICT DO UPDATE SET new = new + excluded.new;
+    CREATE TABLE cred_totals (username TEXT NOT NULL, password TEXT NOT NULL, attempts INTEGER NOT NULL,
+        logins INTEGER NOT NULL, PRIMARY KEY (username, password)) WITHOUT ROWID;
+    INSERT INTO cred_totals SELECT username, password, SUM(attempts), SUM(logins) FROM cred_days
+        GROUP BY username, password;
+    CREATE TABLE cred_profile_totals (profile TEXT NOT NULL, username TEXT NOT NULL, password TEXT NOT NULL,
+        logins INTEGER NOT NULL, PRIMARY KEY (profile, username, password)) WITHOUT ROWID;
+    INSERT INTO cred_profile_totals SELECT profile, username, password, SUM(logins) FROM cred_profiles
+        GROUP BY profile, username, password;
 ";
 
 /// Events rolled up per step by [`update`] (a long backlog takes several).
@@ -147,9 +180,37 @@ fn step_in(tx: &Connection, limit: i64) -> rusqlite::Result<i64> {
         CREATE TEMP VIEW IF NOT EXISTS rollup_attacks AS
             SELECT t, src_ip FROM rollup_new
             WHERE eventid IN ('iotpot.session.connect', 'iotpot.netis.datagram');
+        -- Each period's count grows by the addresses new to that period...
+        INSERT INTO attacker_counts SELECT 'day', p, COUNT(*), 0
+            FROM (SELECT DISTINCT substr(t, 1, 10) AS p, src_ip FROM rollup_attacks) x
+            WHERE NOT EXISTS (SELECT 1 FROM attacker_days a WHERE a.day = x.p AND a.src_ip = x.src_ip)
+            GROUP BY p ON CONFLICT DO UPDATE SET n = n + excluded.n;
+        INSERT INTO attacker_counts SELECT 'week', p, COUNT(*), 0
+            FROM (SELECT DISTINCT strftime('%Y-W%W', t) AS p, src_ip FROM rollup_attacks) x
+            WHERE NOT EXISTS (SELECT 1 FROM attacker_weeks a WHERE a.week = x.p AND a.src_ip = x.src_ip)
+            GROUP BY p ON CONFLICT DO UPDATE SET n = n + excluded.n;
+        INSERT INTO attacker_counts SELECT 'month', p, COUNT(*), 0
+            FROM (SELECT DISTINCT substr(t, 1, 7) AS p, src_ip FROM rollup_attacks) x
+            WHERE NOT EXISTS (SELECT 1 FROM attacker_months a WHERE a.month = x.p AND a.src_ip = x.src_ip)
+            GROUP BY p ON CONFLICT DO UPDATE SET n = n + excluded.n;
         INSERT OR IGNORE INTO attacker_days SELECT DISTINCT substr(t, 1, 10), src_ip FROM rollup_attacks;
         INSERT OR IGNORE INTO attacker_weeks SELECT DISTINCT strftime('%Y-W%W', t), src_ip FROM rollup_attacks;
         INSERT OR IGNORE INTO attacker_months SELECT DISTINCT substr(t, 1, 7), src_ip FROM rollup_attacks;
+        -- ...and its new ones by the addresses whose first time moves
+        -- into it (from nowhere, or from a later period).
+        CREATE TEMP TABLE IF NOT EXISTS rollup_firsts (src_ip TEXT, m TEXT, o TEXT);
+        DELETE FROM rollup_firsts;
+        INSERT INTO rollup_firsts SELECT x.src_ip, x.m, a.first
+            FROM (SELECT src_ip, MIN(t) AS m FROM rollup_attacks GROUP BY src_ip) x
+            LEFT JOIN attacker_first a ON a.src_ip = x.src_ip WHERE a.first IS NULL OR x.m < a.first;
+        INSERT INTO attacker_counts SELECT k, p, 0, SUM(d) FROM (
+            SELECT 'day' AS k, substr(m, 1, 10) AS p, 1 AS d FROM rollup_firsts
+            UNION ALL SELECT 'week', strftime('%Y-W%W', m), 1 FROM rollup_firsts
+            UNION ALL SELECT 'month', substr(m, 1, 7), 1 FROM rollup_firsts
+            UNION ALL SELECT 'day', substr(o, 1, 10), -1 FROM rollup_firsts WHERE o IS NOT NULL
+            UNION ALL SELECT 'week', strftime('%Y-W%W', o), -1 FROM rollup_firsts WHERE o IS NOT NULL
+            UNION ALL SELECT 'month', substr(o, 1, 7), -1 FROM rollup_firsts WHERE o IS NOT NULL)
+            WHERE true GROUP BY k, p ON CONFLICT DO UPDATE SET new = new + excluded.new;
         INSERT INTO attacker_first SELECT src_ip, MIN(t) FROM rollup_attacks WHERE true GROUP BY src_ip
             ON CONFLICT DO UPDATE SET first = MIN(first, excluded.first);
         CREATE TEMP VIEW IF NOT EXISTS rollup_logins AS
@@ -162,6 +223,9 @@ fn step_in(tx: &Connection, limit: i64) -> rusqlite::Result<i64> {
         INSERT INTO cred_first SELECT u, p, MIN(t) FROM rollup_logins
             WHERE u IS NOT NULL AND p IS NOT NULL GROUP BY u, p
             ON CONFLICT DO UPDATE SET first = MIN(first, excluded.first);
+        INSERT INTO cred_totals SELECT u, p, COUNT(*), SUM(ok) FROM rollup_logins
+            WHERE u IS NOT NULL AND p IS NOT NULL GROUP BY u, p
+            ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, logins = logins + excluded.logins;
         INSERT INTO session_days
             SELECT substr(t, 1, 10) AS d, COALESCE(json_extract(data, '$.sensor'), '') AS s,
                 COALESCE(json_extract(data, '$.profile'), '') AS p, COUNT(*)
@@ -174,14 +238,19 @@ fn step_in(tx: &Connection, limit: i64) -> rusqlite::Result<i64> {
             ON CONFLICT DO UPDATE SET n = n + excluded.n;
         -- A login's profile: its session's parameters (the same step, or
         -- an earlier one).
-        INSERT INTO cred_profiles
+        CREATE TEMP TABLE IF NOT EXISTS rollup_profiles (d TEXT, pr TEXT, u TEXT, p TEXT, n INTEGER);
+        DELETE FROM rollup_profiles;
+        INSERT INTO rollup_profiles
             SELECT substr(l.t, 1, 10) AS d,
                 COALESCE((SELECT json_extract(e.data, '$.profile') FROM events e
                           WHERE e.session = l.session AND e.eventid = 'iotpot.session.params' LIMIT 1), '') AS pr,
                 json_extract(l.data, '$.username') AS u, json_extract(l.data, '$.password') AS p, COUNT(*)
             FROM rollup_new l WHERE l.eventid = 'iotpot.login.success' AND u IS NOT NULL AND p IS NOT NULL
-            GROUP BY d, pr, u, p
+            GROUP BY d, pr, u, p;
+        INSERT INTO cred_profiles SELECT d, pr, u, p, n FROM rollup_profiles WHERE true
             ON CONFLICT DO UPDATE SET logins = logins + excluded.logins;
+        INSERT INTO cred_profile_totals SELECT pr, u, p, SUM(n) FROM rollup_profiles WHERE true
+            GROUP BY pr, u, p ON CONFLICT DO UPDATE SET logins = logins + excluded.logins;
         DELETE FROM rollup_new;
         ",
     )?;

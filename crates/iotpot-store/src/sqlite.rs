@@ -112,6 +112,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX events_spool_id ON events(spool_id);",
     // 7: for reports: rollups and indexes (`rollup.rs`).
     crate::rollup::SCHEMA,
+    // 8: totals for the dashboard (`rollup.rs`), from the rollups so far.
+    crate::rollup::TOTALS,
+    // 9: the sessions still open, for the dashboard's live list (a small
+    // index: a session leaves it when it closes).
+    "CREATE INDEX sessions_open ON sessions(start) WHERE end IS NULL;",
 ];
 
 /// Open (creating and migrating) the database for writing.
@@ -175,8 +180,20 @@ impl Sink for SqliteSink {
     }
 
     fn write(&mut self, events: &[Event], json: &[String]) -> anyhow::Result<()> {
-        let tx = self.conn.transaction()?;
+        // The write lock at once: the reads below must not go stale.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
+            // The rollups are current (every stored event counted): this
+            // batch is counted as it is written, and they stay current.
+            let last_id: i64 = tx
+                .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events")?
+                .query_row([], |r| r.get(0))?;
+            let rolled: i64 = tx
+                .prepare_cached("SELECT last_id FROM rollup_state WHERE name = 'events'")?
+                .query_row([], |r| r.get(0))?;
+            let mut rollup = (rolled == last_id).then(crate::rollup::Batch::default);
             // A replayed event already stored (its spool id is known)
             // changes nothing: not its row, not its session's.
             let mut insert = tx.prepare_cached(
@@ -208,10 +225,20 @@ impl Sink for SqliteSink {
                 sample_rows(&tx, e, &ts)?;
                 learned_rows(&tx, e, &ts)?;
                 profiler_rows(&tx, e, &ts)?;
+                if let Some(r) = rollup.as_mut() {
+                    r.add(e, &ts);
+                }
                 deltas[i].add(e, ts);
             }
             for d in &deltas {
                 d.apply(&tx)?;
+            }
+            if let Some(r) = rollup {
+                r.apply(&tx)?;
+                tx.prepare_cached(
+                    "UPDATE rollup_state SET last_id = (SELECT COALESCE(MAX(id), 0) FROM events) WHERE name = 'events'",
+                )?
+                .execute([])?;
             }
         }
         tx.commit()?;

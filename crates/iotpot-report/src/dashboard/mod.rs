@@ -446,7 +446,11 @@ mod tests {
         assert_eq!(decode("%"), "%");
         assert_eq!(decode("%4"), "%4");
         assert_eq!(decode("%zz"), "%zz");
-        assert_eq!(decode("%+1"), "% 1", "not a hex digit: `+` stays a form's space");
+        assert_eq!(
+            decode("%+1"),
+            "% 1",
+            "not a hex digit: `+` stays a form's space"
+        );
         assert_eq!(decode("a+b%20c"), "a b c");
         assert_eq!(decode("%ff"), "\u{fffd}");
     }

@@ -10,15 +10,24 @@ use rusqlite::Connection;
 const DAYS: &str = "FROM cred_days WHERE day >= substr(?1, 1, 10) AND day < ?2";
 
 pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+    // Over everything, the totals; inside a window, the days it covers.
+    let windowed = w.since.is_some() || w.until.is_some();
     let top = table(
         conn,
         w,
         "Pairs tried most",
         &["username", "password", "attempts", "logins"],
-        &format!(
-            "SELECT username, password, SUM(attempts) AS n, SUM(logins) {DAYS}
-             GROUP BY username, password ORDER BY n DESC, username, password LIMIT {TOP}"
-        ),
+        &if windowed {
+            format!(
+                "SELECT username, password, SUM(attempts) AS n, SUM(logins) {DAYS}
+                 GROUP BY username, password ORDER BY n DESC, username, password LIMIT {TOP}"
+            )
+        } else {
+            format!(
+                "SELECT username, password, attempts, logins FROM cred_totals
+                 ORDER BY attempts DESC, username, password LIMIT {TOP}"
+            )
+        },
     )?;
     // New pairs per day: a pair is new on the day of its first attempt ever.
     let daily = rows(
@@ -61,16 +70,27 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         w,
         "Pairs that logged in, per profile",
         &["profile", "username", "password", "sessions"],
-        &format!(
-            "SELECT profile, username, password, SUM(logins) AS n FROM cred_profiles
-             WHERE day >= substr(?1, 1, 10) AND day < ?2
-             GROUP BY profile, username, password ORDER BY n DESC LIMIT {TOP}"
-        ),
+        &if windowed {
+            format!(
+                "SELECT profile, username, password, SUM(logins) AS n FROM cred_profiles
+                 WHERE day >= substr(?1, 1, 10) AND day < ?2
+                 GROUP BY profile, username, password ORDER BY n DESC, profile, username, password LIMIT {TOP}"
+            )
+        } else {
+            format!(
+                "SELECT profile, username, password, logins FROM cred_profile_totals
+                 ORDER BY logins DESC, profile, username, password LIMIT {TOP}"
+            )
+        },
     )?;
     let distinct = count(
         conn,
         w,
-        &format!("SELECT COUNT(*) FROM (SELECT 1 {DAYS} GROUP BY username, password)"),
+        &if windowed {
+            format!("SELECT COUNT(*) FROM (SELECT 1 {DAYS} GROUP BY username, password)")
+        } else {
+            "SELECT COUNT(*) FROM cred_totals".to_string()
+        },
     )?;
     let days = chart_table(&over_time, "day");
     Ok(Section {
