@@ -331,6 +331,23 @@ pub enum EventKind {
         status: u16,
     },
 
+    /// A web request that carries a shell command with a download (an
+    /// exploit's dropper) in its path, query, form, body or a header; its
+    /// URLs go to the downloader. One event per part that carries one.
+    #[serde(rename = "iotpot.http.suspicious")]
+    #[strum(serialize = "iotpot.http.suspicious")]
+    HttpSuspicious {
+        /// `path`, `query`, `query:NAME`, `form:NAME`, `header:NAME`, `body`.
+        location: String,
+        /// The part as decoded from its transport (at most 4 KiB).
+        raw: String,
+        /// Its command lines as a shell would run them (`${IFS}`,
+        /// backticks and `$(...)` undone), one per line.
+        command: String,
+        /// What the commands would fetch, as the device's shell reads them.
+        urls: Vec<String>,
+    },
+
     /// Bytes on an HTTP port that are not a request head (TLS, binary
     /// probes, broken lines, heads over 16 KiB).
     #[serde(rename = "iotpot.http.malformed")]

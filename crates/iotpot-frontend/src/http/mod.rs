@@ -25,6 +25,8 @@ pub struct HttpContext {
     pub events: EventTx,
     pub tokens: Arc<Honeytokens>,
     pub camera: Arc<video::Camera>,
+    /// Fetches the droppers that requests carry.
+    pub downloads: Arc<crate::downloads::Downloads>,
 }
 
 impl HttpContext {
@@ -33,6 +35,7 @@ impl HttpContext {
         limits: Limits,
         events: EventTx,
         tokens: Arc<Honeytokens>,
+        downloads: Arc<crate::downloads::Downloads>,
     ) -> HttpContext {
         let http = &device.persona.profile.http;
         let note = http.video.note.iter().map(|l| tokens.fill(l)).collect();
@@ -43,6 +46,7 @@ impl HttpContext {
             events,
             tokens,
             camera,
+            downloads,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! renders the camera's frames and streams them; everything it sends comes
 //! from here.
 
+pub mod dropper;
 pub mod response;
 
 use iotpot_core::escape::bytes_to_string;
@@ -13,7 +14,7 @@ use iotpot_core::honeytoken::Honeytokens;
 use iotpot_core::profile::{HttpProfile, PageKind};
 use iotpot_core::sample::sha256_hex;
 use iotpot_core::{EventKind, SessionInfo};
-use iotpot_shell::System;
+use iotpot_shell::{System, Tool};
 use iotpot_wire::http::{basic_auth, Request};
 use response::{has_length, head, Head};
 use std::sync::Arc;
@@ -162,6 +163,43 @@ impl Site {
             events,
             keep_alive,
         }
+    }
+
+    /// The droppers `req` carries ([`dropper`]): an `http.suspicious`
+    /// event per part that holds one, and the URLs its command lines would
+    /// fetch as this device's shell reads them (each once), for the
+    /// downloader. Each line runs alone in a scratch shell, so one broken
+    /// line does not hide the others.
+    pub fn droppers(
+        &self,
+        req: &Request,
+        body: &[u8],
+        now: i64,
+    ) -> (Vec<EventKind>, Vec<(String, Tool)>) {
+        let mut events = Vec::new();
+        let mut all: Vec<(String, Tool)> = Vec::new();
+        for f in dropper::find(req, body) {
+            let mut urls: Vec<String> = Vec::new();
+            for line in f.command.lines() {
+                for (url, tool) in
+                    iotpot_shell::script_downloads(self.device.clone(), line.as_bytes(), now)
+                {
+                    if urls.len() < dropper::MAX_URLS && !urls.contains(&url) {
+                        urls.push(url.clone());
+                    }
+                    if all.len() < dropper::MAX_URLS && !all.iter().any(|(u, _)| *u == url) {
+                        all.push((url, tool));
+                    }
+                }
+            }
+            events.push(EventKind::HttpSuspicious {
+                location: f.location,
+                raw: f.raw,
+                command: f.command,
+                urls,
+            });
+        }
+        (events, all)
     }
 
     /// The profile's error page for `status`.

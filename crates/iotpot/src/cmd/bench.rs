@@ -79,6 +79,13 @@ pub enum BenchCmd {
         #[arg(long, default_value = "iotpot-bench-report.db")]
         db: PathBuf,
     },
+    /// A device web server's work per request before any I/O: routing,
+    /// and looking for droppers (ordinary requests and exploits').
+    Http {
+        /// Seconds of measuring in all.
+        #[arg(long, default_value_t = 6.0)]
+        seconds: f64,
+    },
     /// Run the bare reference server (prints `listening on ADDR`).
     Reference {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -154,6 +161,7 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
         BenchCmd::Report { events, db } => super::bench_report::run(events, &db),
+        BenchCmd::Http { seconds } => super::bench_http::run(seconds),
         BenchCmd::Sensor(a) => rt.block_on(super::bench_sensor::run(
             TelnetArgs {
                 target: None,

@@ -41,13 +41,20 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
     // request handling as `iotpot dashboard`, without the socket).
     let dashboard = iotpot_report::dashboard::Dashboard::new("bench".repeat(4), 5, false);
     let refresh = |path: &str| -> anyhow::Result<f64> {
-        let head = format!("GET {path} HTTP/1.1\r\nAuthorization: Bearer {}\r\n\r\n", "bench".repeat(4));
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nAuthorization: Bearer {}\r\n\r\n",
+            "bench".repeat(4)
+        );
         let Ok(Some((req, _))) = iotpot_wire::http::parse_head(head.as_bytes()) else {
             anyhow::bail!("the bench's own request does not parse");
         };
         let t = Instant::now();
         let r = dashboard.answer(&conn, &req);
-        anyhow::ensure!(r.status == 200, "{path}: {}", String::from_utf8_lossy(&r.body));
+        anyhow::ensure!(
+            r.status == 200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         Ok(t.elapsed().as_secs_f64() * 1000.0)
     };
     println!("section          ms   dashboard refresh ms");

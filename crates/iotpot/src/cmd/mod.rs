@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_http;
 pub mod bench_profiler;
 pub mod bench_report;
 pub mod bench_sensor;
