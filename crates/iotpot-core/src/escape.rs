@@ -60,6 +60,19 @@ pub fn bytes_to_string(bytes: &[u8]) -> String {
     }
 }
 
+/// The entities of HTML and XML text that devices and exploits write
+/// (`&lt;` `&gt;` `&quot;` `&apos;` `&#39;` `&nbsp;` `&amp;`), as the
+/// characters they stand for (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+pub fn unescape_entities(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

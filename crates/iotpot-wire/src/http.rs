@@ -110,6 +110,36 @@ impl Request {
     }
 }
 
+/// Percent-decoding of a URL part (`plus`: `+` is a space, as in queries
+/// and forms); a `%` not followed by two hex digits stays as it is, bytes
+/// that are not UTF-8 are replaced.
+pub fn percent_decode(s: &str, plus: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => match b
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                Some(v) => {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                None => out.push(b'%'),
+            },
+            b'+' if plus => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The user and password of an `Authorization: Basic ...` value (bytes
 /// kept as sent, invalid UTF-8 replaced).
 pub fn basic_auth(value: &[u8]) -> Option<(String, String)> {

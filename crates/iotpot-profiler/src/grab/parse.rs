@@ -77,16 +77,7 @@ pub fn title(body: &[u8]) -> Option<String> {
     let end = start + find(&lower[start..], b"</title").unwrap_or(lower.len() - start);
     let raw = String::from_utf8_lossy(&body[start..end.min(start + 1024)]);
     let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    Some(entities(&text))
-}
-
-fn entities(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
+    Some(iotpot_core::escape::unescape_entities(&text))
 }
 
 /// An FTP greeting's text: every `220` line without its code, one per line.

@@ -381,33 +381,9 @@ impl Query {
     }
 }
 
-/// Percent-decoding (`+` as a space, as forms send it); bytes that are not
-/// UTF-8 are replaced.
+/// Percent-decoding (`+` as a space, as forms send it).
 fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => match b
-                .get(i + 1..i + 3)
-                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                Some(v) => {
-                    out.push(v);
-                    i += 3;
-                    continue;
-                }
-                None => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    iotpot_wire::http::percent_decode(s, true)
 }
 
 /// A path segment: everything but unreserved characters percent-encoded.

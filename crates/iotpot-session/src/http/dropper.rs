@@ -12,7 +12,8 @@
 //! Sans-I/O and bounded: at most [`MAX_FOUND`] parts per request, each
 //! looked at up to [`MAX_PART`] bytes.
 
-use iotpot_wire::http::Request;
+use iotpot_core::escape::unescape_entities;
+use iotpot_wire::http::{percent_decode, Request};
 
 /// The most parts of one request reported.
 pub const MAX_FOUND: usize = 8;
@@ -75,7 +76,7 @@ pub fn find(req: &Request, body: &[u8]) -> Vec<Found> {
                 parts.push((named("form", &k), v));
             }
         } else {
-            parts.push(("body".into(), percent(&xml_entities(&text), false)));
+            parts.push(("body".into(), percent(&unescape_entities(&text), false)));
         }
     }
     parts
@@ -187,38 +188,12 @@ fn pairs(s: &str) -> Vec<(String, String)> {
 /// proxy), `+` as a space in queries and forms; bytes that are not UTF-8
 /// replaced.
 fn percent(s: &str, plus: bool) -> String {
-    let mut text = s.to_string();
-    for round in 0..2 {
-        let b = text.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'%' => match b
-                    .get(i + 1..i + 3)
-                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                },
-                b'+' if plus && round == 0 => out.push(b' '),
-                c => out.push(c),
-            }
-            i += 1;
-        }
-        let decoded = String::from_utf8_lossy(&out).into_owned();
-        if decoded == text {
-            break;
-        }
-        text = decoded;
+    let once = percent_decode(s, plus);
+    if once.contains('%') {
+        percent_decode(&once, false)
+    } else {
+        once
     }
-    text
 }
 
 /// `\xNN` escapes as the characters they stand for (ASCII only: the rest
@@ -247,15 +222,6 @@ fn unescape_hex(s: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The five XML entities (SOAP bodies carry commands inside elements).
-fn xml_entities(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
 }
 
 /// At most `max` bytes of `s`, cut on a character boundary.
