@@ -131,6 +131,10 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "wal_autocheckpoint", 8192)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Every statement the writer runs per batch stays prepared (events,
+    // sessions, samples, the rollups: more than rusqlite's default 16,
+    // which made each batch prepare some of them again).
+    conn.set_prepared_statement_cache_capacity(64);
     migrate(&conn)?;
     Ok(conn)
 }
