@@ -54,24 +54,17 @@ pub fn run(a: DashboardArgs, path: Option<&Path>) -> anyhow::Result<()> {
         (Some(c), Some(k)) => Some(tls_acceptor(c, k)?),
         _ => None,
     };
-    // The rollups the sections read, brought up to date now and kept so
-    // (as `iotpot run` also does; two of them take turns).
+    // The rollups the sections read, brought up to date now (a store an
+    // older iotpot wrote); from then on `iotpot run`'s writer keeps them.
     let db = config.data_dir.join("iotpot.db");
     drop(super::report::open_rolled_up(path)?);
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let (db, stop) = (db.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name("rollups".into())
-            .spawn(move || iotpot_store::rollup::keep_up(&db, &stop))?;
-    }
     let token = token()?;
     let dashboard = Arc::new(Dashboard::new(token.clone(), a.refresh, tls.is_some()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = rt.block_on(async move {
+    rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", a.listen))?;
@@ -120,9 +113,7 @@ pub fn run(a: DashboardArgs, path: Option<&Path>) -> anyhow::Result<()> {
             });
         }
         anyhow::Ok(())
-    });
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    result
+    })
 }
 
 /// Requests on one connection, answered in turn until it closes, idles or

@@ -75,7 +75,8 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             &config.data_dir.join("events.jsonl"),
         )?));
     }
-    // The reports' rollups, kept up to date beside the writer.
+    // The reports' rollups: the SQLite writer keeps them as it stores; this
+    // thread rolls up what a store from an older iotpot left behind.
     let rollup_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut rollups = None;
     if config.store.sqlite {
