@@ -126,8 +126,9 @@ fn the_dashboard_follows_sessions_and_shows_attackers_strings_as_text() {
     let mut b = Browser::start();
     b.goto(&url);
     assert_eq!(b.eval("location.href"), format!("http://{listen}/"));
-    b.until("every section loaded", |b| {
+    b.until("every section and the session list loaded", |b| {
         b.eval("document.querySelectorAll('section[data-src] h2').length") == 10
+            && b.eval("document.querySelectorAll('#live tbody tr').length") == 1
     });
     let charts = b.eval("document.querySelectorAll('section svg.chart').length");
     assert!(charts.as_i64().unwrap() >= 3, "{charts} charts");
