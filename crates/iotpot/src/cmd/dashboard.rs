@@ -56,7 +56,10 @@ pub fn run(a: DashboardArgs, path: Option<&Path>) -> anyhow::Result<()> {
     };
     // The rollups the sections read, brought up to date now (a store an
     // older iotpot wrote); from then on `iotpot run`'s writer keeps them.
-    let db = config.data_dir.join("iotpot.db");
+    let db = Arc::new(Store {
+        path: config.data_dir.join("iotpot.db"),
+        idle: std::sync::Mutex::new(Vec::new()),
+    });
     drop(super::report::open_rolled_up(path)?);
     let token = token()?;
     let dashboard = Arc::new(Dashboard::new(token.clone(), a.refresh, tls.is_some()));
@@ -121,7 +124,7 @@ pub fn run(a: DashboardArgs, path: Option<&Path>) -> anyhow::Result<()> {
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     dashboard: &Arc<Dashboard>,
-    db: &Path,
+    db: &Arc<Store>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     for _ in 0..MAX_REQUESTS {
@@ -153,9 +156,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             req.content_length().unwrap_or(0) > 0 || req.header("transfer-encoding").is_some();
         let keep = req.keep_alive() && !body;
         let head_only = req.method == "HEAD";
-        let (d, db) = (dashboard.clone(), db.to_path_buf());
-        let r = tokio::task::spawn_blocking(move || match iotpot_store::sqlite::open_read(&db) {
-            Ok(conn) => d.answer(&conn, &req),
+        let (d, db) = (dashboard.clone(), db.clone());
+        let r = tokio::task::spawn_blocking(move || match db.take() {
+            Ok(conn) => {
+                let r = d.answer(&conn, &req);
+                db.give_back(conn);
+                r
+            }
             Err(e) => Response::plain(500, &format!("cannot read the store: {e}")),
         })
         .await
@@ -166,6 +173,34 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     s.shutdown().await
+}
+
+/// The store's read connections, kept between requests (each keeps its
+/// prepared statements: a refresh does not open the file and parse the
+/// schema again), at most [`IDLE_CONNECTIONS`] of them idle.
+struct Store {
+    path: PathBuf,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+}
+
+const IDLE_CONNECTIONS: usize = 4;
+
+impl Store {
+    fn take(&self) -> anyhow::Result<rusqlite::Connection> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(c) => Ok(c),
+            None => iotpot_store::sqlite::open_read(&self.path),
+        }
+    }
+
+    fn give_back(&self, conn: rusqlite::Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_CONNECTIONS {
+                idle.push(conn);
+            }
+        }
+    }
 }
 
 /// The token every request needs: `IOTPOT_DASHBOARD_TOKEN` when set (at
