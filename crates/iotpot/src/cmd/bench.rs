@@ -453,19 +453,27 @@ fn recog(config: &iotpot_core::Config, seconds: f64) -> anyhow::Result<()> {
         })
         .collect();
     for (name, corpus) in [("known (Recog's examples)", &known), ("unknown", &unknown)] {
+        // The first pass meets every banner for the first time (the lazy
+        // DFAs build their states and the matched fingerprints compile
+        // their groups); the passes after it are the steady state, as a
+        // fleet of the same devices is seen again and again.
         let (mut banners, mut matched) = (0u64, 0u64);
         let start = std::time::Instant::now();
-        while start.elapsed().as_secs_f64() < seconds {
+        let mut passes = Vec::new();
+        while start.elapsed().as_secs_f64() < seconds || passes.len() < 2 {
+            let pass = std::time::Instant::now();
             for (field, text) in corpus.iter() {
                 matched += !lib.matches(field, text).is_empty() as u64;
                 banners += 1;
             }
+            passes.push(corpus.len() as f64 / pass.elapsed().as_secs_f64());
         }
-        let rate = banners as f64 / start.elapsed().as_secs_f64();
+        let first = passes.remove(0);
         println!(
-            "{name:<26} {:>6} banners: {:>9.0} banners/s on one core ({:.0}% matched)   (target >= 100000)",
+            "{name:<26} {:>6} banners: {:>9.0} banners/s on one core, {:>9.0} the first time ({:.0}% matched)   (target >= 100000)",
             corpus.len(),
-            rate,
+            median(passes),
+            first,
             matched as f64 * 100.0 / banners.max(1) as f64
         );
     }
