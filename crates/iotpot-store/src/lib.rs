@@ -16,7 +16,9 @@ pub mod bus;
 pub mod jsonl;
 pub mod query;
 pub mod rollup;
+pub mod sql;
 pub mod sqlite;
+pub mod write;
 
 pub use rusqlite;
 

@@ -6,8 +6,9 @@
 //! rolls up what the writer did not (a store written by an older iotpot);
 //! `the_writer_rolls_up_what_the_sql_does` keeps the two equal.
 
+use crate::params;
+use crate::sql::Db;
 use iotpot_core::{Event, EventKind};
-use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use time::{Date, UtcOffset};
@@ -103,45 +104,46 @@ impl<'a> Batch<'a> {
 
     /// Write the batch's counts (after its sessions' rows: a login's
     /// profile is its session's).
-    pub fn apply(&self, tx: &Transaction) -> rusqlite::Result<()> {
+    pub fn apply(&self, db: &dyn Db) -> anyhow::Result<()> {
         let ip = iotpot_core::event::ip_text::format;
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO event_days VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO event_days VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day, eventid, kind) DO UPDATE SET n = event_days.n + excluded.n")?;
         for ((d, id, k), n) in &self.event_days {
-            stmt.execute(params![d.to_string(), id, k, n])?;
+            stmt.exec(&params![d.to_string(), id, k, n])?;
         }
         // Per period: the addresses new to it (`n`), and the change in
         // those first seen in it (`new`).
         let mut counts: HashMap<(&str, String), (i64, i64)> = HashMap::new();
-        let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO attacker_days VALUES (?1, ?2)")?;
+        let mut stmt =
+            db.prepare("INSERT INTO attacker_days VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
         for (d, a) in &self.attacker_days {
             let period = d.to_string();
-            if stmt.execute(params![period, ip(a)])? == 1 {
+            if stmt.exec(&params![period, ip(a)])? == 1 {
                 counts.entry(("day", period)).or_default().0 += 1;
             }
         }
-        let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO attacker_weeks VALUES (?1, ?2)")?;
+        let mut stmt =
+            db.prepare("INSERT INTO attacker_weeks VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
         for (y, w, a) in &self.attacker_weeks {
             let period = format!("{y:04}-W{w:02}");
-            if stmt.execute(params![period, ip(a)])? == 1 {
+            if stmt.exec(&params![period, ip(a)])? == 1 {
                 counts.entry(("week", period)).or_default().0 += 1;
             }
         }
         let mut stmt =
-            tx.prepare_cached("INSERT OR IGNORE INTO attacker_months VALUES (?1, ?2)")?;
+            db.prepare("INSERT INTO attacker_months VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
         for (y, m, a) in &self.attacker_months {
             let period = format!("{y:04}-{m:02}");
-            if stmt.execute(params![period, ip(a)])? == 1 {
+            if stmt.exec(&params![period, ip(a)])? == 1 {
                 counts.entry(("month", period)).or_default().0 += 1;
             }
         }
-        let mut was = tx.prepare_cached("SELECT first FROM attacker_first WHERE src_ip = ?1")?;
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO attacker_first VALUES (?1, ?2) ON CONFLICT DO UPDATE SET first = MIN(first, excluded.first)",
-        )?;
+        let was = "SELECT first FROM attacker_first WHERE src_ip = ?1";
+        let mut stmt = db.prepare("INSERT INTO attacker_first VALUES (?1, ?2) ON CONFLICT (src_ip) DO UPDATE
+             SET first = CASE WHEN excluded.first < attacker_first.first THEN excluded.first ELSE attacker_first.first END")?;
         for (a, first) in &self.attacker_first {
-            let old: Option<String> = was.query_row([ip(a)], |r| r.get(0)).optional()?;
+            let old: Option<String> = db
+                .one(was, &params![ip(a)])?
+                .and_then(|v| v.as_str().map(String::from));
             if old.as_ref().is_none_or(|o| first < o) {
                 for (kind, period) in periods(first) {
                     counts.entry((kind, period)).or_default().1 += 1;
@@ -150,80 +152,69 @@ impl<'a> Batch<'a> {
                     counts.entry((kind, period)).or_default().1 -= 1;
                 }
             }
-            stmt.execute(params![ip(a), first])?;
+            stmt.exec(&params![ip(a), first])?;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO attacker_counts VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO UPDATE SET n = n + excluded.n, new = new + excluded.new",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO attacker_counts VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (kind, period) DO UPDATE SET n = attacker_counts.n + excluded.n, new = attacker_counts.new + excluded.new")?;
         for ((kind, period), (n, new)) in &counts {
-            stmt.execute(params![kind, period, n, new])?;
+            stmt.exec(&params![kind, period, n, new])?;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO cred_days VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, logins = logins + excluded.logins",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO cred_days VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (day, username, password)
+             DO UPDATE SET attempts = cred_days.attempts + excluded.attempts, logins = cred_days.logins + excluded.logins")?;
         let mut totals: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
         for ((d, u, p), (attempts, logins)) in &self.cred_days {
-            stmt.execute(params![d.to_string(), u, p, attempts, logins])?;
+            stmt.exec(&params![d.to_string(), u, p, attempts, logins])?;
             let t = totals.entry((u, p)).or_default();
             t.0 += attempts;
             t.1 += logins;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO cred_totals VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, logins = logins + excluded.logins",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO cred_totals VALUES (?1, ?2, ?3, ?4) ON CONFLICT (username, password)
+             DO UPDATE SET attempts = cred_totals.attempts + excluded.attempts, logins = cred_totals.logins + excluded.logins")?;
         for ((u, p), (attempts, logins)) in &totals {
-            stmt.execute(params![u, p, attempts, logins])?;
+            stmt.exec(&params![u, p, attempts, logins])?;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO cred_first VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET first = MIN(first, excluded.first)",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO cred_first VALUES (?1, ?2, ?3) ON CONFLICT (username, password) DO UPDATE
+             SET first = CASE WHEN excluded.first < cred_first.first THEN excluded.first ELSE cred_first.first END")?;
         for ((u, p), first) in &self.cred_first {
-            stmt.execute(params![u, p, first])?;
+            stmt.exec(&params![u, p, first])?;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO session_days VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        let mut stmt = db.prepare(
+            "INSERT INTO session_days VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day, sensor, profile)
+             DO UPDATE SET n = session_days.n + excluded.n",
         )?;
         for ((d, s, p), n) in &self.session_days {
-            stmt.execute(params![d.to_string(), s, p, n])?;
+            stmt.exec(&params![d.to_string(), s, p, n])?;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO netis_days VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO netis_days VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (day, src_ip, kind, length)
+             DO UPDATE SET n = netis_days.n + excluded.n")?;
         for ((d, a, k, l), n) in &self.netis_days {
-            stmt.execute(params![d.to_string(), ip(a), k, *l as i64, n])?;
+            stmt.exec(&params![d.to_string(), ip(a), k, *l as i64, n])?;
         }
         // A login's profile: its session's parameters, in this batch or
         // in the session's row from an earlier one.
         let mut logins: HashMap<(Date, String, &str, &str), i64> = HashMap::new();
-        let mut profile_of =
-            tx.prepare_cached("SELECT profile FROM sessions WHERE session = ?1")?;
+        let profile_of = "SELECT profile FROM sessions WHERE session = ?1";
         for (d, session, u, p) in &self.logins {
             let profile = match self.profiles.get(session) {
                 Some(p) => p.to_string(),
-                None => profile_of
-                    .query_row([session], |r| r.get::<_, Option<String>>(0))
-                    .optional()?
-                    .flatten()
+                None => db
+                    .one(profile_of, &params![session])?
+                    .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default(),
             };
             *logins.entry((*d, profile, u, p)).or_default() += 1;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO cred_profiles VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET logins = logins + excluded.logins",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO cred_profiles VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (day, profile, username, password)
+             DO UPDATE SET logins = cred_profiles.logins + excluded.logins")?;
         let mut totals: HashMap<(&str, &str, &str), i64> = HashMap::new();
         for ((d, profile, u, p), n) in &logins {
-            stmt.execute(params![d.to_string(), profile, u, p, n])?;
+            stmt.exec(&params![d.to_string(), profile, u, p, n])?;
             *totals.entry((profile, u, p)).or_default() += n;
         }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO cred_profile_totals VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET logins = logins + excluded.logins",
-        )?;
+        let mut stmt = db.prepare("INSERT INTO cred_profile_totals VALUES (?1, ?2, ?3, ?4) ON CONFLICT (profile, username, password)
+             DO UPDATE SET logins = cred_profile_totals.logins + excluded.logins")?;
         for ((profile, u, p), n) in &totals {
-            stmt.execute(params![profile, u, p, n])?;
+            stmt.exec(&params![profile, u, p, n])?;
         }
         Ok(())
     }
