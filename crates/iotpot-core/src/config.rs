@@ -227,6 +227,10 @@ pub struct StoreConfig {
     pub jsonl: bool,
     /// Write `iotpot.db` (SQLite, WAL) in `data_dir`.
     pub sqlite: bool,
+    /// Also write to this PostgreSQL database (a libpq connection string or
+    /// `postgresql://` URL); empty: no PostgreSQL. `iotpot report` and
+    /// `iotpot dashboard` read it when it is set.
+    pub postgres: String,
     /// Events queued for the writer before sessions wait for it.
     pub queue: usize,
     /// Most events written in one transaction.
@@ -394,6 +398,7 @@ impl Default for StoreConfig {
         StoreConfig {
             jsonl: true,
             sqlite: true,
+            postgres: String::new(),
             queue: 65_536,
             batch: 4096,
         }
@@ -494,6 +499,11 @@ jsonl = true
 # Write iotpot.db (SQLite) in data_dir: what `iotpot events` and
 # `iotpot sessions` read.
 sqlite = true
+# Also write every event to PostgreSQL (a fleet's central store), e.g.
+# "host=db.example user=iotpot dbname=iotpot" or
+# "postgresql://iotpot@db.example/iotpot". The tables are created on first
+# use. When set, `iotpot report` reads PostgreSQL instead of iotpot.db.
+postgres = ""
 # Events queued for the writer; when it is full, sessions wait (no event is
 # ever dropped).
 queue = 65536

@@ -149,7 +149,7 @@ pub struct Table {
 }
 
 /// Build every section over `conn` for `window`.
-pub fn build(conn: &rusqlite::Connection, window: &Window) -> anyhow::Result<Report> {
+pub fn build(conn: &dyn iotpot_store::sql::Db, window: &Window) -> anyhow::Result<Report> {
     let generated = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();

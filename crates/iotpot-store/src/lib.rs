@@ -8,12 +8,17 @@
 //! - [`sqlite`]: `iotpot.db` (WAL, batched transactions, versioned schema).
 //! - [`query`]: what `iotpot events` and `iotpot sessions` read.
 //! - [`rollup`]: the small tables reports read instead of every event.
+//! - [`write`]: what a batch of events does to the tables, on SQLite and on
+//!   PostgreSQL (`postgres`, behind the `postgres` feature) alike, through
+//!   [`sql`].
 //!
 //! Not for: deciding what an event says (the catalogue is in
 //! `iotpot-core`), or sample files (the downloader's store keeps those).
 
 pub mod bus;
 pub mod jsonl;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod query;
 pub mod rollup;
 pub mod sql;

@@ -77,8 +77,8 @@ pub const TOTALS: &str = "
     INSERT INTO attacker_counts SELECT k, p, 0, SUM(d) FROM (
         SELECT 'day' AS k, substr(first, 1, 10) AS p, 1 AS d FROM attacker_first
         UNION ALL SELECT 'week', strftime('%Y-W%W', first), 1 FROM attacker_first
-        UNION ALL SELECT 'month', substr(first, 1, 7), 1 FROM attacker_first)
-        WHERE true GROUP BY k, p ON CONFLICT DO UPDATE SET new = new + excluded.new;
+        UNION ALL SELECT 'month', substr(first, 1, 7), 1 FROM attacker_first) AS f
+        WHERE true GROUP BY k, p ON CONFLICT (kind, period) DO UPDATE SET new = attacker_counts.new + excluded.new;
     CREATE TABLE cred_totals (username TEXT NOT NULL, password TEXT NOT NULL, attempts INTEGER NOT NULL,
         logins INTEGER NOT NULL, PRIMARY KEY (username, password)) WITHOUT ROWID;
     INSERT INTO cred_totals SELECT username, password, SUM(attempts), SUM(logins) FROM cred_days

@@ -274,8 +274,8 @@ impl<'a> SessionDelta<'a> {
         db.exec("UPDATE sessions SET
                profile = COALESCE(?2, profile),
                arch = COALESCE(?3, arch),
-               username = CASE WHEN ?6 OR (login_ok = 0 AND ?4 IS NOT NULL) THEN ?4 ELSE username END,
-               password = CASE WHEN ?6 OR (login_ok = 0 AND ?4 IS NOT NULL) THEN ?5 ELSE password END,
+               username = CASE WHEN ?6 OR (login_ok = 0 AND CAST(?4 AS TEXT) IS NOT NULL) THEN ?4 ELSE username END,
+               password = CASE WHEN ?6 OR (login_ok = 0 AND CAST(?4 AS TEXT) IS NOT NULL) THEN ?5 ELSE password END,
                login_ok = CASE WHEN ?6 THEN 1 ELSE login_ok END,
                login_attempts = login_attempts + ?7,
                commands = commands + ?8,

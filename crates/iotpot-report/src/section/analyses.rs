@@ -3,17 +3,17 @@
 
 use super::{rows, table, Kind, Section, TOP};
 use crate::Window;
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
 const REPORTS: &str =
     "FROM events WHERE eventid = 'iotpot.analysis.report' AND timestamp >= ?1 AND timestamp < ?2";
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     // One of a report's maps (`dns`, `tcp`, `per_24`...), summed over the
     // reports: key, total, samples.
     let per = |field: &str| {
         format!(
-            "SELECT j.key AS k, SUM(j.value) AS n, COUNT(DISTINCT json_extract(events.data, '$.shasum'))
+            "SELECT j.key AS k, SUM(CAST(j.value AS BIGINT)) AS n, COUNT(DISTINCT json_extract(events.data, '$.shasum'))
              FROM events, json_each(events.data, '$.{field}') AS j
              WHERE eventid = 'iotpot.analysis.report' AND timestamp >= ?1 AND timestamp < ?2
              GROUP BY k ORDER BY n DESC, k LIMIT {TOP}"
@@ -47,9 +47,10 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         "Analyses",
         &["sha256", "arch", "seconds", "packets", "packets/s"],
         &format!(
-            "SELECT json_extract(data, '$.shasum'), json_extract(data, '$.arch'), json_extract(data, '$.seconds'),
-                json_extract(data, '$.packets'), round(json_extract(data, '$.packets_per_second'), 1)
-             {REPORTS} ORDER BY timestamp DESC LIMIT {TOP}"
+            "SELECT json_extract(data, '$.shasum'), json_extract(data, '$.arch'),
+                CAST(json_extract(data, '$.seconds') AS DOUBLE PRECISION), CAST(json_extract(data, '$.packets') AS BIGINT),
+                round(CAST(json_extract(data, '$.packets_per_second') AS DOUBLE PRECISION), 1)
+             {REPORTS} ORDER BY timestamp DESC, id DESC LIMIT {TOP}"
         ),
     )?;
     Ok(Section {

@@ -7,10 +7,10 @@
 
 use super::{chart_table, count, rows, Kind, Section};
 use crate::{Chart, Series, Window};
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 use std::collections::BTreeMap;
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     let windowed = w.since.is_some() || w.until.is_some();
     let days = "day >= substr(?1, 1, 10) AND day < ?2";
     // Whole periods (days; weeks and months when nothing is cut) by name.

@@ -4,9 +4,9 @@
 
 use super::{count, rows, table, Kind, Section, TOP};
 use crate::Window;
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     let fetches = count(
         conn,
         w,
@@ -23,18 +23,20 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
             "SELECT timestamp, src_ip, json_extract(data, '$.via'), json_extract(data, '$.token'),
                 json_extract(data, '$.source'), json_extract(data, '$.leaked_src'), json_extract(data, '$.leaked_at'),
                 round((julianday(timestamp) - julianday(json_extract(data, '$.leaked_at'))) * 24, 2),
-                json_extract(data, '$.human_watching')
-             {used} ORDER BY timestamp DESC LIMIT {TOP}"
+                CASE WHEN CAST(json_extract(data, '$.human_watching') AS TEXT) IN ('1', 'true') THEN 1 ELSE 0 END
+             {used} ORDER BY timestamp DESC, id DESC LIMIT {TOP}"
         ),
     )?;
     let by_via = rows(
         conn,
         w,
-        &format!("SELECT json_extract(data, '$.via') AS v, COUNT(*) AS n {used} GROUP BY v ORDER BY n DESC"))?;
+        &format!("SELECT json_extract(data, '$.via') AS v, COUNT(*) AS n {used} GROUP BY v ORDER BY n DESC, v"))?;
     let human = count(
         conn,
         w,
-        &format!("SELECT COUNT(*) {used} AND json_extract(data, '$.human_watching')"),
+        &format!(
+            "SELECT COUNT(*) {used} AND CAST(json_extract(data, '$.human_watching') AS TEXT) IN ('1', 'true')"
+        ),
     )?;
     let viewers = table(
         conn,
@@ -42,10 +44,11 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         "Camera viewers",
         &["viewer", "views", "seconds watched", "longest view (s)", "frames"],
         &format!(
-            "SELECT src_ip, COUNT(*) AS n, round(SUM(json_extract(data, '$.duration')), 1),
-                round(MAX(json_extract(data, '$.duration')), 1), SUM(json_extract(data, '$.frames'))
+            "SELECT src_ip, COUNT(*) AS n, round(SUM(CAST(json_extract(data, '$.duration') AS DOUBLE PRECISION)), 1),
+                round(MAX(CAST(json_extract(data, '$.duration') AS DOUBLE PRECISION)), 1),
+                SUM(CAST(json_extract(data, '$.frames') AS BIGINT))
              FROM events WHERE eventid = 'iotpot.video.stopped' AND timestamp >= ?1 AND timestamp < ?2
-             GROUP BY src_ip ORDER BY n DESC LIMIT {TOP}"
+             GROUP BY src_ip ORDER BY n DESC, src_ip LIMIT {TOP}"
         ),
     )?;
     Ok(Section {

@@ -5,11 +5,11 @@
 
 use super::{chart_table, count, rows, table, Kind, Section, TOP};
 use crate::{Chart, Series, Window};
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
 const DAYS: &str = "FROM cred_days WHERE day >= substr(?1, 1, 10) AND day < ?2";
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     // Over everything, the totals; inside a window, the days it covers.
     let windowed = w.since.is_some() || w.until.is_some();
     let top = table(
@@ -34,7 +34,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         conn,
         w,
         "SELECT substr(first, 1, 10) AS d, COUNT(*) FROM cred_first
-         WHERE d >= substr(?1, 1, 10) AND d < ?2 GROUP BY d ORDER BY d",
+         WHERE substr(first, 1, 10) >= substr(?1, 1, 10) AND first < ?2 GROUP BY d ORDER BY d",
     )?;
     let labels: Vec<String> = daily.iter().map(|r| super::text(&r[0])).collect();
     let new: Vec<i64> = daily.iter().map(|r| r[1].as_i64().unwrap_or(0)).collect();
@@ -87,7 +87,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         conn,
         w,
         &if windowed {
-            format!("SELECT COUNT(*) FROM (SELECT 1 {DAYS} GROUP BY username, password)")
+            format!("SELECT COUNT(*) FROM (SELECT 1 {DAYS} GROUP BY username, password) AS u")
         } else {
             "SELECT COUNT(*) FROM cred_totals".to_string()
         },

@@ -4,16 +4,16 @@
 
 use super::{count, rows, single, table, Kind, Section, TOP};
 use crate::Window;
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
 const HOSTS: &str = "FROM profiler_hosts WHERE scanned >= ?1 AND scanned < ?2";
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     let types = rows(
         conn,
         w,
         &format!(
-            "SELECT COALESCE(device, CASE WHEN reachable THEN 'not identified' ELSE 'not reachable' END) AS d,
+            "SELECT COALESCE(device, CASE WHEN reachable <> 0 THEN 'not identified' ELSE 'not reachable' END) AS d,
                 COUNT(*) AS n {HOSTS} GROUP BY d ORDER BY n DESC, d"
         ))?;
     let scanned = count(conn, w, &format!("SELECT COUNT(*) {HOSTS}"))?;
@@ -34,7 +34,8 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         &["device", "vendor", "product", "hosts"],
         &format!(
             "SELECT device, vendor, product, COUNT(*) AS n {HOSTS} AND device IS NOT NULL
-             GROUP BY device, vendor, product ORDER BY n DESC LIMIT {TOP}"
+             GROUP BY device, vendor, product
+             ORDER BY n DESC, COALESCE(device, ''), COALESCE(vendor, ''), COALESCE(product, '') LIMIT {TOP}"
         ),
     )?;
     let worms = table(
@@ -42,7 +43,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         w,
         "Hosts owned by a known worm",
         &["infected by", "hosts"],
-        &format!("SELECT infected, COUNT(*) AS n {HOSTS} AND infected IS NOT NULL GROUP BY infected ORDER BY n DESC"),
+        &format!("SELECT infected, COUNT(*) AS n {HOSTS} AND infected IS NOT NULL GROUP BY infected ORDER BY n DESC, infected"),
     )?;
     let share = if scanned > 0 {
         format!(

@@ -3,9 +3,9 @@
 
 use super::{count, single, Kind, Section};
 use crate::{Table, Window};
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     // Events per day and kind, from the rollup.
     let events = |ids: &str| {
         count(

@@ -4,15 +4,15 @@
 
 use super::{count, rows, table, Kind, Section, TOP};
 use crate::Window;
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     let answers =
         "FROM events WHERE eventid = 'iotpot.iotbox.answer' AND timestamp >= ?1 AND timestamp < ?2";
     let by_source = rows(
         conn,
         w,
-        &format!("SELECT json_extract(data, '$.source') AS s, COUNT(*) AS n {answers} GROUP BY s ORDER BY n DESC"))?;
+        &format!("SELECT json_extract(data, '$.source') AS s, COUNT(*) AS n {answers} GROUP BY s ORDER BY n DESC, s"))?;
     let emulated = count(
         conn,
         w,
@@ -34,7 +34,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         &["command", "source", "times"],
         &format!(
             "SELECT json_extract(data, '$.command') AS c, json_extract(data, '$.source') AS s, COUNT(*) AS n
-             {answers} GROUP BY c, s ORDER BY n DESC LIMIT {TOP}"
+             {answers} GROUP BY c, s ORDER BY n DESC, c, s LIMIT {TOP}"
         ),
     )?;
     let note = if asked > 0 {

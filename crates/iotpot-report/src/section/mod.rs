@@ -15,10 +15,10 @@ mod netis;
 mod sensors;
 
 use crate::{Chart, Kind, Section, Series, Table, Window};
-use rusqlite::Connection;
+use iotpot_store::sql::{parameter_count, Db, Param};
 use serde_json::Value;
 
-pub type Build = fn(&Connection, &Window) -> anyhow::Result<Section>;
+pub type Build = fn(&dyn Db, &Window) -> anyhow::Result<Section>;
 
 /// Every section by its id, in order.
 pub const ALL: &[(&str, Build)] = &[
@@ -39,33 +39,14 @@ const TOP: usize = 20;
 
 /// The rows of `sql` (`?1` and `?2` the window's bounds, if it uses
 /// them), each as JSON values.
-fn rows(conn: &Connection, w: &Window, sql: &str) -> anyhow::Result<Vec<Vec<Value>>> {
+fn rows(db: &dyn Db, w: &Window, sql: &str) -> anyhow::Result<Vec<Vec<Value>>> {
     let (from, to) = w.bounds();
-    let mut stmt = conn.prepare_cached(sql)?;
-    let bounds: [&dyn rusqlite::ToSql; 2] = [&from, &to];
-    let params = &bounds[..stmt.parameter_count().min(2)];
-    let n = stmt.column_count();
-    let out = stmt
-        .query_map(params, |r| {
-            (0..n)
-                .map(|i| {
-                    Ok(match r.get_ref(i)? {
-                        rusqlite::types::ValueRef::Null => Value::Null,
-                        rusqlite::types::ValueRef::Integer(i) => Value::from(i),
-                        rusqlite::types::ValueRef::Real(f) => Value::from(f),
-                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                            Value::from(String::from_utf8_lossy(t).into_owned())
-                        }
-                    })
-                })
-                .collect::<rusqlite::Result<Vec<Value>>>()
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(out)
+    let bounds = [Param::Text(&from), Param::Text(&to)];
+    db.rows(sql, &bounds[..parameter_count(sql).min(2)])
 }
 
 /// One number.
-fn count(conn: &Connection, w: &Window, sql: &str) -> anyhow::Result<i64> {
+fn count(conn: &dyn Db, w: &Window, sql: &str) -> anyhow::Result<i64> {
     Ok(rows(conn, w, sql)?
         .first()
         .and_then(|r| r.first())
@@ -75,7 +56,7 @@ fn count(conn: &Connection, w: &Window, sql: &str) -> anyhow::Result<i64> {
 
 /// A table of `sql`'s rows.
 fn table(
-    conn: &Connection,
+    conn: &dyn Db,
     w: &Window,
     title: &str,
     columns: &[&str],

@@ -3,9 +3,9 @@
 
 use super::{count, pivot, rows, table, Kind, Section, TOP};
 use crate::Window;
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     let d = "FROM netis_days WHERE day >= substr(?1, 1, 10) AND day < ?2";
     let kinds = rows(
         conn,
@@ -37,7 +37,7 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         &["source", "datagrams", "kinds"],
         &format!(
             "SELECT src_ip, SUM(n) AS c, group_concat(DISTINCT kind) {d}
-             GROUP BY src_ip ORDER BY c DESC LIMIT {TOP}"
+             GROUP BY src_ip ORDER BY c DESC, src_ip LIMIT {TOP}"
         ),
     )?;
     let lengths = table(
@@ -45,7 +45,9 @@ pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
         w,
         "Datagram lengths",
         &["bytes", "datagrams"],
-        &format!("SELECT length, SUM(n) AS c {d} GROUP BY length ORDER BY c DESC LIMIT {TOP}"),
+        &format!(
+            "SELECT length, SUM(n) AS c {d} GROUP BY length ORDER BY c DESC, length LIMIT {TOP}"
+        ),
     )?;
     Ok(Section {
         id: "netis",

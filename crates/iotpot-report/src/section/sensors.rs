@@ -3,9 +3,9 @@
 
 use super::{pivot, rows, Kind, Section};
 use crate::Window;
-use rusqlite::Connection;
+use iotpot_store::sql::Db;
 
-pub fn build(conn: &Connection, w: &Window) -> anyhow::Result<Section> {
+pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
     let r = rows(
         conn,
         w,

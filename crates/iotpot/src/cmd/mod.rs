@@ -47,7 +47,25 @@ pub fn record(config: &Config, events: &[iotpot_core::Event]) -> anyhow::Result<
         s.write(events, &json)?;
         s.flush()?;
     }
+    if !config.store.postgres.is_empty() {
+        postgres_sink(config)?.write(events, &json)?;
+    }
     Ok(())
+}
+
+/// The PostgreSQL sink of `[store] postgres`.
+#[cfg(feature = "postgres")]
+pub fn postgres_sink(config: &Config) -> anyhow::Result<Box<dyn iotpot_store::Sink>> {
+    Ok(Box::new(iotpot_store::postgres::PostgresSink::open(
+        &config.store.postgres,
+    )?))
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn postgres_sink(_: &Config) -> anyhow::Result<Box<dyn iotpot_store::Sink>> {
+    anyhow::bail!(
+        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
+    )
 }
 
 /// Raise the open-files limit: every session is a socket. To the hard

@@ -26,8 +26,12 @@ pub fn run(a: ReportArgs, path: Option<&Path>) -> anyhow::Result<()> {
         since: a.since.as_deref().map(Window::parse_date).transpose()?,
         until: a.until.as_deref().map(Window::parse_date).transpose()?,
     };
-    let conn = open_rolled_up(path)?;
-    let report = iotpot_report::build(&conn, &window)?;
+    let config = super::load_config(path)?;
+    let report = if config.store.postgres.is_empty() {
+        iotpot_report::build(&open_rolled_up(path)?, &window)?
+    } else {
+        postgres_report(&config, &window)?
+    };
     if let Some(file) = &a.html {
         std::fs::write(file, iotpot_report::html::render(&report))
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", file.display()))?;
@@ -39,6 +43,24 @@ pub fn run(a: ReportArgs, path: Option<&Path>) -> anyhow::Result<()> {
         print!("{}", iotpot_report::text::render(&report));
     }
     Ok(())
+}
+
+/// The report over `[store] postgres` (its rollups are kept by its writer
+/// from the first event).
+#[cfg(feature = "postgres")]
+fn postgres_report(
+    config: &iotpot_core::Config,
+    window: &Window,
+) -> anyhow::Result<iotpot_report::Report> {
+    let pg = iotpot_store::postgres::Pg::connect(&config.store.postgres)?;
+    iotpot_report::build(&pg, window)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_report(_: &iotpot_core::Config, _: &Window) -> anyhow::Result<iotpot_report::Report> {
+    anyhow::bail!(
+        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
+    )
 }
 
 /// The store, its rollups brought up to date (the writer of a running

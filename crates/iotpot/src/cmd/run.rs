@@ -88,6 +88,9 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             .spawn(move || iotpot_store::rollup::keep_up(&db, &stop))
             .ok();
     }
+    if !config.store.postgres.is_empty() {
+        sinks.push(super::postgres_sink(&config)?);
+    }
     // The profiler hears of attacking addresses from the bus, as a sink.
     let profiler_queue = config.profiler.enabled.then(|| {
         let (tx, rx) = tokio::sync::mpsc::channel(iotpot_profiler::service::QUEUE);
