@@ -4,6 +4,8 @@
 //! - [`bus`]: a bounded channel from the sessions to one writer thread. When
 //!   the writer falls behind, senders wait (backpressure): no event is ever
 //!   dropped silently, and memory never grows without bound.
+//! - [`detached`]: a sink on a thread of its own (a database across the
+//!   network must not hold up the others).
 //! - [`jsonl`]: `events.jsonl`, one cowrie-compatible JSON object a line.
 //! - [`sqlite`]: `iotpot.db` (WAL, batched transactions, versioned schema).
 //! - [`query`]: what `iotpot events` and `iotpot sessions` read.
@@ -16,6 +18,7 @@
 //! `iotpot-core`), or sample files (the downloader's store keeps those).
 
 pub mod bus;
+pub mod detached;
 pub mod jsonl;
 #[cfg(feature = "postgres")]
 pub mod postgres;

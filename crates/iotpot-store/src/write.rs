@@ -5,7 +5,7 @@
 //! rollups (`rollup::Batch`) while they are current.
 
 use crate::params;
-use crate::sql::Db;
+use crate::sql::{Db, Param};
 use iotpot_core::{Event, EventKind};
 
 /// Write one batch, inside the caller's transaction.
@@ -21,24 +21,15 @@ pub fn batch(db: &dyn Db, events: &[Event], json: &[String]) -> anyhow::Result<(
     // One statement per session per batch, not one per event.
     let mut deltas: Vec<SessionDelta> = Vec::new();
     let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    // A replayed event already stored (its spool id is known) changes
-    // nothing: not its row, not its session's.
-    let mut insert = db.prepare(
-        "INSERT INTO events (timestamp, eventid, session, src_ip, protocol, data, spool_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING",
-    )?;
-    for (e, j) in events.iter().zip(json) {
-        let ts = iotpot_core::event::timestamp::format(&e.timestamp);
-        let added = insert.exec(&params![
-            &ts,
-            e.kind.eventid(),
-            &e.session,
-            &iotpot_core::event::ip_text::format(&e.src_ip),
-            e.protocol.as_str(),
-            j,
-            e.spool_id.as_deref()
-        ])?;
-        if added == 0 {
+    let stamps: Vec<String> = events
+        .iter()
+        .map(|e| iotpot_core::event::timestamp::format(&e.timestamp))
+        .collect();
+    let added = insert_events(db, events, json, &stamps)?;
+    for ((e, ts), added) in events.iter().zip(stamps).zip(added) {
+        // A replayed event already stored (its spool id is known) changes
+        // nothing: not its row, not its session's.
+        if !added {
             continue;
         }
         let i = *index.entry(e.session.as_str()).or_insert_with(|| {
@@ -64,6 +55,76 @@ pub fn batch(db: &dyn Db, events: &[Event], json: &[String]) -> anyhow::Result<(
         )?;
     }
     Ok(())
+}
+
+/// Rows of `events` in one statement: a network round trip each to a
+/// PostgreSQL server, so the fewer the better.
+const ROWS: usize = 64;
+
+/// Insert the batch's events in order; whether each was new. Local events
+/// go [`ROWS`] to a statement; a replayed one alone (its spool id may be
+/// stored already, and then it changes nothing).
+fn insert_events(
+    db: &dyn Db,
+    events: &[Event],
+    json: &[String],
+    stamps: &[String],
+) -> anyhow::Result<Vec<bool>> {
+    const COLUMNS: &str = "INSERT INTO events (timestamp, eventid, session, src_ip, protocol, data, spool_id) VALUES ";
+    let ips: Vec<String> = events
+        .iter()
+        .map(|e| iotpot_core::event::ip_text::format(&e.src_ip))
+        .collect();
+    let row = |i: usize| {
+        let e = &events[i];
+        [
+            Param::Text(&stamps[i]),
+            Param::Text(e.kind.eventid()),
+            Param::Text(&e.session),
+            Param::Text(&ips[i]),
+            Param::Text(&e.protocol),
+            Param::Text(&json[i]),
+            e.spool_id.as_deref().map_or(Param::Null, Param::Text),
+        ]
+    };
+    let mut added = vec![true; events.len()];
+    let mut start = 0;
+    while start < events.len() {
+        if events[start].spool_id.is_some() {
+            added[start] = db.exec(
+                &format!("{COLUMNS}(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING"),
+                &row(start),
+            )? == 1;
+            start += 1;
+            continue;
+        }
+        let end = (start..events.len())
+            .take(ROWS)
+            .find(|&i| events[i].spool_id.is_some())
+            .unwrap_or((start + ROWS).min(events.len()));
+        let mut sql = String::from(COLUMNS);
+        let mut params = Vec::with_capacity((end - start) * 7);
+        for (n, i) in (start..end).enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            let b = n * 7;
+            sql.push_str(&format!(
+                "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            ));
+            params.extend(row(i));
+        }
+        db.exec(&sql, &params)?;
+        start = end;
+    }
+    Ok(added)
 }
 
 /// Keep the `samples` and `sample_sources` tables current.

@@ -285,3 +285,75 @@ fn postgres_holds_what_sqlite_holds_and_reports_the_same() {
         }
     }
 }
+
+/// A honeypot whose PostgreSQL is down starts and serves all the same
+/// (SQLite holds everything), and its sessions reach PostgreSQL once the
+/// server is up.
+#[test]
+fn a_honeypot_runs_on_while_postgres_is_down() {
+    let port = free_port();
+    let conninfo = format!("host=127.0.0.1 port={port} user=iotpot dbname=iotpot");
+    let mut hp = Honeypot::start(
+        "pg-down",
+        "dvr-xiongmai",
+        &format!("[store]\npostgres = \"{conninfo}\"\n"),
+    );
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "xc3511");
+    bot.run("echo while-down");
+    drop(bot);
+    hp.wait_closed(1);
+    assert!(
+        hp.stderr
+            .lock()
+            .unwrap()
+            .contains("PostgreSQL: not connected"),
+        "{}",
+        hp.stderr.lock().unwrap()
+    );
+    let pg = Postgres::start_on("pg-late", port);
+    // Sessions until one is in PostgreSQL (a retry every 5 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut n = 1;
+    loop {
+        let mut bot = Bot::connect(hp.addr);
+        bot.login_ok("root", "xc3511");
+        bot.run("echo after");
+        drop(bot);
+        n += 1;
+        hp.wait_closed(n);
+        let there = pg.psql("SELECT to_regclass('sessions') IS NOT NULL");
+        if there == "t" && pg.psql("SELECT COUNT(*) FROM sessions") != "0" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing reached PostgreSQL: {}",
+            hp.stderr.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    hp.stop();
+    assert!(hp
+        .stderr
+        .lock()
+        .unwrap()
+        .contains("PostgreSQL: connected again"));
+    // SQLite has every session; PostgreSQL those after it came up, each
+    // whole (its commands counted).
+    let all: i64 = hp
+        .db()
+        .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(all, n as i64);
+    let later: i64 = pg.psql("SELECT COUNT(*) FROM sessions").parse().unwrap();
+    assert!(later >= 1 && later < all, "{later} of {all}");
+    assert_eq!(
+        pg.psql("SELECT COUNT(*) FROM sessions WHERE commands = 0 AND login_ok = 1"),
+        "0"
+    );
+    assert_eq!(
+        pg.psql("SELECT COUNT(*) FROM events WHERE data->>'input' = 'echo while-down'"),
+        "0"
+    );
+}

@@ -37,6 +37,10 @@ pub fn run(cmd: ConfigCmd, path: Option<&Path>) -> anyhow::Result<()> {
                     }
                 }
             }
+            // The central store: its address must read, and it should answer.
+            if !c.store.postgres.is_empty() {
+                super::postgres_check(&c.store.postgres)?;
+            }
             println!("# configuration OK");
             print!("{}", toml_of(&c)?);
         }

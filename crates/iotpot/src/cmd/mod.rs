@@ -61,6 +61,28 @@ pub fn postgres_sink(config: &Config) -> anyhow::Result<Box<dyn iotpot_store::Si
     )?))
 }
 
+/// `config check` of `[store] postgres`: a connection string that does not
+/// read is an error; a server that does not answer, a warning (the
+/// honeypot runs on and connects when it can).
+#[cfg(feature = "postgres")]
+pub fn postgres_check(conninfo: &str) -> anyhow::Result<()> {
+    if let Err(e) = iotpot_store::postgres::Pg::connect(conninfo) {
+        let text = e.to_string();
+        if text.starts_with("[store] postgres") || text.contains("invalid") {
+            return Err(e);
+        }
+        eprintln!("iotpot: warning: {text}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn postgres_check(_: &str) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
+    )
+}
+
 #[cfg(not(feature = "postgres"))]
 pub fn postgres_sink(_: &Config) -> anyhow::Result<Box<dyn iotpot_store::Sink>> {
     anyhow::bail!(

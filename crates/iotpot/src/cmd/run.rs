@@ -89,7 +89,9 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             .ok();
     }
     if !config.store.postgres.is_empty() {
-        sinks.push(super::postgres_sink(&config)?);
+        sinks.push(Box::new(iotpot_store::detached::Detached::new(
+            super::postgres_sink(&config)?,
+        )?));
     }
     // The profiler hears of attacking addresses from the bus, as a sink.
     let profiler_queue = config.profiler.enabled.then(|| {

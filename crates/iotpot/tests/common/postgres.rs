@@ -52,6 +52,11 @@ impl Postgres {
     /// initdb, start, and create the database `iotpot` (user `iotpot`,
     /// trusted on loopback).
     pub fn start(name: &str) -> Postgres {
+        Self::start_on(name, free_port())
+    }
+
+    /// The same on a given port.
+    pub fn start_on(name: &str, port: u16) -> Postgres {
         let bin = bin_dir();
         let dir = TempDir::new(name);
         if is_root() {
@@ -74,7 +79,6 @@ impl Postgres {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = free_port();
         let server = as_owner(&bin, "postgres")
             .arg("-D")
             .arg(&data)
