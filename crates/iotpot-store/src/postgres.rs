@@ -199,6 +199,10 @@ impl Statement for PgStatement<'_> {
 }
 
 impl Db for Pg {
+    fn rows_per_insert(&self) -> usize {
+        64
+    }
+
     fn prepare<'a>(&'a self, sql: &str) -> anyhow::Result<Box<dyn Statement + 'a>> {
         Ok(Box::new(PgStatement {
             pg: self,

@@ -57,13 +57,10 @@ pub fn batch(db: &dyn Db, events: &[Event], json: &[String]) -> anyhow::Result<(
     Ok(())
 }
 
-/// Rows of `events` in one statement: a network round trip each to a
-/// PostgreSQL server, so the fewer the better.
-const ROWS: usize = 64;
-
 /// Insert the batch's events in order; whether each was new. Local events
-/// go [`ROWS`] to a statement; a replayed one alone (its spool id may be
-/// stored already, and then it changes nothing).
+/// go [`Db::rows_per_insert`] to a statement (a network round trip each
+/// to PostgreSQL); a replayed one alone (its spool id may be stored
+/// already, and then it changes nothing).
 fn insert_events(
     db: &dyn Db,
     events: &[Event],
@@ -88,6 +85,16 @@ fn insert_events(
         ]
     };
     let mut added = vec![true; events.len()];
+    let rows = db.rows_per_insert().max(1);
+    if rows == 1 {
+        let mut insert = db.prepare(&format!(
+            "{COLUMNS}(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING"
+        ))?;
+        for (i, added) in added.iter_mut().enumerate() {
+            *added = insert.exec(&row(i))? == 1;
+        }
+        return Ok(added);
+    }
     let mut start = 0;
     while start < events.len() {
         if events[start].spool_id.is_some() {
@@ -99,9 +106,9 @@ fn insert_events(
             continue;
         }
         let end = (start..events.len())
-            .take(ROWS)
+            .take(rows)
             .find(|&i| events[i].spool_id.is_some())
-            .unwrap_or((start + ROWS).min(events.len()));
+            .unwrap_or((start + rows).min(events.len()));
         let mut sql = String::from(COLUMNS);
         let mut params = Vec::with_capacity((end - start) * 7);
         for (n, i) in (start..end).enumerate() {
