@@ -78,6 +78,11 @@ pub enum BenchCmd {
         /// The store to make or reuse.
         #[arg(long, default_value = "iotpot-bench-report.db")]
         db: PathBuf,
+        /// Make (or reuse) the store in this PostgreSQL database instead (a
+        /// connection string, as `[store] postgres`), and time the report
+        /// there.
+        #[arg(long, value_name = "CONNINFO")]
+        postgres: Option<String>,
     },
     /// A device web server's work per request before any I/O: routing,
     /// and looking for droppers (ordinary requests and exploits').
@@ -160,7 +165,14 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
             iotpot_loadgen::reference::serve(l).await
         }),
         BenchCmd::Telnet(a) => rt.block_on(telnet(a)),
-        BenchCmd::Report { events, db } => super::bench_report::run(events, &db),
+        BenchCmd::Report {
+            events,
+            db,
+            postgres,
+        } => match postgres {
+            Some(conninfo) => super::bench_report::run_postgres(events, &conninfo),
+            None => super::bench_report::run(events, &db),
+        },
         BenchCmd::Http { seconds } => super::bench_http::run(seconds),
         BenchCmd::Sensor(a) => rt.block_on(super::bench_sensor::run(
             TelnetArgs {

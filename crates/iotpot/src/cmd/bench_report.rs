@@ -19,7 +19,8 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(db.with_extension("db-wal"));
             let _ = std::fs::remove_file(db.with_extension("db-shm"));
         }
-        generate(db, events)?;
+        println!("writing {events} events to {} (once)...", db.display());
+        generate(&mut iotpot_store::sqlite::SqliteSink::open(db)?, events)?;
     } else {
         println!("reusing {} ({have} events)", db.display());
     }
@@ -85,6 +86,51 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The same over PostgreSQL (`[store] postgres`): the store made once
+/// through its writer, then each section and the whole HTML report. (The
+/// dashboard reads SQLite only.)
+#[cfg(feature = "postgres")]
+pub fn run_postgres(events: u64, conninfo: &str) -> anyhow::Result<()> {
+    use iotpot_store::sql::Db;
+    let pg = iotpot_store::postgres::Pg::connect(conninfo)?;
+    let have = pg
+        .one("SELECT COALESCE(MAX(id), 0) FROM events", &[])?
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0) as u64;
+    if have < events {
+        anyhow::ensure!(have == 0, "the database holds {have} events already, fewer than {events}: give an empty one");
+        println!("writing {events} events to PostgreSQL (once)...");
+        drop(pg);
+        generate(&mut iotpot_store::postgres::PostgresSink::open(conninfo)?, events)?;
+        return run_postgres(events, conninfo);
+    }
+    println!("reusing the PostgreSQL store ({have} events)");
+    let window = iotpot_report::Window::default();
+    println!("section          ms");
+    let mut total = 0.0;
+    for (name, build) in iotpot_report::section::ALL {
+        let t = Instant::now();
+        build(&pg, &window)?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        total += ms;
+        println!("{name:<14} {ms:>6.0}");
+    }
+    let t = Instant::now();
+    let report = iotpot_report::build(&pg, &window)?;
+    let html = iotpot_report::html::render(&report);
+    println!(
+        "sections together {total:.0} ms; the whole HTML report ({} KiB) {:.2} s   (target: <= 10 s)",
+        html.len() / 1024,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn run_postgres(_: u64, _: &str) -> anyhow::Result<()> {
+    anyhow::bail!("this iotpot was built without the `postgres` feature")
+}
+
 fn count(db: &Path) -> u64 {
     iotpot_store::sqlite::open_read(db)
         .ok()
@@ -101,10 +147,8 @@ fn count(db: &Path) -> u64 {
 /// A year of attacks: sessions from 200,000 addresses (a few of them very
 /// busy), 500 credential pairs, commands, downloads of 2,000 samples, and
 /// one event in ten a 53413 datagram.
-fn generate(db: &Path, events: u64) -> anyhow::Result<()> {
-    println!("writing {events} events to {} (once)...", db.display());
+fn generate(sink: &mut dyn Sink, events: u64) -> anyhow::Result<()> {
     let t = Instant::now();
-    let mut sink = iotpot_store::sqlite::SqliteSink::open(db)?;
     let mut rng = fastrand::Rng::with_seed(2016);
     let start = time::macros::datetime!(2026-01-01 00:00 UTC);
     let span = 365 * 86_400i64;
@@ -203,19 +247,16 @@ fn generate(db: &Path, events: u64) -> anyhow::Result<()> {
         }
         if batch.len() >= 10_000 {
             written += batch.len() as u64;
-            flush(&mut sink, &mut batch)?;
+            flush(sink, &mut batch)?;
         }
     }
     written += batch.len() as u64;
-    flush(&mut sink, &mut batch)?;
+    flush(sink, &mut batch)?;
     println!("{written} events in {:.0} s", t.elapsed().as_secs_f64());
     Ok(())
 }
 
-fn flush(
-    sink: &mut iotpot_store::sqlite::SqliteSink,
-    batch: &mut Vec<iotpot_core::Event>,
-) -> anyhow::Result<()> {
+fn flush(sink: &mut dyn Sink, batch: &mut Vec<iotpot_core::Event>) -> anyhow::Result<()> {
     let json: Vec<String> = batch.iter().map(|e| e.to_json()).collect();
     sink.write(batch, &json)?;
     batch.clear();
