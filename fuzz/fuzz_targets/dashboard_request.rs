@@ -46,18 +46,40 @@ fuzz_target!(|input: &[u8]| {
     )
     .unwrap();
     record(&conn, "iotpot.session.connect", serde_json::json!({}));
-    record(&conn, "iotpot.login.success", serde_json::json!({"username": s, "password": s}));
-    record(&conn, "iotpot.command.input", serde_json::json!({"input": s, "known": true, "output": s, "output_size": 99999}));
-    record(&conn, "iotpot.download.success", serde_json::json!({"url": s, "shasum": s, "size": 1, "remote": s}));
-    record(&conn, "iotpot.http.request", serde_json::json!({"method": s, "path": s, "query": s, "status": 200}));
+    record(
+        &conn,
+        "iotpot.login.success",
+        serde_json::json!({"username": s, "password": s}),
+    );
+    record(
+        &conn,
+        "iotpot.command.input",
+        serde_json::json!({"input": s, "known": true, "output": s, "output_size": 99999}),
+    );
+    record(
+        &conn,
+        "iotpot.download.success",
+        serde_json::json!({"url": s, "shasum": s, "size": 1, "remote": s}),
+    );
+    record(
+        &conn,
+        "iotpot.http.request",
+        serde_json::json!({"method": s, "path": s, "query": s, "status": 200}),
+    );
     let dashboard = Dashboard::new(TOKEN.into(), 5, false);
     let auth = format!("Authorization: Bearer {TOKEN}\r\n\r\n");
     let mut requests = vec![head.to_vec()];
-    for path in ["/fragment/sessions", "/session/f00f00f00f00", "/fragment/section/credentials"] {
+    for path in [
+        "/fragment/sessions",
+        "/session/f00f00f00f00",
+        "/fragment/section/credentials",
+    ] {
         requests.push(format!("GET {path} HTTP/1.1\r\n{auth}").into_bytes());
     }
     for raw in requests {
-        let Ok(Some((req, _))) = iotpot_wire::http::parse_head(&raw) else { continue };
+        let Ok(Some((req, _))) = iotpot_wire::http::parse_head(&raw) else {
+            continue;
+        };
         let r = dashboard.answer(&conn, &req);
         let body = String::from_utf8_lossy(&r.body);
         if r.content_type.starts_with("text/html") && s.contains(['<', '>', '&', '"', '\'']) {

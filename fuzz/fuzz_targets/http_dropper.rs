@@ -23,7 +23,9 @@ fn site() -> &'static Site {
 fuzz_target!(|data: &[u8]| {
     let lines = dropper::commands(&String::from_utf8_lossy(data));
     assert!(lines.lines().count() <= dropper::MAX_LINES);
-    let Ok(Some((req, n))) = iotpot_wire::http::parse_head(data) else { return };
+    let Ok(Some((req, n))) = iotpot_wire::http::parse_head(data) else {
+        return;
+    };
     let found = dropper::find(&req, &data[n..]);
     assert!(found.len() <= dropper::MAX_FOUND);
     for f in &found {

@@ -47,10 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 &mut again,
             );
             assert!(!peer.waiting());
-            assert!(
-                again.to_peer.len()
-                    <= (d.len() * AMPLIFICATION).max(MIN_REPLY)
-            );
+            assert!(again.to_peer.len() <= (d.len() * AMPLIFICATION).max(MIN_REPLY));
         }
     }
 });

@@ -14,8 +14,14 @@ use std::time::SystemTime;
 const RELAY: u16 = 40_000;
 
 fn datagram(pick: u8, body: &[u8]) -> Vec<u8> {
-    let (sp, dp) = if pick & 2 == 0 { (50_000u16, RELAY) } else { (RELAY, 50_000) };
-    let mut p = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1];
+    let (sp, dp) = if pick & 2 == 0 {
+        (50_000u16, RELAY)
+    } else {
+        (RELAY, 50_000)
+    };
+    let mut p = vec![
+        0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+    ];
     p.extend_from_slice(&sp.to_be_bytes());
     p.extend_from_slice(&dp.to_be_bytes());
     if pick & 4 != 0 {
@@ -50,11 +56,20 @@ fn record(pick: u8, body: &[u8]) -> Record {
                 face: (ip(2), 23).into(),
             }
         }
-        2 | 3 => Kind::Data { from_attacker: pick & 2 == 0, bytes: body.to_vec().into() },
-        4 | 5 => Kind::Fin { from_attacker: pick & 2 == 0 },
+        2 | 3 => Kind::Data {
+            from_attacker: pick & 2 == 0,
+            bytes: body.to_vec().into(),
+        },
+        4 | 5 => Kind::Fin {
+            from_attacker: pick & 2 == 0,
+        },
         _ => Kind::Close,
     };
-    Record { flow, at: SystemTime::now(), kind }
+    Record {
+        flow,
+        at: SystemTime::now(),
+        kind,
+    }
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -68,9 +83,17 @@ fuzz_target!(|input: &[u8]| {
         let (body, next) = tail.split_at(n);
         rest = next;
         if pick & 1 == 0 && pick & 0x20 == 0 {
-            let p = if pick & 8 == 0 { datagram(*pick, body) } else { body.to_vec() };
+            let p = if pick & 8 == 0 {
+                datagram(*pick, body)
+            } else {
+                body.to_vec()
+            };
             let (out, wire) = u.packet(&p, p.len() + (pick >> 6) as usize);
-            assert!(wire >= out.len() || out.len() < 20, "{wire} < {}", out.len());
+            assert!(
+                wire >= out.len() || out.len() < 20,
+                "{wire} < {}",
+                out.len()
+            );
         } else {
             let big;
             let body = if *len > 200 {

@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
                 udp.extend_from_slice(rest);
                 ipv4(17, [10, 0, 2, 3], udp, 6)
             }
-            [2, flags, port, seq @ .., ] if seq.len() >= 8 => {
+            [2, flags, port, seq @ ..] if seq.len() >= 8 => {
                 let mut tcp = vec![0x30, 0x39, 0, *port];
                 tcp.extend_from_slice(&seq[..8]);
                 tcp.extend_from_slice(&[0x50, *flags, 0x40, 0, 0, 0, 0, 0]);

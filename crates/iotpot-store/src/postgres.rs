@@ -298,7 +298,7 @@ fn redact(conninfo: &str) -> String {
 
 /// Text PostgreSQL can hold: NUL as `\x00`; in JSON, the escape `\u0000`
 /// as the escaped text `\\x00`.
-fn without_nul(s: &str, json: bool) -> std::borrow::Cow<'_, str> {
+pub fn without_nul(s: &str, json: bool) -> std::borrow::Cow<'_, str> {
     if json {
         if !s.contains("\\u0000") {
             return s.into();
@@ -406,7 +406,7 @@ impl<'a> FromSql<'a> for Cell {
 
 /// PostgreSQL's binary NUMERIC (what `SUM` of integers returns): an
 /// integer when it has no fraction, else a real.
-fn numeric(raw: &[u8]) -> Result<Value, Box<dyn std::error::Error + Sync + Send>> {
+pub fn numeric(raw: &[u8]) -> Result<Value, Box<dyn std::error::Error + Sync + Send>> {
     let word = |i: usize| -> Result<i16, Box<dyn std::error::Error + Sync + Send>> {
         let b = raw.get(i * 2..i * 2 + 2).ok_or("short NUMERIC")?;
         Ok(i16::from_be_bytes([b[0], b[1]]))

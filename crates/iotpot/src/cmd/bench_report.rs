@@ -98,10 +98,16 @@ pub fn run_postgres(events: u64, conninfo: &str) -> anyhow::Result<()> {
         .and_then(|v| v.as_i64())
         .unwrap_or(0) as u64;
     if have < events {
-        anyhow::ensure!(have == 0, "the database holds {have} events already, fewer than {events}: give an empty one");
+        anyhow::ensure!(
+            have == 0,
+            "the database holds {have} events already, fewer than {events}: give an empty one"
+        );
         println!("writing {events} events to PostgreSQL (once)...");
         drop(pg);
-        generate(&mut iotpot_store::postgres::PostgresSink::open(conninfo)?, events)?;
+        generate(
+            &mut iotpot_store::postgres::PostgresSink::open(conninfo)?,
+            events,
+        )?;
         return run_postgres(events, conninfo);
     }
     println!("reusing the PostgreSQL store ({have} events)");
