@@ -175,12 +175,7 @@ fn postgres_holds_what_sqlite_holds_and_reports_the_same() {
     bot.login_ok("root", "xc3511");
     bot.run("echo 'it''s' \"a\\\\b\" ; uname -a");
     drop(bot);
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    udp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
-    udp.send_to(b"AA\0\0AAAA\0", ("127.0.0.1", netis)).unwrap();
-    let mut buf = [0u8; 512];
-    udp.recv_from(&mut buf).unwrap();
+    netis_probe(netis);
     hp.wait_closed(nasty.len() + 1);
     hp.stop();
     let log = hp.stderr.lock().unwrap().clone();

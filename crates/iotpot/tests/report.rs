@@ -310,12 +310,7 @@ fn the_report_counts_what_happened() {
     bot.run("echo javascript:alert(3)");
     drop(bot);
     // A 53413 probe.
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    udp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
-    udp.send_to(b"AA\0\0AAAA\0", ("127.0.0.1", netis)).unwrap();
-    let mut buf = [0u8; 512];
-    udp.recv_from(&mut buf).unwrap();
+    netis_probe(netis);
     hp.wait_closed(15);
     hp.stop();
     history(&mut iotpot_store::sqlite::SqliteSink::open(&hp.data().join("iotpot.db")).unwrap());

@@ -721,3 +721,13 @@ pub fn run_ok(cmd: &mut Command) -> String {
 pub fn listen(service: &str, port: u16, profile: &str) -> String {
     format!("[[listen]]\nservice = \"{service}\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"{profile}\"\n")
 }
+
+/// One 53413/udp probe (a 9-byte "AA\0\0AAAA\0") to a Netis face on
+/// loopback, and its answer awaited (5 s at most).
+pub fn netis_probe(port: u16) {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    udp.send_to(b"AA\0\0AAAA\0", ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 512];
+    udp.recv_from(&mut buf).expect("an answer from 53413/udp");
+}
