@@ -28,7 +28,8 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// SQLite's functions, as the reports use them (schema version 0).
+/// SQLite's functions, as the reports use them (schema version 0, made
+/// with a new database: a function added later comes as a migration).
 const FUNCTIONS: &str = r#"
 CREATE FUNCTION json_extract(doc json, path text) RETURNS text LANGUAGE sql IMMUTABLE
     AS $$ SELECT doc #>> string_to_array(substr(path, 3), '.') $$;
