@@ -502,7 +502,8 @@ sqlite = true
 # Also write every event to PostgreSQL (a fleet's central store), e.g.
 # "host=db.example user=iotpot dbname=iotpot" or
 # "postgresql://iotpot@db.example/iotpot". The tables are created on first
-# use. When set, `iotpot report` reads PostgreSQL instead of iotpot.db.
+# use. When set, `iotpot report` and `iotpot dashboard` read PostgreSQL
+# instead of iotpot.db.
 postgres = ""
 # Events queued for the writer; when it is full, sessions wait (no event is
 # ever dropped).

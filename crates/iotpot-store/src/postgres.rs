@@ -56,9 +56,12 @@ CREATE FUNCTION instr(s text, part text) RETURNS integer LANGUAGE sql IMMUTABLE
     AS $$ SELECT strpos(s, part) $$;
 CREATE FUNCTION round(x double precision, digits integer) RETURNS double precision LANGUAGE sql IMMUTABLE
     AS $$ SELECT round(x::numeric, digits)::double precision $$;
+CREATE FUNCTION group_concat_step(acc text, v text, sep text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v ELSE acc || sep || v END $$;
 CREATE FUNCTION group_concat_step(acc text, v text) RETURNS text LANGUAGE sql IMMUTABLE
-    AS $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v ELSE acc || ',' || v END $$;
+    AS $$ SELECT group_concat_step(acc, v, ',') $$;
 CREATE AGGREGATE group_concat(text) (SFUNC = group_concat_step, STYPE = text);
+CREATE AGGREGATE group_concat(text, text) (SFUNC = group_concat_step, STYPE = text);
 "#;
 
 /// A SQLite migration in PostgreSQL's words.

@@ -1,6 +1,7 @@
 //! Reading the store back: what `iotpot events` and `iotpot sessions` show.
 
-use rusqlite::{params_from_iter, Connection};
+use crate::sql::{Db, Param};
+use rusqlite::Connection;
 use serde_json::Value;
 
 /// One stored event, as the CLI shows it.
@@ -25,7 +26,7 @@ pub struct EventFilter {
 }
 
 /// The most recent events matching the filter, oldest first.
-pub fn events(conn: &Connection, f: &EventFilter) -> anyhow::Result<Vec<EventRow>> {
+pub fn events(db: &dyn Db, f: &EventFilter) -> anyhow::Result<Vec<EventRow>> {
     let mut sql =
         String::from("SELECT id, timestamp, eventid, session, src_ip, data FROM events WHERE 1=1");
     let mut args: Vec<String> = Vec::new();
@@ -50,22 +51,34 @@ pub fn events(conn: &Connection, f: &EventFilter) -> anyhow::Result<Vec<EventRow
         sql.push_str(&format!(" AND src_ip = ?{}", args.len()));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit.max(1)));
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows: Vec<EventRow> = stmt
-        .query_map(params_from_iter(args.iter()), |r| {
-            let data: String = r.get(5)?;
-            Ok(EventRow {
-                id: r.get(0)?,
-                timestamp: r.get(1)?,
-                eventid: r.get(2)?,
-                session: r.get(3)?,
-                src_ip: r.get(4)?,
+    let params: Vec<Param> = args.iter().map(|a| Param::Text(a)).collect();
+    let mut rows: Vec<EventRow> = db
+        .rows(&sql, &params)?
+        .into_iter()
+        .map(|r| {
+            let data = text(&r[5]);
+            EventRow {
+                id: r[0].as_i64().unwrap_or(0),
+                timestamp: text(&r[1]),
+                eventid: text(&r[2]),
+                session: text(&r[3]),
+                src_ip: text(&r[4]),
                 data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+            }
+        })
+        .collect();
     rows.reverse();
     Ok(rows)
+}
+
+/// A column's text ("" for null).
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// A column's text, if not null.
+fn maybe(v: &Value) -> Option<String> {
+    v.as_str().map(String::from)
 }
 
 /// One session, as the CLI shows it.
@@ -94,12 +107,12 @@ pub struct SessionRow {
 
 /// The most recent sessions (newest last), optionally from one source.
 pub fn sessions(
-    conn: &Connection,
+    db: &dyn Db,
     src_ip: Option<&str>,
     limit: usize,
 ) -> anyhow::Result<Vec<SessionRow>> {
     let mut sql = String::from(
-        "SELECT session, start, end, src_ip, src_port, dst_port, protocol, profile, arch, username, password,
+        "SELECT session, start, \"end\", src_ip, src_port, dst_port, protocol, profile, arch, username, password,
                 login_ok, login_attempts, commands, downloads, duration, close_reason, sensor
          FROM sessions",
     );
@@ -108,35 +121,37 @@ pub fn sessions(
         sql.push_str(" WHERE src_ip = ?1");
         args.push(ip.to_string());
     }
+    // Newest first; of two that started in the same microsecond, the
+    // later session id (ids grow as sessions open).
     sql.push_str(&format!(
-        " ORDER BY start DESC, rowid DESC LIMIT {}",
+        " ORDER BY start DESC, session DESC LIMIT {}",
         limit.max(1)
     ));
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows: Vec<SessionRow> = stmt
-        .query_map(params_from_iter(args.iter()), |r| {
-            Ok(SessionRow {
-                session: r.get(0)?,
-                start: r.get(1)?,
-                end: r.get(2)?,
-                src_ip: r.get(3)?,
-                src_port: r.get(4)?,
-                dst_port: r.get(5)?,
-                protocol: r.get(6)?,
-                profile: r.get(7)?,
-                arch: r.get(8)?,
-                username: r.get(9)?,
-                password: r.get(10)?,
-                login_ok: r.get::<_, i64>(11)? != 0,
-                login_attempts: r.get(12)?,
-                commands: r.get(13)?,
-                downloads: r.get(14)?,
-                duration: r.get(15)?,
-                close_reason: r.get(16)?,
-                sensor: r.get(17)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let params: Vec<Param> = args.iter().map(|a| Param::Text(a)).collect();
+    let mut rows: Vec<SessionRow> = db
+        .rows(&sql, &params)?
+        .into_iter()
+        .map(|r| SessionRow {
+            session: text(&r[0]),
+            start: text(&r[1]),
+            end: maybe(&r[2]),
+            src_ip: text(&r[3]),
+            src_port: r[4].as_u64().unwrap_or(0) as u16,
+            dst_port: r[5].as_u64().unwrap_or(0) as u16,
+            protocol: text(&r[6]),
+            profile: maybe(&r[7]),
+            arch: maybe(&r[8]),
+            username: maybe(&r[9]),
+            password: maybe(&r[10]),
+            login_ok: r[11].as_i64().unwrap_or(0) != 0,
+            login_attempts: r[12].as_i64().unwrap_or(0),
+            commands: r[13].as_i64().unwrap_or(0),
+            downloads: r[14].as_i64().unwrap_or(0),
+            duration: r[15].as_f64(),
+            close_reason: maybe(&r[16]),
+            sensor: text(&r[17]),
+        })
+        .collect();
     rows.reverse();
     Ok(rows)
 }
@@ -158,14 +173,10 @@ pub struct SampleRow {
 }
 
 /// Samples, most recently seen last; `sha` selects one (a prefix is enough).
-pub fn samples(
-    conn: &Connection,
-    sha: Option<&str>,
-    limit: usize,
-) -> anyhow::Result<Vec<SampleRow>> {
+pub fn samples(db: &dyn Db, sha: Option<&str>, limit: usize) -> anyhow::Result<Vec<SampleRow>> {
     let mut sql = String::from(
         "SELECT s.sha256, s.size, s.first_seen, s.last_seen, s.kind, s.arch, s.tags, s.triage,
-                (SELECT group_concat(source, char(10)) FROM (SELECT DISTINCT source FROM sample_sources x WHERE x.sha256 = s.sha256)),
+                (SELECT group_concat(source, '\n') FROM (SELECT DISTINCT source FROM sample_sources x WHERE x.sha256 = s.sha256) AS d),
                 (SELECT count(DISTINCT session) FROM sample_sources x WHERE x.sha256 = s.sha256)
          FROM samples s",
     );
@@ -178,33 +189,30 @@ pub fn samples(
         ));
     }
     sql.push_str(&format!(
-        " ORDER BY s.last_seen DESC LIMIT {}",
+        " ORDER BY s.last_seen DESC, s.sha256 DESC LIMIT {}",
         limit.max(1)
     ));
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows: Vec<SampleRow> = stmt
-        .query_map(params_from_iter(args.iter()), |r| {
-            let tags: String = r.get(6)?;
-            let triage: Option<String> = r.get(7)?;
-            let sources: Option<String> = r.get(8)?;
-            Ok(SampleRow {
-                sha256: r.get(0)?,
-                size: r.get(1)?,
-                first_seen: r.get(2)?,
-                last_seen: r.get(3)?,
-                kind: r.get(4)?,
-                arch: r.get(5)?,
-                tags: serde_json::from_str(&tags).unwrap_or(Value::Null),
-                sources: sources
-                    .map(|s| s.split('\n').map(str::to_string).collect())
-                    .unwrap_or_default(),
-                sessions: r.get(9)?,
-                triage: triage
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or(Value::Null),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let params: Vec<Param> = args.iter().map(|a| Param::Text(a)).collect();
+    let mut rows: Vec<SampleRow> = db
+        .rows(&sql, &params)?
+        .into_iter()
+        .map(|r| SampleRow {
+            sha256: text(&r[0]),
+            size: r[1].as_i64().unwrap_or(0),
+            first_seen: text(&r[2]),
+            last_seen: text(&r[3]),
+            kind: maybe(&r[4]),
+            arch: maybe(&r[5]),
+            tags: serde_json::from_str(&text(&r[6])).unwrap_or(Value::Null),
+            sources: maybe(&r[8])
+                .map(|s| s.split('\n').map(str::to_string).collect())
+                .unwrap_or_default(),
+            sessions: r[9].as_i64().unwrap_or(0),
+            triage: maybe(&r[7])
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null),
+        })
+        .collect();
     rows.reverse();
     Ok(rows)
 }

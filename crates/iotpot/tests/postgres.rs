@@ -8,11 +8,10 @@
 //! window, with every section drawn.
 
 mod common;
-use common::history::history;
+use common::history::{history_events, write};
 use common::postgres::Postgres;
 use common::*;
 use iotpot_core::{Event, EventKind, SessionInfo};
-use iotpot_store::Sink;
 use serde_json::Value;
 
 /// One event of each kind the sections read beyond sessions and logins.
@@ -128,6 +127,38 @@ fn rare_events() -> Vec<Event> {
         .collect()
 }
 
+/// `iotpot dashboard` on a free loopback port over `config`, with a fixed
+/// token: the process and its port, once it answers.
+fn dashboard(config: &std::path::Path) -> (Daemon, u16) {
+    let port = free_port();
+    let d = Daemon::start(
+        std::process::Command::new(BIN)
+            .args([
+                "dashboard",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--config",
+            ])
+            .arg(config)
+            .env("IOTPOT_DASHBOARD_TOKEN", TOKEN),
+    );
+    wait_port(port);
+    (d, port)
+}
+
+const TOKEN: &str = "postgres-test-token-0123";
+
+/// GET `path` with curl and the token: the body (curl fails on an HTTP error).
+fn curl(port: u16, path: &str) -> String {
+    run_ok(std::process::Command::new("curl").args([
+        "-sS",
+        "--fail",
+        "-H",
+        &format!("Authorization: Bearer {TOKEN}"),
+        &format!("http://127.0.0.1:{port}{path}"),
+    ]))
+}
+
 /// A report without the moment it was made.
 fn report(hp: &Honeypot, config: &std::path::Path, window: &[&str]) -> Value {
     let mut args = vec!["report", "--json", "--config", config.to_str().unwrap()];
@@ -184,12 +215,10 @@ fn postgres_holds_what_sqlite_holds_and_reports_the_same() {
     // The history, and one event of each rarer kind, through both writers.
     let mut sqlite = iotpot_store::sqlite::SqliteSink::open(&hp.data().join("iotpot.db")).unwrap();
     let mut postgres = iotpot_store::postgres::PostgresSink::open(&pg.conninfo()).unwrap();
-    history(&mut sqlite);
-    history(&mut postgres);
-    let rare = rare_events();
-    let json: Vec<String> = rare.iter().map(Event::to_json).collect();
-    sqlite.write(&rare, &json).unwrap();
-    postgres.write(&rare, &json).unwrap();
+    let mut events = history_events();
+    events.extend(rare_events());
+    write(&mut sqlite, &events);
+    write(&mut postgres, &events);
     drop((sqlite, postgres));
 
     // Every table: as many rows.
@@ -279,6 +308,49 @@ fn postgres_holds_what_sqlite_holds_and_reports_the_same() {
             assert!(rows > 0, "section {} is empty ({window:?})", s["id"]);
         }
     }
+
+    // The dashboard over PostgreSQL answers as over SQLite (curl, as a
+    // script would read it): the live sessions, a transcript with the
+    // device's answers, a section, a sample's page.
+    require("curl");
+    let (_a, over_sqlite) = dashboard(&sqlite_only);
+    let (_b, over_pg) = dashboard(&with_pg);
+    let sessions = curl(over_pg, "/api/sessions");
+    assert_eq!(sessions, curl(over_sqlite, "/api/sessions"));
+    let live: Value = serde_json::from_str(&sessions).unwrap();
+    let id = live
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["commands"].as_i64() > Some(0) && s["sensor"] == "e2e")
+        .expect("the bot's session is among the live ones")["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let transcript = curl(over_pg, &format!("/api/session/{id}"));
+    assert!(transcript.contains("Linux"), "uname's answer: {transcript}");
+    assert_eq!(transcript, curl(over_sqlite, &format!("/api/session/{id}")));
+    for path in [
+        "/api/section/credentials".to_string(),
+        "/api/section/malware".to_string(),
+        format!("/session/{id}"),
+        format!("/sample/{}", "ab".repeat(32)),
+        "/fragment/sessions".to_string(),
+    ] {
+        assert_eq!(curl(over_pg, &path), curl(over_sqlite, &path), "{path}");
+    }
+    // And they did read different databases: a row written to PostgreSQL
+    // alone shows in its report and its dashboard only.
+    pg.psql("INSERT INTO session_days VALUES ('2026-09-01', 'pg-only-sensor', 'x', 1)");
+    pg.psql(
+        "INSERT INTO sessions (session, start, src_ip, src_port, dst_ip, dst_port, sensor, protocol)
+         VALUES ('pgonly', '2099-01-01T00:00:00.000000Z', '192.0.2.99', 1, '198.51.100.2', 23, 'e2e', 'telnet')",
+    );
+    let only = |v: &Value| v.to_string().contains("pg-only-sensor");
+    assert!(only(&report(&hp, &with_pg, &[])));
+    assert!(!only(&report(&hp, &sqlite_only, &[])));
+    assert!(curl(over_pg, "/api/sessions").contains("pgonly"));
+    assert!(!curl(over_sqlite, "/api/sessions").contains("pgonly"));
 }
 
 /// A honeypot whose PostgreSQL is down starts and serves all the same

@@ -21,8 +21,8 @@
 mod transcript;
 
 use crate::{html, section, Window};
+use iotpot_store::sql::Db;
 use iotpot_wire::http::Request;
-use rusqlite::Connection;
 use std::fmt::Write;
 
 /// What every answer of the dashboard is allowed to load and run.
@@ -135,7 +135,7 @@ impl Dashboard {
     }
 
     /// The answer to `req`, reading `conn`.
-    pub fn answer(&self, conn: &Connection, req: &Request) -> Response {
+    pub fn answer(&self, conn: &dyn Db, req: &Request) -> Response {
         if req.method != "GET" && req.method != "HEAD" {
             let mut r = Response::plain(405, "read-only: GET only");
             r.headers.push(("Allow", "GET, HEAD".into()));
@@ -203,7 +203,7 @@ impl Dashboard {
         bearer || cookie
     }
 
-    fn route(&self, conn: &Connection, path: &str, q: &Query) -> anyhow::Result<Response> {
+    fn route(&self, conn: &dyn Db, path: &str, q: &Query) -> anyhow::Result<Response> {
         let window = match q.window() {
             Ok(w) => w,
             Err(e) => return Ok(Response::plain(400, &e.to_string())),
@@ -333,7 +333,7 @@ fn not_found() -> Response {
 
 /// A section by id, with its number in the report.
 fn build_section(
-    conn: &Connection,
+    conn: &dyn Db,
     w: &Window,
     id: &str,
 ) -> anyhow::Result<Option<(usize, crate::Section)>> {

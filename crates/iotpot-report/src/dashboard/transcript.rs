@@ -7,7 +7,7 @@
 use super::encode;
 use crate::html::escape;
 use iotpot_store::query::{self, EventFilter};
-use rusqlite::Connection;
+use iotpot_store::sql::{Db, Param};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -15,10 +15,11 @@ use std::fmt::Write;
 pub const MAX_EVENTS: usize = 5000;
 
 /// The most recent `n` sessions, newest first, open ones marked.
-pub fn live(conn: &Connection, n: usize) -> anyhow::Result<String> {
-    let open: i64 = conn.query_row("SELECT count(*) FROM sessions WHERE end IS NULL", [], |r| {
-        r.get(0)
-    })?;
+pub fn live(conn: &dyn Db, n: usize) -> anyhow::Result<String> {
+    let open = conn
+        .one("SELECT count(*) FROM sessions WHERE \"end\" IS NULL", &[])?
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
     let mut rows = query::sessions(conn, None, n)?;
     rows.reverse();
     let mut out = format!(
@@ -66,7 +67,7 @@ pub fn live(conn: &Connection, n: usize) -> anyhow::Result<String> {
 
 /// One session's facts and transcript; `None` if the store has no such
 /// session.
-pub fn fragment(conn: &Connection, id: &str) -> anyhow::Result<Option<String>> {
+pub fn fragment(conn: &dyn Db, id: &str) -> anyhow::Result<Option<String>> {
     let events = query::events(
         conn,
         &EventFilter {
@@ -120,7 +121,7 @@ pub fn fragment(conn: &Connection, id: &str) -> anyhow::Result<Option<String>> {
 
 /// What one event says, by kind; kinds without their own view show their
 /// fields.
-fn event(conn: &Connection, out: &mut String, id: &str, d: &Value) -> anyhow::Result<()> {
+fn event(conn: &dyn Db, out: &mut String, id: &str, d: &Value) -> anyhow::Result<()> {
     match id {
         "iotpot.login.success" | "iotpot.login.failed" => {
             let _ = write!(
@@ -207,17 +208,16 @@ fn event(conn: &Connection, out: &mut String, id: &str, d: &Value) -> anyhow::Re
 
 /// A link to a sample's page when the store holds that sample, else its
 /// hash as text.
-fn sample_link(conn: &Connection, out: &mut String, sha: Option<&str>) -> anyhow::Result<()> {
+fn sample_link(conn: &dyn Db, out: &mut String, sha: Option<&str>) -> anyhow::Result<()> {
     let Some(sha) = sha else { return Ok(()) };
     let stored = sha.len() == 64
         && sha.bytes().all(|b| b.is_ascii_hexdigit())
         && conn
-            .query_row(
+            .one(
                 "SELECT 1 FROM samples WHERE sha256 = ?1",
-                [sha.to_ascii_lowercase()],
-                |_| Ok(()),
-            )
-            .is_ok();
+                &[Param::Text(&sha.to_ascii_lowercase())],
+            )?
+            .is_some();
     if stored {
         let _ = write!(
             out,
@@ -256,7 +256,7 @@ fn rest(out: &mut String, d: &Value, skip: &[&str]) {
 }
 
 /// A sample's metadata (never its bytes); `None` if not stored.
-pub fn sample(conn: &Connection, sha: &str) -> anyhow::Result<Option<String>> {
+pub fn sample(conn: &dyn Db, sha: &str) -> anyhow::Result<Option<String>> {
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }

@@ -4,6 +4,7 @@
 //! and the store's connections.
 
 use iotpot_report::dashboard::{Dashboard, Response};
+use iotpot_store::sql::Db;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,9 +59,16 @@ pub fn run(a: DashboardArgs, path: Option<&Path>) -> anyhow::Result<()> {
     // older iotpot wrote); from then on `iotpot run`'s writer keeps them.
     let db = Arc::new(Store {
         path: config.data_dir.join("iotpot.db"),
+        postgres: config.store.postgres.clone(),
         idle: std::sync::Mutex::new(Vec::new()),
     });
-    drop(super::report::open_rolled_up(path)?);
+    if config.store.postgres.is_empty() {
+        drop(super::report::open_rolled_up(path)?);
+    } else {
+        // Its writer keeps PostgreSQL's rollups from the first event; this
+        // checks the server answers before the dashboard says it runs.
+        db.give_back(db.take()?);
+    }
     let token = token()?;
     let dashboard = Arc::new(Dashboard::new(token.clone(), a.refresh, tls.is_some()));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -159,7 +167,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let (d, db) = (dashboard.clone(), db.clone());
         let r = tokio::task::spawn_blocking(move || match db.take() {
             Ok(conn) => {
-                let r = d.answer(&conn, &req);
+                let r = d.answer(&*conn, &req);
                 db.give_back(conn);
                 r
             }
@@ -175,26 +183,31 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     s.shutdown().await
 }
 
-/// The store's read connections, kept between requests (each keeps its
-/// prepared statements: a refresh does not open the file and parse the
-/// schema again), at most [`IDLE_CONNECTIONS`] of them idle.
+/// The store's read connections (`iotpot.db`, or `[store] postgres` when
+/// set), kept between requests (each keeps its prepared statements: a
+/// refresh does not connect and parse again), at most [`IDLE_CONNECTIONS`]
+/// of them idle.
 struct Store {
     path: PathBuf,
-    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    postgres: String,
+    idle: std::sync::Mutex<Vec<Box<dyn Db + Send>>>,
 }
 
 const IDLE_CONNECTIONS: usize = 4;
 
 impl Store {
-    fn take(&self) -> anyhow::Result<rusqlite::Connection> {
+    fn take(&self) -> anyhow::Result<Box<dyn Db + Send>> {
         let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
         match idle {
             Some(c) => Ok(c),
-            None => iotpot_store::sqlite::open_read(&self.path),
+            None if self.postgres.is_empty() => {
+                Ok(Box::new(iotpot_store::sqlite::open_read(&self.path)?))
+            }
+            None => super::postgres_reader(&self.postgres),
         }
     }
 
-    fn give_back(&self, conn: rusqlite::Connection) {
+    fn give_back(&self, conn: Box<dyn Db + Send>) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < IDLE_CONNECTIONS {
                 idle.push(conn);

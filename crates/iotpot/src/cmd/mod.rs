@@ -76,6 +76,19 @@ pub fn postgres_check(conninfo: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A reading connection to `[store] postgres` (the dashboard's).
+#[cfg(feature = "postgres")]
+pub fn postgres_reader(conninfo: &str) -> anyhow::Result<Box<dyn iotpot_store::sql::Db + Send>> {
+    Ok(Box::new(iotpot_store::postgres::Pg::connect(conninfo)?))
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn postgres_reader(_: &str) -> anyhow::Result<Box<dyn iotpot_store::sql::Db + Send>> {
+    anyhow::bail!(
+        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
+    )
+}
+
 #[cfg(not(feature = "postgres"))]
 pub fn postgres_check(_: &str) -> anyhow::Result<()> {
     anyhow::bail!(

@@ -8,6 +8,11 @@ use std::net::SocketAddr;
 /// addresses, logins with a handful of pairs, commands, 53413 probes, a
 /// sample; through a store's writer as `iotpot run` writes.
 pub fn history(sink: &mut dyn Sink) {
+    write(sink, &history_events());
+}
+
+/// The history's events, in order.
+pub fn history_events() -> Vec<iotpot_core::Event> {
     let start = time::macros::datetime!(2026-08-01 00:00 UTC);
     let pairs = [
         ("root", "xc3511"),
@@ -146,6 +151,11 @@ pub fn history(sink: &mut dyn Sink) {
         e.timestamp = time::macros::datetime!(2026-09-15 10:00 UTC);
         events.push(e);
     }
+    events
+}
+
+/// `events` through a store's writer, 500 to a batch.
+pub fn write(sink: &mut dyn Sink, events: &[iotpot_core::Event]) {
     for chunk in events.chunks(500) {
         let json: Vec<String> = chunk.iter().map(|e| e.to_json()).collect();
         sink.write(chunk, &json).unwrap();
