@@ -36,10 +36,15 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
             n as f64 / t.elapsed().as_secs_f64()
         );
     }
+    time_report(&conn)
+}
+
+/// Each section alone, with the dashboard's refresh of it (the section
+/// built and drawn as an HTML fragment, through the same request handling
+/// as `iotpot dashboard`, without the socket); the live sessions; the
+/// whole HTML report.
+fn time_report(db: &dyn iotpot_store::sql::Db) -> anyhow::Result<()> {
     let window = iotpot_report::Window::default();
-    // Each section alone, then as the dashboard answers its refresh (the
-    // section built and drawn as an HTML fragment, through the same
-    // request handling as `iotpot dashboard`, without the socket).
     let dashboard = iotpot_report::dashboard::Dashboard::new("bench".repeat(4), 5, false);
     let refresh = |path: &str| -> anyhow::Result<f64> {
         let head = format!(
@@ -50,7 +55,7 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
             anyhow::bail!("the bench's own request does not parse");
         };
         let t = Instant::now();
-        let r = dashboard.answer(&conn, &req);
+        let r = dashboard.answer(db, &req);
         anyhow::ensure!(
             r.status == 200,
             "{path}: {}",
@@ -62,7 +67,7 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
     let mut total = 0.0;
     for (name, build) in iotpot_report::section::ALL {
         let t = Instant::now();
-        build(&conn, &window)?;
+        build(db, &window)?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         total += ms;
         let live = refresh(&format!("/fragment/section/{name}"))?;
@@ -75,7 +80,7 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
         refresh("/fragment/sessions")?
     );
     let t = Instant::now();
-    let report = iotpot_report::build(&conn, &window)?;
+    let report = iotpot_report::build(db, &window)?;
     let html = iotpot_report::html::render(&report);
     let s = t.elapsed().as_secs_f64();
     println!(
@@ -87,8 +92,7 @@ pub fn run(events: u64, db: &Path) -> anyhow::Result<()> {
 }
 
 /// The same over PostgreSQL (`[store] postgres`): the store made once
-/// through its writer, then each section and the whole HTML report. (The
-/// dashboard reads SQLite only.)
+/// through its writer, then timed as above.
 #[cfg(feature = "postgres")]
 pub fn run_postgres(events: u64, conninfo: &str) -> anyhow::Result<()> {
     use iotpot_store::sql::Db;
@@ -111,25 +115,7 @@ pub fn run_postgres(events: u64, conninfo: &str) -> anyhow::Result<()> {
         return run_postgres(events, conninfo);
     }
     println!("reusing the PostgreSQL store ({have} events)");
-    let window = iotpot_report::Window::default();
-    println!("section          ms");
-    let mut total = 0.0;
-    for (name, build) in iotpot_report::section::ALL {
-        let t = Instant::now();
-        build(&pg, &window)?;
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
-        total += ms;
-        println!("{name:<14} {ms:>6.0}");
-    }
-    let t = Instant::now();
-    let report = iotpot_report::build(&pg, &window)?;
-    let html = iotpot_report::html::render(&report);
-    println!(
-        "sections together {total:.0} ms; the whole HTML report ({} KiB) {:.2} s   (target: <= 10 s)",
-        html.len() / 1024,
-        t.elapsed().as_secs_f64()
-    );
-    Ok(())
+    time_report(&pg)
 }
 
 #[cfg(not(feature = "postgres"))]
