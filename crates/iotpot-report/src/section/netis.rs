@@ -35,9 +35,14 @@ pub fn build(conn: &dyn Db, w: &Window) -> anyhow::Result<Section> {
         w,
         "Sources",
         &["source", "datagrams", "kinds"],
+        // The busiest sources first, then the kinds of those alone (in
+        // name order): listing every source's kinds cost more than
+        // counting them.
         &format!(
-            "SELECT src_ip, SUM(n) AS c, group_concat(DISTINCT kind) {d}
-             GROUP BY src_ip ORDER BY c DESC, src_ip LIMIT {TOP}"
+            "SELECT t.src_ip, t.c, (SELECT group_concat(k.kind) FROM (SELECT DISTINCT kind FROM netis_days x
+                 WHERE x.src_ip = t.src_ip AND day >= substr(?1, 1, 10) AND day < ?2 ORDER BY kind) AS k)
+             FROM (SELECT src_ip, SUM(n) AS c {d} GROUP BY src_ip ORDER BY c DESC, src_ip LIMIT {TOP}) AS t
+             ORDER BY t.c DESC, t.src_ip"
         ),
     )?;
     let lengths = table(
