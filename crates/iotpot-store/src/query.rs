@@ -156,6 +156,50 @@ pub fn sessions(
     Ok(rows)
 }
 
+/// The sessions a stopped process left open (killed, or the machine went
+/// down), each closed by an `iotpot.session.closed` of reason
+/// `interrupted` at its last event (its duration up to then; bytes
+/// unknown, 0). Read from the store at start, before any new session.
+pub fn interrupted(db: &dyn Db) -> anyhow::Result<Vec<iotpot_core::Event>> {
+    let rows = db.rows(
+        "SELECT s.session, s.start, s.src_ip, s.src_port, s.dst_ip, s.dst_port, s.sensor, s.protocol,
+                (SELECT MAX(e.timestamp) FROM events e WHERE e.session = s.session)
+         FROM sessions s WHERE s.\"end\" IS NULL ORDER BY s.start",
+        &[],
+    )?;
+    let time = |v: &Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().unwrap_or_default(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let start = time(&r[1])?;
+            let last = time(&r[8]).unwrap_or(start);
+            Some(iotpot_core::Event {
+                timestamp: last,
+                session: text(&r[0]),
+                src_ip: text(&r[2]).parse().ok()?,
+                src_port: r[3].as_u64().unwrap_or(0) as u16,
+                dst_ip: text(&r[4]).parse().ok()?,
+                dst_port: r[5].as_u64().unwrap_or(0) as u16,
+                sensor: text(&r[6]),
+                protocol: text(&r[7]),
+                spool_id: None,
+                kind: iotpot_core::EventKind::SessionClosed {
+                    duration: (last - start).as_seconds_f64().max(0.0),
+                    reason: "interrupted".into(),
+                    bytes_in: 0,
+                    bytes_out: 0,
+                },
+            })
+        })
+        .collect())
+}
+
 /// One sample, as `iotpot samples` shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SampleRow {

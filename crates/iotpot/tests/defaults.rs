@@ -247,3 +247,80 @@ fn config_check_warns_about_two_devices_on_one_address() {
     ));
     assert!(!one.contains("warning"), "{one}");
 }
+
+/// A honeypot killed (SIGKILL) in the middle of a session leaves it open in
+/// the store; the next start closes it as `interrupted`, at its last event,
+/// and the sessions after it are untouched.
+#[test]
+fn sessions_a_killed_honeypot_left_open_end_as_interrupted() {
+    let mut hp = Honeypot::start("interrupted", "dvr-xiongmai", "");
+    let mut bot = Bot::connect(hp.addr);
+    bot.login_ok("root", "xc3511");
+    bot.run("echo still-here");
+    // Until the command is stored, then no goodbye at all.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while column(
+        &hp.db(),
+        "SELECT session FROM events WHERE eventid = 'iotpot.command.input'",
+    )
+    .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command was not stored"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut child = hp.child.take().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(bot);
+    let open = column(
+        &hp.db(),
+        "SELECT session FROM sessions WHERE \"end\" IS NULL",
+    );
+    assert_eq!(open.len(), 1, "the killed session is open in the store");
+
+    // The same config again.
+    let dir = std::mem::replace(&mut hp.dir, TempDir::new("interrupted-unused"));
+    let config = dir.0.join("iotpot.toml");
+    let mut again = Honeypot::spawn(
+        std::process::Command::new(BIN)
+            .arg("run")
+            .arg("--config")
+            .arg(&config)
+            .current_dir(&dir.0),
+        hp.addr,
+        dir,
+    );
+    again.wait_ready();
+    let mut bot = Bot::connect(again.addr);
+    bot.login_ok("root", "xc3511");
+    bot.send("exit");
+    again.wait_closed(2);
+    drop(bot);
+    again.stop();
+    let db = again.db();
+    let (reason, end, last): (String, String, String) = db
+        .query_row(
+            "SELECT close_reason, \"end\", (SELECT MAX(timestamp) FROM events e WHERE e.session = s.session AND e.eventid <> 'iotpot.session.closed')
+             FROM sessions s WHERE session = ?1",
+            [&open[0]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(reason, "interrupted");
+    assert_eq!(end, last, "closed at its last event");
+    assert_eq!(
+        column(&db, "SELECT close_reason FROM sessions ORDER BY start"),
+        ["interrupted", "exit"]
+    );
+    // The event is in the log too, as any other session's end.
+    let closed: Vec<serde_json::Value> = again
+        .jsonl()
+        .into_iter()
+        .filter(|e| e["eventid"] == "iotpot.session.closed" && e["session"] == open[0].as_str())
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["reason"], "interrupted");
+}

@@ -99,7 +99,25 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         sinks.push(Box::new(iotpot_profiler::service::Feed(tx)));
         rx
     });
+    // Sessions an earlier process left open (it was killed) end now, at
+    // their last event, before any new one starts.
+    let interrupted = match config.store.sqlite {
+        true => iotpot_store::sqlite::open_read(&config.data_dir.join("iotpot.db"))
+            .and_then(|db| iotpot_store::query::interrupted(&db))
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not read the sessions left open");
+                Vec::new()
+            }),
+        false => Vec::new(),
+    };
     let (bus, events) = Bus::start(sinks, config.store.queue, config.store.batch);
+    if !interrupted.is_empty() {
+        tracing::info!(
+            sessions = interrupted.len(),
+            "sessions left open by the last run closed as interrupted"
+        );
+        events.send_all(interrupted).await;
+    }
     let sensor = config.sensor_name();
     let shutdown = CancellationToken::new();
     let profiler = match profiler_queue {
