@@ -91,6 +91,15 @@ impl Pg {
     /// Connect (`conninfo`: `host=... user=... dbname=...` or a
     /// `postgresql://` URL) and bring the schema up to date.
     pub fn connect(conninfo: &str) -> anyhow::Result<Pg> {
+        Self::open(conninfo, true)
+    }
+
+    /// Whether the server answers, changing nothing (`config check`).
+    pub fn reach(conninfo: &str) -> anyhow::Result<()> {
+        Self::open(conninfo, false).map(drop)
+    }
+
+    fn open(conninfo: &str, migrate: bool) -> anyhow::Result<Pg> {
         // The client blocks on a runtime of its own, which cannot run
         // inside the caller's (`iotpot run` is async): connect and migrate
         // from a plain thread. Later calls come from the writer's thread.
@@ -109,7 +118,9 @@ impl Pg {
                     client: RefCell::new(client),
                     statements: RefCell::new(HashMap::new()),
                 };
-                pg.migrate()?;
+                if migrate {
+                    pg.migrate()?;
+                }
                 Ok(pg)
             })
             .join()
@@ -409,7 +420,8 @@ impl<'a> FromSql<'a> for Cell {
 }
 
 /// PostgreSQL's binary NUMERIC (what `SUM` of integers returns): an
-/// integer when it has no fraction, else a real.
+/// integer when it has no fraction and fits, else a real (null for NaN or
+/// past a real's range); an error only for bytes too short.
 pub fn numeric(raw: &[u8]) -> Result<Value, Box<dyn std::error::Error + Sync + Send>> {
     let word = |i: usize| -> Result<i16, Box<dyn std::error::Error + Sync + Send>> {
         let b = raw.get(i * 2..i * 2 + 2).ok_or("short NUMERIC")?;
@@ -426,13 +438,15 @@ pub fn numeric(raw: &[u8]) -> Result<Value, Box<dyn std::error::Error + Sync + S
         let power = weight as i32 - i as i32;
         real += d as f64 * 10000f64.powi(power);
         if power >= 0 {
-            let scale = 10000i128
+            // Past i128, the real alone.
+            match 10000i128
                 .checked_pow(power as u32)
-                .ok_or("NUMERIC too large")?;
-            int = (d as i128)
-                .checked_mul(scale)
+                .and_then(|scale| (d as i128).checked_mul(scale))
                 .and_then(|v| v.checked_add(int))
-                .ok_or("NUMERIC too large")?;
+            {
+                Some(v) => int = v,
+                None => exact = false,
+            }
         } else if d != 0 {
             exact = false;
         }

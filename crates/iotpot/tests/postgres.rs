@@ -182,6 +182,25 @@ fn report(hp: &Honeypot, config: &std::path::Path, window: &[&str]) -> Value {
 #[test]
 fn postgres_holds_what_sqlite_holds_and_reports_the_same() {
     let pg = Postgres::start("postgres");
+    // `config check` reaches the server and changes nothing there.
+    let check = TempDir::new("pg-check");
+    let config = check.0.join("iotpot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\n[store]\npostgres = \"{}\"\n",
+            check.0.join("data").display(),
+            pg.conninfo()
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        std::process::Command::new(BIN)
+            .args(["config", "check", "--config"])
+            .arg(&config),
+    );
+    assert!(out.contains("configuration OK"), "{out}");
+    assert_eq!(pg.psql("SELECT to_regclass('iotpot_schema') IS NULL"), "t");
     let netis = free_port();
     let mut hp = Honeypot::start(
         "pg-run",
@@ -364,6 +383,18 @@ fn a_honeypot_runs_on_while_postgres_is_down() {
         "pg-down",
         "dvr-xiongmai",
         &format!("[store]\npostgres = \"{conninfo}\"\n"),
+    );
+    // `config check` says the server does not answer, and passes.
+    let out = std::process::Command::new(BIN)
+        .args(["config", "check", "--config"])
+        .arg(hp.dir.0.join("iotpot.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("warning: PostgreSQL") && said.contains("Connection refused"),
+        "{said}"
     );
     let mut bot = Bot::connect(hp.addr);
     bot.login_ok("root", "xc3511");

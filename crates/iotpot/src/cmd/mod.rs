@@ -66,7 +66,7 @@ pub fn postgres_sink(config: &Config) -> anyhow::Result<Box<dyn iotpot_store::Si
 /// honeypot runs on and connects when it can).
 #[cfg(feature = "postgres")]
 pub fn postgres_check(conninfo: &str) -> anyhow::Result<()> {
-    if let Err(e) = iotpot_store::postgres::Pg::connect(conninfo) {
+    if let Err(e) = iotpot_store::postgres::Pg::reach(conninfo) {
         let text = e.to_string();
         if text.starts_with("[store] postgres") || text.contains("invalid") {
             return Err(e);
