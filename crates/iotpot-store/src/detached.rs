@@ -99,3 +99,92 @@ impl Drop for Detached {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{channel, Receiver, Sender};
+
+    /// A far sink that says when it took a batch, writes it only when
+    /// told to, and says what it wrote.
+    struct Held {
+        took: Sender<()>,
+        go: Receiver<()>,
+        wrote: Sender<usize>,
+    }
+
+    impl Sink for Held {
+        fn name(&self) -> &'static str {
+            "held"
+        }
+        fn write(&mut self, events: &[Event], _: &[String]) -> anyhow::Result<()> {
+            self.took.send(())?;
+            self.go.recv()?;
+            self.wrote.send(events.len())?;
+            Ok(())
+        }
+        fn flush(&mut self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_far_sink_that_falls_behind_misses_batches_and_never_holds_up_the_writer() {
+        let (held_wrote, wrote) = channel();
+        let (held_took, took) = channel();
+        let (go_tx, held_go) = channel();
+        let mut d = Detached::new(Box::new(Held {
+            took: held_took,
+            go: held_go,
+            wrote: held_wrote,
+        }))
+        .unwrap();
+        // Declared after `d`, dropped before it: a failed assertion ends
+        // the held thread instead of waiting on it for ever.
+        let go = go_tx;
+        let e =
+            iotpot_core::SessionInfo::default().event(iotpot_core::EventKind::SessionConnect {});
+        let batch = vec![e];
+        let json = vec![batch[0].to_json()];
+        // The thread takes one batch and waits on it; the queue takes
+        // QUEUE more; the next ones are refused at once, and counted.
+        d.write(&batch, &json).unwrap();
+        took.recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let start = std::time::Instant::now();
+        for _ in 0..QUEUE {
+            d.write(&batch, &json).unwrap();
+        }
+        for _ in 0..5 {
+            assert!(d.write(&batch, &json).is_err());
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "the writer waited"
+        );
+        assert_eq!(d.missed, 5);
+        // Released, it writes every batch it took, in order, and the next
+        // write goes through again.
+        for _ in 0..=QUEUE {
+            go.send(()).unwrap();
+        }
+        for _ in 0..=QUEUE {
+            assert_eq!(
+                wrote
+                    .recv_timeout(std::time::Duration::from_secs(5))
+                    .unwrap(),
+                1
+            );
+        }
+        assert!(d.write(&batch, &json).is_ok());
+        assert_eq!(d.missed, 0);
+        let _ = go.send(());
+        drop(d);
+        assert_eq!(
+            wrote
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .unwrap(),
+            1
+        );
+    }
+}

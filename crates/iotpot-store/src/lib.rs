@@ -22,6 +22,9 @@ pub mod detached;
 pub mod jsonl;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(not(feature = "postgres"))]
+#[path = "postgres_off.rs"]
+pub mod postgres;
 pub mod query;
 pub mod rollup;
 pub mod sql;

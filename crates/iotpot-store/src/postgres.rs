@@ -105,9 +105,7 @@ impl Pg {
         // from a plain thread. Later calls come from the writer's thread.
         std::thread::scope(|s| {
             s.spawn(|| {
-                let mut config: postgres::Config = conninfo
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("[store] postgres ({}): {e}", redact(conninfo)))?;
+                let mut config = parse(conninfo)?;
                 if config.get_connect_timeout().is_none() {
                     config.connect_timeout(std::time::Duration::from_secs(5));
                 }
@@ -247,6 +245,17 @@ impl Db for Pg {
     }
 }
 
+/// Whether `[store] postgres` reads as a connection string.
+pub fn check_conninfo(conninfo: &str) -> anyhow::Result<()> {
+    parse(conninfo).map(drop)
+}
+
+fn parse(conninfo: &str) -> anyhow::Result<postgres::Config> {
+    conninfo
+        .parse()
+        .map_err(|e| anyhow::anyhow!("[store] postgres ({}): {e}", redact(conninfo)))
+}
+
 /// A failed statement: the server's words (a bare `db error` says nothing),
 /// and the statement's first line.
 fn failed(e: postgres::Error, sql: &str) -> anyhow::Error {
@@ -364,12 +373,7 @@ impl ToSql for Param<'_> {
                 _ => f.to_sql(ty, out),
             },
             Param::Text(s) => {
-                if *ty == Type::JSONB {
-                    // JSONB's binary form: a version byte, then the text.
-                    out.extend_from_slice(&[1]);
-                    out.extend_from_slice(without_nul(s, true).as_bytes());
-                    Ok(IsNull::No)
-                } else if *ty == Type::JSON {
+                if *ty == Type::JSON {
                     out.extend_from_slice(without_nul(s, true).as_bytes());
                     Ok(IsNull::No)
                 } else {
@@ -403,9 +407,6 @@ impl<'a> FromSql<'a> for Cell {
             Type::FLOAT8 => f64::from_sql(ty, raw)?.into(),
             Type::BOOL => i64::from(bool::from_sql(ty, raw)?).into(),
             Type::NUMERIC => numeric(raw)?,
-            Type::JSONB => String::from_utf8_lossy(raw.get(1..).unwrap_or_default())
-                .into_owned()
-                .into(),
             _ => String::from_utf8_lossy(raw).into_owned().into(),
         }))
     }
@@ -481,9 +482,7 @@ impl PostgresSink {
     /// server that does not answer yet is logged and tried again later
     /// (a honeypot starts whether or not its central database is up).
     pub fn open(conninfo: &str) -> anyhow::Result<PostgresSink> {
-        conninfo
-            .parse::<postgres::Config>()
-            .map_err(|e| anyhow::anyhow!("[store] postgres ({}): {e}", redact(conninfo)))?;
+        check_conninfo(conninfo)?;
         let pg = Pg::connect(conninfo)
             .map_err(|e| tracing::error!(error = %e, "PostgreSQL: not connected; trying again every {}s", RETRY.as_secs()))
             .ok();

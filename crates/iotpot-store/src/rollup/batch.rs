@@ -113,28 +113,38 @@ impl<'a> Batch<'a> {
         // Per period: the addresses new to it (`n`), and the change in
         // those first seen in it (`new`).
         let mut counts: HashMap<(&str, String), (i64, i64)> = HashMap::new();
-        let mut stmt =
-            db.prepare("INSERT INTO attacker_days VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
-        for (d, a) in &self.attacker_days {
-            let period = d.to_string();
-            if stmt.exec(&params![period, ip(a)])? == 1 {
-                counts.entry(("day", period)).or_default().0 += 1;
-            }
-        }
-        let mut stmt =
-            db.prepare("INSERT INTO attacker_weeks VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
-        for (y, w, a) in &self.attacker_weeks {
-            let period = format!("{y:04}-W{w:02}");
-            if stmt.exec(&params![period, ip(a)])? == 1 {
-                counts.entry(("week", period)).or_default().0 += 1;
-            }
-        }
-        let mut stmt =
-            db.prepare("INSERT INTO attacker_months VALUES (?1, ?2) ON CONFLICT DO NOTHING")?;
-        for (y, m, a) in &self.attacker_months {
-            let period = format!("{y:04}-{m:02}");
-            if stmt.exec(&params![period, ip(a)])? == 1 {
-                counts.entry(("month", period)).or_default().0 += 1;
+        // Each address new to its day, week and month counts once there.
+        let tables: [(&str, &str, Vec<Seen>); 3] = [
+            (
+                "day",
+                "attacker_days",
+                (self.attacker_days.iter())
+                    .map(|(d, a)| (d.to_string(), a))
+                    .collect(),
+            ),
+            (
+                "week",
+                "attacker_weeks",
+                (self.attacker_weeks.iter())
+                    .map(|(y, w, a)| (format!("{y:04}-W{w:02}"), a))
+                    .collect(),
+            ),
+            (
+                "month",
+                "attacker_months",
+                (self.attacker_months.iter())
+                    .map(|(y, m, a)| (format!("{y:04}-{m:02}"), a))
+                    .collect(),
+            ),
+        ];
+        for (kind, table, rows) in tables {
+            let mut stmt = db.prepare(&format!(
+                "INSERT INTO {table} VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+            ))?;
+            for (period, a) in rows {
+                if stmt.exec(&params![period, ip(a)])? == 1 {
+                    counts.entry((kind, period)).or_default().0 += 1;
+                }
             }
         }
         let was = "SELECT first FROM attacker_first WHERE src_ip = ?1";
@@ -219,6 +229,9 @@ impl<'a> Batch<'a> {
         Ok(())
     }
 }
+
+/// An address seen in a period (its name), for the attacker tables.
+type Seen<'a> = (String, &'a IpAddr);
 
 /// The day, week and month of a stored timestamp, as the rollups name
 /// them (SQLite's `substr` and `strftime('%Y-W%W')`).

@@ -93,7 +93,6 @@ fn time_report(db: &dyn iotpot_store::sql::Db) -> anyhow::Result<()> {
 
 /// The same over PostgreSQL (`[store] postgres`): the store made once
 /// through its writer, then timed as above.
-#[cfg(feature = "postgres")]
 pub fn run_postgres(events: u64, conninfo: &str) -> anyhow::Result<()> {
     use iotpot_store::sql::Db;
     let pg = iotpot_store::postgres::Pg::connect(conninfo)?;
@@ -116,11 +115,6 @@ pub fn run_postgres(events: u64, conninfo: &str) -> anyhow::Result<()> {
     }
     println!("reusing the PostgreSQL store ({have} events)");
     time_report(&pg)
-}
-
-#[cfg(not(feature = "postgres"))]
-pub fn run_postgres(_: u64, _: &str) -> anyhow::Result<()> {
-    anyhow::bail!("this iotpot was built without the `postgres` feature")
 }
 
 fn count(db: &Path) -> u64 {

@@ -54,7 +54,6 @@ pub fn record(config: &Config, events: &[iotpot_core::Event]) -> anyhow::Result<
 }
 
 /// The PostgreSQL sink of `[store] postgres`.
-#[cfg(feature = "postgres")]
 pub fn postgres_sink(config: &Config) -> anyhow::Result<Box<dyn iotpot_store::Sink>> {
     Ok(Box::new(iotpot_store::postgres::PostgresSink::open(
         &config.store.postgres,
@@ -64,43 +63,17 @@ pub fn postgres_sink(config: &Config) -> anyhow::Result<Box<dyn iotpot_store::Si
 /// `config check` of `[store] postgres`: a connection string that does not
 /// read is an error; a server that does not answer, a warning (the
 /// honeypot runs on and connects when it can).
-#[cfg(feature = "postgres")]
 pub fn postgres_check(conninfo: &str) -> anyhow::Result<()> {
+    iotpot_store::postgres::check_conninfo(conninfo)?;
     if let Err(e) = iotpot_store::postgres::Pg::reach(conninfo) {
-        let text = e.to_string();
-        if text.starts_with("[store] postgres") || text.contains("invalid") {
-            return Err(e);
-        }
-        eprintln!("iotpot: warning: {text}");
+        eprintln!("iotpot: warning: {e}");
     }
     Ok(())
 }
 
 /// A reading connection to `[store] postgres` (the dashboard's).
-#[cfg(feature = "postgres")]
 pub fn postgres_reader(conninfo: &str) -> anyhow::Result<Box<dyn iotpot_store::sql::Db + Send>> {
     Ok(Box::new(iotpot_store::postgres::Pg::connect(conninfo)?))
-}
-
-#[cfg(not(feature = "postgres"))]
-pub fn postgres_reader(_: &str) -> anyhow::Result<Box<dyn iotpot_store::sql::Db + Send>> {
-    anyhow::bail!(
-        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
-    )
-}
-
-#[cfg(not(feature = "postgres"))]
-pub fn postgres_check(_: &str) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
-    )
-}
-
-#[cfg(not(feature = "postgres"))]
-pub fn postgres_sink(_: &Config) -> anyhow::Result<Box<dyn iotpot_store::Sink>> {
-    anyhow::bail!(
-        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
-    )
 }
 
 /// Raise the open-files limit: every session is a socket. To the hard

@@ -47,20 +47,12 @@ pub fn run(a: ReportArgs, path: Option<&Path>) -> anyhow::Result<()> {
 
 /// The report over `[store] postgres` (its rollups are kept by its writer
 /// from the first event).
-#[cfg(feature = "postgres")]
 fn postgres_report(
     config: &iotpot_core::Config,
     window: &Window,
 ) -> anyhow::Result<iotpot_report::Report> {
     let pg = iotpot_store::postgres::Pg::connect(&config.store.postgres)?;
     iotpot_report::build(&pg, window)
-}
-
-#[cfg(not(feature = "postgres"))]
-fn postgres_report(_: &iotpot_core::Config, _: &Window) -> anyhow::Result<iotpot_report::Report> {
-    anyhow::bail!(
-        "[store] postgres is set, but this iotpot was built without the `postgres` feature"
-    )
 }
 
 /// The store, its rollups brought up to date (the writer of a running

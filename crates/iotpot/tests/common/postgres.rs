@@ -99,16 +99,9 @@ impl Postgres {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let made = Command::new(pg.bin.join("createdb"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                    "-U",
-                    "iotpot",
-                    "iotpot",
-                ])
+            let made = pg
+                .client("createdb")
+                .arg("iotpot")
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success());
@@ -123,6 +116,20 @@ impl Postgres {
         }
     }
 
+    /// One of the server's client programs, pointed at it as `iotpot`.
+    fn client(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bin.join(program));
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "iotpot",
+        ]);
+        cmd
+    }
+
     /// The connection string for `[store] postgres`.
     pub fn conninfo(&self) -> String {
         format!(
@@ -133,19 +140,9 @@ impl Postgres {
 
     /// `psql -At -c SQL`: its output.
     pub fn psql(&self, sql: &str) -> String {
-        let out = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "iotpot",
-                "-At",
-                "-c",
-                sql,
-                "iotpot",
-            ])
+        let out = self
+            .client("psql")
+            .args(["-At", "-c", sql, "iotpot"])
             .output()
             .expect("psql");
         assert!(
