@@ -331,6 +331,25 @@ pub enum EventKind {
         status: u16,
     },
 
+    /// A request reached one of the profile's exploit traps (a known hole
+    /// of the device's web server). Its command then runs in the device's
+    /// shell: the usual command, download and sample events follow.
+    #[serde(rename = "iotpot.exploit.hit")]
+    #[strum(serialize = "iotpot.exploit.hit")]
+    ExploitHit {
+        /// The trap's id in the profile (`jaws-shell`).
+        trap: String,
+        /// The CVEs the trap answers (empty for holes without one).
+        cves: Vec<String>,
+        /// The profile whose trap it is.
+        profile: String,
+        /// The injected value as decoded from its transport (at most 4 KiB);
+        /// for a trap that only reads (a path traversal), the file read.
+        raw: String,
+        /// The command as a shell reads it, one command per line.
+        command: String,
+    },
+
     /// A web request that carries a shell command with a download (an
     /// exploit's dropper) in its path, query, form, body or a header; its
     /// URLs go to the downloader. One event per part that carries one.

@@ -4,6 +4,7 @@
 //!
 //! - [`event`]: the one typed event catalogue (cowrie-compatible JSON).
 //! - [`profile`]: device profiles (schema, built-ins, per-deployment personas).
+//! - [`trap`]: exploit traps, the known holes of a device's web server.
 //! - [`device`]: which device's faces one address shows.
 //! - [`arch`]: CPU architectures (profiles, triage and sandboxes use the one
 //!   [`Arch`]) and what a persona shows of them.
@@ -34,6 +35,7 @@ pub mod profile;
 pub mod profiler;
 pub mod sample;
 pub mod tls;
+pub mod trap;
 
 pub use arch::Arch;
 pub use config::Config;

@@ -96,6 +96,9 @@ pub struct HttpProfile {
     pub error_type: String,
     /// A camera's picture.
     pub video: VideoProfile,
+    /// The known holes of this web server (`[[http.traps]]`): requests
+    /// that reach one run their command in the device's shell.
+    pub traps: Vec<crate::trap::Trap>,
 }
 
 impl Default for HttpProfile {
@@ -119,6 +122,7 @@ impl Default for HttpProfile {
             errors: BTreeMap::new(),
             error_type: "text/html".into(),
             video: VideoProfile::default(),
+            traps: Vec::new(),
         }
     }
 }
@@ -427,7 +431,7 @@ impl Profile {
         use crate::config::Service;
         match service {
             Service::Telnet => true,
-            Service::Http => !self.http.pages.is_empty(),
+            Service::Http => !self.http.pages.is_empty() || !self.http.traps.is_empty(),
             Service::Netis => self.netis.backdoor,
             Service::Sensors => false,
         }
@@ -514,6 +518,13 @@ impl Profile {
                     "http page {path:?}: bad status {}",
                     page.status
                 )));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for t in &self.http.traps {
+            t.check().map_err(&bad)?;
+            if !ids.insert(&t.id) {
+                return Err(bad(format!("two traps named {:?}", t.id)));
             }
         }
         for p in &self.system.processes {
@@ -715,6 +726,12 @@ impl Vars {
         for page in h.pages.values_mut() {
             page.body = self.fill(&page.body);
         }
+        for t in &mut h.traps {
+            t.body = self.fill(&t.body);
+            for v in &mut t.headers {
+                *v = self.fill(v);
+            }
+        }
     }
 }
 
@@ -752,7 +769,7 @@ mod tests {
                 })
                 .collect();
         assert_eq!(names, files);
-        assert_eq!(names.len(), 31, "the README says 31 built-in profiles");
+        assert_eq!(names.len(), 37, "the README says 37 built-in profiles");
         let profiles = Profile::builtins();
         let arches: BTreeSet<_> = profiles.iter().map(|p| p.arch.name()).collect();
         for a in ["armel", "mips", "mipsel", "ppc", "i686", "sh4"] {

@@ -26,9 +26,13 @@ pub enum Wait {
 pub enum Ran {
     /// It waits ([`Step::wait`]); nothing of it happened yet.
     Waiting,
-    /// It ran: what the terminal shows (LF line ends), and whether the
-    /// shell exits.
-    Done { output: Vec<u8>, exit: bool },
+    /// It ran: what the terminal shows (LF line ends), whether the shell
+    /// exits, and the milliseconds of `sleep` it asked for.
+    Done {
+        output: Vec<u8>,
+        exit: bool,
+        slept_ms: u64,
+    },
 }
 
 /// A shell and the line it waits to run again, if any.
@@ -48,6 +52,10 @@ impl Terminal {
 
     pub fn shell(&self) -> &Shell {
         &self.shell
+    }
+
+    pub fn shell_mut(&mut self) -> &mut Shell {
+        &mut self.shell
     }
 
     /// A line waits for a download or an answer.
@@ -82,6 +90,7 @@ impl Terminal {
         Ran::Done {
             output: outcome.output,
             exit,
+            slept_ms: outcome.slept_ms,
         }
     }
 

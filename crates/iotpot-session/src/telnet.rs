@@ -315,7 +315,7 @@ impl TelnetSession {
         };
         match term.run(line, now, out) {
             Ran::Waiting => {}
-            Ran::Done { output, exit } => {
+            Ran::Done { output, exit, .. } => {
                 Telnet::encode_data(&output, &mut out.to_peer);
                 if exit {
                     self.close(out, "exit");

@@ -40,6 +40,9 @@ pub(crate) struct RunState {
     pub ask: Option<crate::Question>,
     /// Backend questions in this line.
     pub asked: usize,
+    /// Milliseconds the line's `sleep`s asked for (the shell never waits;
+    /// a caller that times answers may).
+    pub slept_ms: u64,
 }
 
 impl RunState {
@@ -547,7 +550,7 @@ impl Shell {
             }
             _ => match self.vars.get(name) {
                 Some(v) => v.clone(),
-                None => default_var(name, &self.user, &self.cwd).into_bytes(),
+                None => default_var(name, &self.user, &self.home, &self.cwd).into_bytes(),
             },
         }
     }
@@ -884,16 +887,10 @@ fn looks_like_script(bytes: &[u8]) -> bool {
             .all(|&c| c == b'\n' || c == b'\t' || c == b'\r' || (0x20..0x7f).contains(&c))
 }
 
-fn default_var(name: &str, user: &str, cwd: &str) -> String {
+fn default_var(name: &str, user: &str, home: &str, cwd: &str) -> String {
     match name {
         "PATH" => "/bin:/sbin:/usr/bin:/usr/sbin".into(),
-        "HOME" => {
-            if user == "root" {
-                "/root".into()
-            } else {
-                "/".into()
-            }
-        }
+        "HOME" => home.into(),
         "USER" | "LOGNAME" => user.into(),
         "SHELL" => "/bin/sh".into(),
         "PWD" => cwd.into(),

@@ -71,6 +71,9 @@ pub struct Outcome {
     /// architecture, IoTBOX) can answer. Nothing of the line happened: get
     /// the answer, [`Shell::provide_answer`] it, and run the line again.
     pub ask: Option<Question>,
+    /// Milliseconds of `sleep` the line asked for. The shell does not
+    /// wait; a caller answering timing checkers may.
+    pub slept_ms: u64,
 }
 
 /// A command for the backend, and its answer (shared with IoTBOX).
@@ -123,6 +126,8 @@ pub struct Shell {
     vars: HashMap<String, Vec<u8>>,
     status: i32,
     user: String,
+    /// `$HOME`, where `cd` alone goes.
+    home: String,
     /// Files changed since they were last reported.
     dirty: BTreeSet<String>,
     limits: Limits,
@@ -161,6 +166,7 @@ impl Shell {
             vars: HashMap::new(),
             status: 0,
             user: user.to_string(),
+            home: home.to_string(),
             dirty: BTreeSet::new(),
             limits,
             now: 0,
@@ -172,6 +178,13 @@ impl Shell {
             never_ask: no_applets(),
             answers: HashMap::new(),
         }
+    }
+
+    /// Start in `dir`, which is also `$HOME`: a daemon's `system()` runs in
+    /// `/` with `HOME=/`, not in root's login directory.
+    pub fn set_home(&mut self, dir: &str) {
+        self.home = dir.to_string();
+        self.cwd = dir.to_string();
     }
 
     /// Ask the backend for applets this emulation does not implement
@@ -259,6 +272,7 @@ impl Shell {
             }
         }
         outcome.effects = std::mem::take(&mut self.run.effects);
+        outcome.slept_ms = self.run.slept_ms;
         outcome
     }
 
@@ -280,6 +294,22 @@ impl Shell {
 
     pub fn system(&self) -> &System {
         &self.sys
+    }
+
+    /// A file of this session's device as it is now (what the attacker
+    /// wrote over the device's own), `path` resolved from `/`; `None` when
+    /// it is missing or not a file.
+    pub fn read_file(&self, path: &str) -> Option<Arc<Vec<u8>>> {
+        self.vfs.read(&vfs::normalize("/", path)).ok()
+    }
+
+    /// Write a file as the device's firmware would (its diagnostics
+    /// output); false when the filesystem refuses (no such directory, the
+    /// session's space used up).
+    pub fn write_file(&mut self, path: &str, data: &[u8], now: i64) -> bool {
+        self.vfs
+            .write(&vfs::normalize("/", path), data, false, now)
+            .is_ok()
     }
 
     /// Bytes this session's files use.

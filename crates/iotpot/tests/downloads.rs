@@ -11,13 +11,6 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-fn elf(arch: Arch, tag: &str) -> Vec<u8> {
-    let mut b = arch.elf_header();
-    b.extend_from_slice(format!("\0\0{tag} cnc 203.0.113.77:23\0").as_bytes());
-    b.resize(3000, 0x90);
-    b
-}
-
 fn sha(b: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(b))

@@ -211,8 +211,22 @@ async fn request<C: Conn>(
     }
     let end = want.min(conn.buf.len());
     let body = &conn.buf[read.head_len.min(end)..end];
-    let routed = ctx.site.route(&req, body, &ctx.tokens, info);
-    let (suspicious, urls) = ctx.site.droppers(&req, body, unix_now());
+    let mut routed = ctx.site.route(&req, body, &ctx.tokens, info);
+    let hit = match &routed.page {
+        Page::Trap(hit) => Some(hit.clone()),
+        _ => None,
+    };
+    if let Some(hit) = &hit {
+        if !super::trap::readable(ctx, info, hit).await {
+            routed.set_status(404);
+        }
+    }
+    // A request that reached a trap runs its command there; any other
+    // dropper is caught on the suspicious path.
+    let (suspicious, urls) = match hit {
+        Some(_) => Default::default(),
+        None => ctx.site.droppers(&req, body, unix_now()),
+    };
     conn.buf.drain(..end);
     let requested = urls.iter().map(|(url, tool)| EventKind::DownloadRequested {
         url: url.clone(),
@@ -232,9 +246,15 @@ async fn request<C: Conn>(
         };
         tokio::spawn(async move { downloads.fetch(&info, &req, count).await });
     }
+    let page = match routed.page {
+        Page::Trap(hit) => super::trap::run(ctx, info, &hit, &mut conn.fetches).await,
+        page => page,
+    };
     let head_only = req.method == "HEAD";
-    let (status, content_type, body, extra) = match routed.page {
+    let (status, content_type, body, extra) = match page {
         Page::Stream => return Next::Streamed(stream_video(ctx, info, conn, &req, shutdown).await),
+        // Ran above: what it answers is a body.
+        Page::Trap(_) => return Next::Error,
         Page::Snapshot {
             content_type,
             extra,

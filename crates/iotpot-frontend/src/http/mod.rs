@@ -6,9 +6,11 @@
 //! [`iotpot_session::http`]; this module reads, renders and writes.
 //!
 //! - [`driver`]: one connection: read heads, route, answer, stream.
+//! - [`trap`]: an exploit trap's command, run in its source's shell.
 //! - [`video`]: the camera's frames.
 
 pub mod driver;
+pub mod trap;
 pub mod video;
 
 use iotpot_core::config::Limits;
@@ -27,6 +29,8 @@ pub struct HttpContext {
     pub camera: Arc<video::Camera>,
     /// Fetches the droppers that requests carry.
     pub downloads: Arc<crate::downloads::Downloads>,
+    /// The shells of the sources that reached a trap.
+    pub sources: trap::Sources,
 }
 
 impl HttpContext {
@@ -47,6 +51,7 @@ impl HttpContext {
             tokens,
             camera,
             downloads,
+            sources: trap::Sources::default(),
         }
     }
 }

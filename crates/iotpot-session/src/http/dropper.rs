@@ -103,11 +103,22 @@ fn named(kind: &str, key: &str) -> String {
     }
 }
 
-/// The command lines of a decoded part, if one holds a download tool: the
-/// part split where a shell would split it (`;`, `|`, `&`, newlines,
-/// backticks, `$(`, `)`), `${IFS}` read as a space, each piece that starts
-/// as a command does (not markup, not the field's own punctuation).
+/// The command lines of a decoded part, if one holds a download tool
+/// (see [`lines`]), one per line; empty otherwise.
 pub fn commands(part: &str) -> String {
+    let lines = lines(part);
+    if lines.iter().any(|l| smells(l)) {
+        lines.join("\n")
+    } else {
+        String::new()
+    }
+}
+
+/// The command lines of a decoded part: the part split where a shell
+/// would split it (`;`, `|`, `&`, newlines, backticks, `$(`, `)`),
+/// `${IFS}` read as a space and `\xNN` as its character, each piece that
+/// starts as a command does (not markup, not the field's own punctuation).
+pub fn lines(part: &str) -> Vec<String> {
     let text = unescape_hex(part)
         .replace("$IFS$9", " ")
         .replace("${IFS}", " ")
@@ -131,7 +142,7 @@ pub fn commands(part: &str) -> String {
         }
     }
     pieces.push(cur);
-    let pieces: Vec<String> = pieces
+    pieces
         .into_iter()
         .map(|p| {
             // What an injection leaves before the command: quotes, the
@@ -139,10 +150,6 @@ pub fn commands(part: &str) -> String {
             p.trim_matches(|c: char| c.is_whitespace() || "'\"<>".contains(c))
                 .to_string()
         })
-        .filter(|p| !p.is_empty())
-        .collect();
-    let lines: Vec<String> = pieces
-        .into_iter()
         .filter(|p| {
             p.chars()
                 .next()
@@ -150,12 +157,7 @@ pub fn commands(part: &str) -> String {
                 && !p.contains('<')
         })
         .take(MAX_LINES)
-        .collect();
-    if lines.iter().any(|l| smells(l)) {
-        lines.join("\n")
-    } else {
-        String::new()
-    }
+        .collect()
 }
 
 /// Whether `text` holds a download tool as a word.
@@ -174,7 +176,7 @@ fn smells(text: &str) -> bool {
 }
 
 /// `key=value` pairs of a query or form, each decoded (`+` as a space).
-fn pairs(s: &str) -> Vec<(String, String)> {
+pub(crate) fn pairs(s: &str) -> Vec<(String, String)> {
     s.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -187,7 +189,7 @@ fn pairs(s: &str) -> Vec<(String, String)> {
 /// Percent-decoding, twice at most (droppers encoded twice survive a
 /// proxy), `+` as a space in queries and forms; bytes that are not UTF-8
 /// replaced.
-fn percent(s: &str, plus: bool) -> String {
+pub(crate) fn percent(s: &str, plus: bool) -> String {
     let once = percent_decode(s, plus);
     if once.contains('%') {
         percent_decode(&once, false)
@@ -198,7 +200,7 @@ fn percent(s: &str, plus: bool) -> String {
 
 /// `\xNN` escapes as the characters they stand for (ASCII only: the rest
 /// stays written).
-fn unescape_hex(s: &str) -> String {
+pub(crate) fn unescape_hex(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("\\x") {
@@ -225,7 +227,7 @@ fn unescape_hex(s: &str) -> String {
 }
 
 /// At most `max` bytes of `s`, cut on a character boundary.
-fn cut(s: &str, max: usize) -> String {
+pub(crate) fn cut(s: &str, max: usize) -> String {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;

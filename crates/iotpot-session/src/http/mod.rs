@@ -8,6 +8,7 @@
 
 pub mod dropper;
 pub mod response;
+pub mod trap;
 
 use iotpot_core::escape::bytes_to_string;
 use iotpot_core::honeytoken::Honeytokens;
@@ -41,6 +42,9 @@ pub enum Page {
     },
     /// The camera's MJPEG stream, until the viewer leaves.
     Stream,
+    /// A trap of the profile: run its command in the source's shell
+    /// ([`trap::Run`]), then answer with [`Site::trap_page`].
+    Trap(trap::Hit),
 }
 
 /// A routed request.
@@ -53,12 +57,25 @@ pub struct Routed {
     pub keep_alive: bool,
 }
 
+impl Routed {
+    /// The answer's status turned out to be `status` (a trap whose file is
+    /// missing answers 404): say so in the request's event.
+    pub fn set_status(&mut self, status: u16) {
+        for e in &mut self.events {
+            if let EventKind::HttpRequest { status: s, .. } = e {
+                *s = status;
+            }
+        }
+    }
+}
+
 /// One listener's web server: the device and the credentials it accepts.
 #[derive(Debug)]
 pub struct Site {
     pub device: Arc<System>,
     /// Basic credentials accepted (bait placeholders filled).
     credentials: Vec<(String, String)>,
+    traps: trap::Traps,
 }
 
 impl Site {
@@ -75,9 +92,11 @@ impl Site {
                     .map(|(u, p)| (u.to_string(), p.to_string()))
             })
             .collect();
+        let traps = trap::Traps::new(&device.persona.profile.http.traps);
         Site {
             device,
             credentials,
+            traps,
         }
     }
 
@@ -101,13 +120,19 @@ impl Site {
             .as_ref()
             .is_some_and(|a| self.credentials.iter().any(|c| c == a));
         let http = self.http();
-        let page = match http.pages.get(req.path()) {
-            None => self.error(404, Vec::new()),
-            Some(page) if page.auth && !authorized => self.error(
+        let unauthorized = || {
+            self.error(
                 401,
                 vec![format!("WWW-Authenticate: {}", http.www_authenticate)],
-            ),
-            Some(page) => match page.kind {
+            )
+        };
+        let hit = self.traps.find(&http.traps, req, body);
+        let page = match (hit, http.pages.get(req.path())) {
+            (Some(hit), _) if http.traps[hit.index].auth && !authorized => unauthorized(),
+            (Some(hit), _) => Page::Trap(hit),
+            (None, None) => self.error(404, Vec::new()),
+            (None, Some(page)) if page.auth && !authorized => unauthorized(),
+            (None, Some(page)) => match page.kind {
                 PageKind::Static => served(page, &page.body),
                 PageKind::Leak => {
                     tokens.leaked("dvr.cfg", &info.session, info.src.ip());
@@ -129,6 +154,7 @@ impl Site {
         let status = match &page {
             Page::Body { status, .. } => *status,
             Page::Snapshot { .. } | Page::Stream => 200,
+            Page::Trap(hit) => http.traps[hit.index].status,
         };
         let header = |n: &str| req.header(n).map(bytes_to_string);
         let mut events = vec![EventKind::HttpRequest {
@@ -149,6 +175,16 @@ impl Site {
             body: (!body.is_empty()).then(|| hex::encode(&body[..body.len().min(BODY_IN_EVENT)])),
             status,
         }];
+        if let Page::Trap(hit) = &page {
+            let t = &http.traps[hit.index];
+            events.push(EventKind::ExploitHit {
+                trap: t.id.clone(),
+                cves: t.cves.clone(),
+                profile: self.device.persona.profile.name.clone(),
+                raw: hit.raw.clone(),
+                command: hit.command.clone(),
+            });
+        }
         if let Some((u, p)) = &auth {
             events.extend(tokens.check_login(u, p, "http-basic", info.src.ip()));
         }
@@ -200,6 +236,27 @@ impl Site {
             });
         }
         (events, all)
+    }
+
+    /// A trap's answer once its lines ran: `output` is what they printed,
+    /// `file` the device file the trap reads (the server's 404 when it
+    /// reads one that is missing).
+    pub fn trap_page(&self, hit: &trap::Hit, output: &[u8], file: Option<&[u8]>) -> Page {
+        let t = &self.http().traps[hit.index];
+        if hit.read.is_some() && file.is_none() {
+            return self.error(404, Vec::new());
+        }
+        Page::Body {
+            status: t.status,
+            content_type: t.content_type.clone(),
+            body: Arc::new(trap::body(t, output, file)),
+            extra: t.headers.clone(),
+        }
+    }
+
+    /// The trap a hit is of.
+    pub fn trap(&self, hit: &trap::Hit) -> &iotpot_core::trap::Trap {
+        &self.http().traps[hit.index]
     }
 
     /// The profile's error page for `status`.

@@ -6,13 +6,11 @@ use crate::{vfs, Shell};
 
 pub(crate) fn cd(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
     let target = match argv.get(1) {
-        None => {
-            if sh.user == "root" {
-                "/root".to_string()
-            } else {
-                "/".to_string()
-            }
-        }
+        None => sh
+            .vars
+            .get("HOME")
+            .map(|v| lossy(v).into_owned())
+            .unwrap_or_else(|| sh.home.clone()),
         Some(a) if a.as_slice() == b"-" => sh
             .vars
             .get("OLDPWD")

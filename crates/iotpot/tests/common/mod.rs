@@ -703,6 +703,14 @@ pub fn http_server(dir: &Path, port: u16) -> Server {
     s
 }
 
+/// A 3000-byte bot for `arch`: a real ELF header, a tag and a C2 string.
+pub fn elf(arch: iotpot_core::Arch, tag: &str) -> Vec<u8> {
+    let mut b = arch.elf_header();
+    b.extend_from_slice(format!("\0\0{tag} cnc 203.0.113.77:23\0").as_bytes());
+    b.resize(3000, 0x90);
+    b
+}
+
 /// Run a command to completion; its stdout. Fails the test (with the
 /// command's stderr) when it fails.
 pub fn run_ok(cmd: &mut Command) -> String {
