@@ -99,6 +99,9 @@ pub struct HttpProfile {
     /// The known holes of this web server (`[[http.traps]]`): requests
     /// that reach one run their command in the device's shell.
     pub traps: Vec<crate::trap::Trap>,
+    /// Where the web server's commands run (its working directory and
+    /// `$HOME`): `/` unless the firmware starts it elsewhere.
+    pub cwd: String,
 }
 
 impl Default for HttpProfile {
@@ -123,6 +126,7 @@ impl Default for HttpProfile {
             error_type: "text/html".into(),
             video: VideoProfile::default(),
             traps: Vec::new(),
+            cwd: "/".into(),
         }
     }
 }
@@ -520,6 +524,9 @@ impl Profile {
                 )));
             }
         }
+        if !self.http.cwd.starts_with('/') {
+            return Err(bad("http.cwd must be absolute".into()));
+        }
         let mut ids = std::collections::BTreeSet::new();
         for t in &self.http.traps {
             t.check().map_err(&bad)?;
@@ -769,7 +776,7 @@ mod tests {
                 })
                 .collect();
         assert_eq!(names, files);
-        assert_eq!(names.len(), 37, "the README says 37 built-in profiles");
+        assert_eq!(names.len(), 45, "the README says 45 built-in profiles");
         let profiles = Profile::builtins();
         let arches: BTreeSet<_> = profiles.iter().map(|p| p.arch.name()).collect();
         for a in ["armel", "mips", "mipsel", "ppc", "i686", "sh4"] {

@@ -211,21 +211,22 @@ async fn request<C: Conn>(
     }
     let end = want.min(conn.buf.len());
     let body = &conn.buf[read.head_len.min(end)..end];
-    let mut routed = ctx.site.route(&req, body, &ctx.tokens, info);
-    let hit = match &routed.page {
-        Page::Trap(hit) => Some(hit.clone()),
-        _ => None,
-    };
-    if let Some(hit) = &hit {
-        if !super::trap::readable(ctx, info, hit).await {
-            routed.set_status(404);
+    // A trap that reads a file the source's device lacks is not there:
+    // the request goes to the pages (and their 404).
+    let mut hit = ctx.site.trap_hit(&req, body);
+    if let Some(h) = &hit {
+        if !super::trap::readable(ctx, info, h).await {
+            hit = None;
         }
     }
+    let trapped = hit.is_some();
+    let routed = ctx.site.route(&req, body, hit, &ctx.tokens, info);
     // A request that reached a trap runs its command there; any other
     // dropper is caught on the suspicious path.
-    let (suspicious, urls) = match hit {
-        Some(_) => Default::default(),
-        None => ctx.site.droppers(&req, body, unix_now()),
+    let (suspicious, urls) = if trapped {
+        Default::default()
+    } else {
+        ctx.site.droppers(&req, body, unix_now())
     };
     conn.buf.drain(..end);
     let requested = urls.iter().map(|(url, tool)| EventKind::DownloadRequested {

@@ -56,8 +56,8 @@ impl Sources {
             ..iotpot_shell::Limits::default()
         };
         let mut shell = Shell::new(device.clone(), "root", limits);
-        // The web server's system(): root, in / with HOME=/.
-        shell.set_home("/");
+        // The web server's system(): root, in its directory (HOME too).
+        shell.set_home(&device.persona.profile.http.cwd);
         if fetching {
             shell.enable_fetching();
         }

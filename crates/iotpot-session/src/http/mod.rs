@@ -57,18 +57,6 @@ pub struct Routed {
     pub keep_alive: bool,
 }
 
-impl Routed {
-    /// The answer's status turned out to be `status` (a trap whose file is
-    /// missing answers 404): say so in the request's event.
-    pub fn set_status(&mut self, status: u16) {
-        for e in &mut self.events {
-            if let EventKind::HttpRequest { status: s, .. } = e {
-                *s = status;
-            }
-        }
-    }
-}
-
 /// One listener's web server: the device and the credentials it accepts.
 #[derive(Debug)]
 pub struct Site {
@@ -104,13 +92,23 @@ impl Site {
         &self.device.persona.profile.http
     }
 
+    /// The trap of the profile `req` reaches, if any: what [`Site::route`]
+    /// takes (the driver may first look whether the file it reads is
+    /// there, and route past it when not).
+    pub fn trap_hit(&self, req: &Request, body: &[u8]) -> Option<trap::Hit> {
+        self.traps.find(&self.http().traps, req, body)
+    }
+
     /// Route one request. `body` is what was read of it (at most the
-    /// driver's limit), `announced` its Content-Length. A bait page handed
-    /// out is remembered in `tokens`, for the alarm when it is used.
+    /// driver's limit), `announced` its Content-Length; `hit` the trap it
+    /// reaches ([`Site::trap_hit`]), which goes before the pages. A bait
+    /// page handed out is remembered in `tokens`, for the alarm when it is
+    /// used.
     pub fn route(
         &self,
         req: &Request,
         body: &[u8],
+        hit: Option<trap::Hit>,
         tokens: &Honeytokens,
         info: &SessionInfo,
     ) -> Routed {
@@ -126,7 +124,6 @@ impl Site {
                 vec![format!("WWW-Authenticate: {}", http.www_authenticate)],
             )
         };
-        let hit = self.traps.find(&http.traps, req, body);
         let page = match (hit, http.pages.get(req.path())) {
             (Some(hit), _) if http.traps[hit.index].auth && !authorized => unauthorized(),
             (Some(hit), _) => Page::Trap(hit),
@@ -240,7 +237,7 @@ impl Site {
 
     /// A trap's answer once its lines ran: `output` is what they printed,
     /// `file` the device file the trap reads (the server's 404 when it
-    /// reads one that is missing).
+    /// reads one its command was to write and did not).
     pub fn trap_page(&self, hit: &trap::Hit, output: &[u8], file: Option<&[u8]>) -> Page {
         let t = &self.http().traps[hit.index];
         if hit.read.is_some() && file.is_none() {
@@ -370,7 +367,8 @@ mod tests {
 
     fn route(site: &Site, tokens: &Honeytokens, raw: &[u8]) -> Routed {
         let (req, n) = parse_head(raw).unwrap().unwrap();
-        site.route(&req, &raw[n..], tokens, &info())
+        let hit = site.trap_hit(&req, &raw[n..]);
+        site.route(&req, &raw[n..], hit, tokens, &info())
     }
 
     #[test]

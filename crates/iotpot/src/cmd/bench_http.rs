@@ -49,7 +49,8 @@ pub fn run(seconds: f64) -> anyhow::Result<()> {
             t.elapsed().as_secs_f64() * 1e6 / runs as f64
         };
         let route = time(&mut || {
-            std::hint::black_box(site.route(&req, body, &tokens, &info));
+            let hit = site.trap_hit(&req, body);
+            std::hint::black_box(site.route(&req, body, hit, &tokens, &info));
         });
         let droppers = time(&mut || {
             std::hint::black_box(site.droppers(&req, body, 1_700_000_000));
