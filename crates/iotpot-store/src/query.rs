@@ -515,3 +515,101 @@ fn has_table(conn: &Connection, name: &str) -> anyhow::Result<bool> {
         |r| r.get::<_, i64>(0),
     )? > 0)
 }
+
+/// What one exploit trap caught, as `iotpot exploits` shows it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ExploitCaught {
+    pub profile: String,
+    pub trap: String,
+    pub cves: Vec<String>,
+    /// Requests that reached it.
+    pub hits: i64,
+    /// Distinct source addresses.
+    pub sources: i64,
+    /// Distinct samples downloaded in the sessions that reached it.
+    pub samples: i64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// Every trap that was reached, by profile and trap.
+pub fn exploits_caught(db: &dyn Db) -> anyhow::Result<Vec<ExploitCaught>> {
+    let hits = db.rows(
+        "SELECT json_extract(data, '$.profile') AS profile, json_extract(data, '$.trap') AS trap,
+                max(CAST(json_extract(data, '$.cves') AS TEXT)), count(*), count(DISTINCT src_ip),
+                min(timestamp), max(timestamp)
+         FROM events WHERE eventid = 'iotpot.exploit.hit'
+         GROUP BY json_extract(data, '$.profile'), json_extract(data, '$.trap')
+         ORDER BY 1, 2",
+        &[],
+    )?;
+    let samples = db.rows(
+        "SELECT h.profile, h.trap, count(DISTINCT json_extract(d.data, '$.shasum'))
+         FROM (SELECT DISTINCT session, json_extract(data, '$.profile') AS profile,
+                      json_extract(data, '$.trap') AS trap
+               FROM events WHERE eventid = 'iotpot.exploit.hit') AS h
+         JOIN events d ON d.session = h.session AND d.eventid = 'iotpot.download.success'
+         GROUP BY h.profile, h.trap",
+        &[],
+    )?;
+    Ok(hits
+        .into_iter()
+        .map(|r| {
+            let (profile, trap) = (text(&r[0]), text(&r[1]));
+            let samples = samples
+                .iter()
+                .find(|s| text(&s[0]) == profile && text(&s[1]) == trap)
+                .and_then(|s| s[2].as_i64())
+                .unwrap_or(0);
+            ExploitCaught {
+                cves: maybe(&r[2])
+                    .and_then(|c| serde_json::from_str(&c).ok())
+                    .unwrap_or_default(),
+                hits: r[3].as_i64().unwrap_or(0),
+                sources: r[4].as_i64().unwrap_or(0),
+                samples,
+                first: maybe(&r[5]),
+                last: maybe(&r[6]),
+                profile,
+                trap,
+            }
+        })
+        .collect())
+}
+
+/// What the traps answering one CVE caught: hits, distinct sources and
+/// distinct samples downloaded in those sessions. `cve` empty: the traps
+/// of holes without a CVE.
+pub fn exploits_for_cve(db: &dyn Db, cve: &str) -> anyhow::Result<(i64, i64, i64)> {
+    let (filter, needle) = if cve.is_empty() {
+        (
+            "CAST(json_extract(data, '$.cves') AS TEXT) = ?",
+            "[]".to_string(),
+        )
+    } else {
+        (
+            "instr(CAST(json_extract(data, '$.cves') AS TEXT), ?) > 0",
+            format!("\"{cve}\""),
+        )
+    };
+    let params = [Param::Text(&needle)];
+    let hits = db.rows(
+        &format!(
+            "SELECT count(*), count(DISTINCT src_ip) FROM events
+             WHERE eventid = 'iotpot.exploit.hit' AND {filter}"
+        ),
+        &params,
+    )?;
+    let samples = db.one(
+        &format!(
+            "SELECT count(DISTINCT json_extract(d.data, '$.shasum'))
+             FROM (SELECT DISTINCT session FROM events
+                   WHERE eventid = 'iotpot.exploit.hit' AND {filter}) AS h
+             JOIN events d ON d.session = h.session AND d.eventid = 'iotpot.download.success'"
+        ),
+        &params,
+    )?;
+    let row = hits.first();
+    let at = |i: usize| row.and_then(|r| r[i].as_i64()).unwrap_or(0);
+    Ok((at(0), at(1), samples.and_then(|v| v.as_i64()).unwrap_or(0)))
+}

@@ -123,6 +123,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX events_spool_id ON events(spool_id) WHERE spool_id IS NOT NULL;",
     // 11: the 53413 section's busiest sources, each one's kinds.
     "CREATE INDEX netis_days_src ON netis_days(src_ip);",
+    // 12: exploit traps reached (`iotpot exploits`): a small index, of
+    // those events alone.
+    "CREATE INDEX events_exploit_hits ON events(session) WHERE eventid = 'iotpot.exploit.hit';",
 ];
 
 /// Open (creating and migrating) the database for writing.

@@ -47,6 +47,9 @@ enum Command {
     /// Other honeypots' logs into the store: `iotpot import cowrie FILE...`.
     #[command(subcommand)]
     Import(cmd::import::ImportCmd),
+    /// The exploit traps each profile answers, and what each caught (per
+    /// trap and per CVE).
+    Exploits(cmd::exploits::ExploitsArgs),
     /// Collected malware samples (`iotpot samples show SHA` for one).
     Samples(cmd::samples::SamplesArgs),
     /// This deployment's bait credentials (DVR.cfg, camera pictures).
@@ -93,6 +96,7 @@ fn default_sigpipe(command: &Command) {
             | Command::Report(_)
             | Command::Export(_)
             | Command::Samples(_)
+            | Command::Exploits(_)
             | Command::Honeytokens(_)
             | Command::Pcap(_)
             | Command::Profiles(_)
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
         Command::Export(c) => cmd::export::run(c, cli.config.as_deref()),
         Command::Import(c) => cmd::import::run(c, cli.config.as_deref()),
         Command::Samples(a) => cmd::samples::run(a, cli.config.as_deref()),
+        Command::Exploits(a) => cmd::exploits::run(a, cli.config.as_deref()),
         Command::Profiles(c) => cmd::profiles::run(c, cli.config.as_deref()),
         Command::Honeytokens(a) => cmd::honeytokens::run(a, cli.config.as_deref()),
         Command::Pcap(c) => cmd::pcap::run(c, cli.config.as_deref()),

@@ -97,6 +97,9 @@ fn nmap_names_the_http_devices() {
     for (port, (profile, want)) in ports.iter().zip(cases) {
         let line = said(*port);
         let first = line.lines().next().unwrap_or_default();
-        assert!(first.contains(want), "{profile} on {port}: want {want:?}: {line}");
+        assert!(
+            first.contains(want),
+            "{profile} on {port}: want {want:?}: {line}"
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod dashboard;
 pub mod devices;
 pub mod events;
+pub mod exploits;
 pub mod export;
 pub mod honeytokens;
 pub mod import;
