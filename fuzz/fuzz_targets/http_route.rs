@@ -30,7 +30,8 @@ fuzz_target!(|data: &[u8]| {
     let now = time::OffsetDateTime::UNIX_EPOCH;
     match iotpot_wire::http::parse_head(data) {
         Ok(Some((req, n))) => {
-            let routed = site.route(&req, &data[n..], tokens, &info);
+            let hit = site.trap_hit(&req, &data[n..]);
+            let routed = site.route(&req, &data[n..], hit, tokens, &info);
             assert!(matches!(routed.events[0], EventKind::HttpRequest { .. }));
             if let Page::Body {
                 status,

@@ -82,7 +82,7 @@ impl Traps {
             .zip(&self.compiled)
             .enumerate()
             .find_map(|(index, (t, c))| {
-                if !t.method.is_empty() && !t.method.iter().any(|m| *m == req.method) {
+                if !t.method.is_empty() && !t.method.contains(&req.method) {
                     return None;
                 }
                 let at = if !t.path.is_empty() {

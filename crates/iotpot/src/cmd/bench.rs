@@ -85,7 +85,8 @@ pub enum BenchCmd {
         postgres: Option<String>,
     },
     /// A device web server's work per request before any I/O: routing,
-    /// and looking for droppers (ordinary requests and exploits').
+    /// looking for droppers and matching the exploit traps (ordinary
+    /// requests and exploits').
     Http {
         /// Seconds of measuring in all.
         #[arg(long, default_value_t = 6.0)]
