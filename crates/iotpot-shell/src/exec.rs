@@ -166,9 +166,9 @@ impl Shell {
         self.run.abort = true;
     }
 
-    /// `-sh: ` + message, as ash prints errors.
+    /// `-sh: ` (the shell's name) + message, as ash prints errors.
     pub(crate) fn sh_error(&mut self, io: &mut Io, msg: &str) {
-        let line = format!("{}: {msg}\n", self.sys.persona.profile.system.shell_name);
+        let line = format!("{}: {msg}\n", self.shell_name());
         self.err(io, line.as_bytes());
     }
 

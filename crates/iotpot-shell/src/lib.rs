@@ -127,7 +127,10 @@ pub struct Shell {
     status: i32,
     user: String,
     /// `$HOME`, where `cd` alone goes.
-    home: String,
+    home: std::borrow::Cow<'static, str>,
+    /// Started by a daemon's `system()` (`sh -c`), not a login: errors
+    /// say `sh:`, not the profile's login shell name (`-sh:`).
+    daemon: bool,
     /// Files changed since they were last reported.
     dirty: BTreeSet<String>,
     limits: Limits,
@@ -166,7 +169,8 @@ impl Shell {
             vars: HashMap::new(),
             status: 0,
             user: user.to_string(),
-            home: home.to_string(),
+            home: home.into(),
+            daemon: false,
             dirty: BTreeSet::new(),
             limits,
             now: 0,
@@ -180,11 +184,13 @@ impl Shell {
         }
     }
 
-    /// Start in `dir`, which is also `$HOME`: a daemon's `system()` runs in
-    /// `/` with `HOME=/`, not in root's login directory.
-    pub fn set_home(&mut self, dir: &str) {
-        self.home = dir.to_string();
+    /// Be the shell a daemon's `system()` starts (`sh -c`): in the
+    /// daemon's directory `dir`, which is also `$HOME` (not root's login
+    /// directory), its errors prefixed `sh:` (not a login shell's `-sh:`).
+    pub fn for_daemon(&mut self, dir: &str) {
+        self.home = dir.to_string().into();
         self.cwd = dir.to_string();
+        self.daemon = true;
     }
 
     /// Ask the backend for applets this emulation does not implement
@@ -317,8 +323,12 @@ impl Shell {
         self.vfs.used()
     }
 
-    fn shell_name(&self) -> &str {
-        &self.sys.persona.profile.system.shell_name
+    pub(crate) fn shell_name(&self) -> &str {
+        if self.daemon {
+            "sh"
+        } else {
+            &self.sys.persona.profile.system.shell_name
+        }
     }
 }
 

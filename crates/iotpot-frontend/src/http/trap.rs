@@ -56,8 +56,8 @@ impl Sources {
             ..iotpot_shell::Limits::default()
         };
         let mut shell = Shell::new(device.clone(), "root", limits);
-        // The web server's system(): root, in its directory (HOME too).
-        shell.set_home(&device.persona.profile.http.cwd);
+        // The web server's system(): root, `sh -c`, in its directory.
+        shell.for_daemon(&device.persona.profile.http.cwd);
         if fetching {
             shell.enable_fetching();
         }
@@ -121,7 +121,11 @@ pub(crate) async fn run(
             break;
         };
         *fetches += 1;
-        let result = ctx.downloads.fetch(info, &req, *fetches).await;
+        let result = tokio::select! {
+            // Shutting down: the rest of the command does not run.
+            _ = ctx.downloads.stop.cancelled() => break,
+            r = ctx.downloads.fetch(info, &req, *fetches) => r,
+        };
         run.fetched(&mut term, &req.url, result);
     }
     if !trap.save.is_empty() {

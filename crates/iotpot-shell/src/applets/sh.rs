@@ -59,7 +59,7 @@ fn run_file(sh: &mut Shell, file: &[u8], args: &[Vec<u8>], io: &mut Io, how: &st
             let msg = if how == "." {
                 format!(
                     "{}: .: line 1: can't open '{}': {}\n",
-                    sh.sys.persona.profile.system.shell_name,
+                    sh.shell_name(),
                     lossy(file),
                     e.text()
                 )
