@@ -550,7 +550,7 @@ impl Shell {
             }
             _ => match self.vars.get(name) {
                 Some(v) => v.clone(),
-                None => default_var(name, &self.user, &self.home, &self.cwd).into_bytes(),
+                None => default_var(name, &self.user, self.home(), &self.cwd).into_bytes(),
             },
         }
     }

@@ -126,11 +126,10 @@ pub struct Shell {
     vars: HashMap<String, Vec<u8>>,
     status: i32,
     user: String,
-    /// `$HOME`, where `cd` alone goes.
-    home: std::borrow::Cow<'static, str>,
-    /// Started by a daemon's `system()` (`sh -c`), not a login: errors
-    /// say `sh:`, not the profile's login shell name (`-sh:`).
-    daemon: bool,
+    /// Started by a daemon's `system()` (`sh -c`) in this directory, not
+    /// by a login: it is `$HOME`, and errors say `sh:`, not the profile's
+    /// login shell name (`-sh:`).
+    daemon: Option<Box<str>>,
     /// Files changed since they were last reported.
     dirty: BTreeSet<String>,
     limits: Limits,
@@ -169,8 +168,7 @@ impl Shell {
             vars: HashMap::new(),
             status: 0,
             user: user.to_string(),
-            home: home.into(),
-            daemon: false,
+            daemon: None,
             dirty: BTreeSet::new(),
             limits,
             now: 0,
@@ -188,9 +186,8 @@ impl Shell {
     /// daemon's directory `dir`, which is also `$HOME` (not root's login
     /// directory), its errors prefixed `sh:` (not a login shell's `-sh:`).
     pub fn for_daemon(&mut self, dir: &str) {
-        self.home = dir.to_string().into();
         self.cwd = dir.to_string();
-        self.daemon = true;
+        self.daemon = Some(dir.into());
     }
 
     /// Ask the backend for applets this emulation does not implement
@@ -324,10 +321,18 @@ impl Shell {
     }
 
     pub(crate) fn shell_name(&self) -> &str {
-        if self.daemon {
-            "sh"
-        } else {
-            &self.sys.persona.profile.system.shell_name
+        match self.daemon {
+            Some(_) => "sh",
+            None => &self.sys.persona.profile.system.shell_name,
+        }
+    }
+
+    /// `$HOME` unless set: where `cd` alone goes.
+    pub(crate) fn home(&self) -> &str {
+        match &self.daemon {
+            Some(dir) => dir,
+            None if self.user == "root" => "/root",
+            None => "/",
         }
     }
 }

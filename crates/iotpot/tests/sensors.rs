@@ -2,7 +2,8 @@
 //! made by `iotpot pki`, attackers with addresses of their own (a real
 //! telnet client, curl, nmap) reaching the sensors only; the events on the
 //! central say who came in where, through which sensor. A revoked sensor
-//! and one certified by another CA get no listener.
+//! one certified by another CA and one whose certificate expired get no
+//! listener.
 
 mod common;
 use common::*;
@@ -67,7 +68,8 @@ fn attackers_come_in_through_sensors_and_the_central_knows_where() {
     require("curl");
     let dir = TempDir::new("sensors");
     let link = free_port();
-    let (direct, t_telnet, t_web, o_telnet, k_telnet) = (
+    let (direct, t_telnet, t_web, o_telnet, k_telnet, n_telnet) = (
+        free_port(),
         free_port(),
         free_port(),
         free_port(),
@@ -117,6 +119,13 @@ service = "telnet"
 address = "127.0.0.4:{k_telnet}"
 profile = "router-tplink"
 
+[[sensor]]
+name = "nara-4"
+[[sensor.listen]]
+service = "telnet"
+address = "127.0.0.6:{n_telnet}"
+profile = "router-tplink"
+
 [downloader]
 enabled = false
 "#,
@@ -155,15 +164,26 @@ enabled = false
     )
     .unwrap();
 
+    // nara-4's certificate, of this CA, expired: issued for a day in 2024
+    // (libfaketime sets the clock `iotpot pki` reads).
+    require("faketime");
+    let mut old = Command::new("faketime");
+    old.args(["2024-01-01 00:00:00", BIN])
+        .arg("--config")
+        .arg(&cfg)
+        .args(["pki", "sensor", "nara-4", "--days", "1"]);
+    std::fs::write(dir.0.join("nara-4.toml"), run_ok(&mut old)).unwrap();
+
     let tokyo = Daemon::sensor(&dir.0.join("tokyo-1.toml"));
     let osaka = Daemon::sensor(&dir.0.join("osaka-2.toml"));
     let kyoto = Daemon::sensor(&dir.0.join("kyoto-3.toml"));
+    let nara = Daemon::sensor(&dir.0.join("nara-4.toml"));
     // The sensors started first: they find the central when it comes.
     let mut run = iotpot(&["run"]);
     run.current_dir(&dir.0);
     let mut hp = Honeypot::spawn(&mut run, addr(&format!("127.0.0.1:{direct}")), dir);
     hp.wait_ready();
-    let all = [&tokyo, &osaka, &kyoto];
+    let all = [&tokyo, &osaka, &kyoto, &nara];
     let t0 = Instant::now();
     let mark = |what: &str| eprintln!("{:>6.1} s  {what}", t0.elapsed().as_secs_f64());
     // The central tells each sensor what to open.
@@ -288,6 +308,17 @@ enabled = false
         .is_err(),
         "a sensor of another CA got its listener"
     );
+    // An expired certificate of this CA: never a listener either.
+    assert!(
+        TcpStream::connect_timeout(
+            &addr(&format!("127.0.0.6:{n_telnet}")),
+            Duration::from_millis(500)
+        )
+        .is_err(),
+        "a sensor with an expired certificate got its listener"
+    );
+    // Refused for that, by the central's TLS (alert 45).
+    assert!(nara.log().contains("certificate expired"), "{}", nara.log());
     // What the central says of its sensors.
     let list: serde_json::Value =
         serde_json::from_str(&run_ok(&mut iotpot(&["sensors", "--json"]))).unwrap();
@@ -314,6 +345,7 @@ enabled = false
         "{o:#}"
     );
     assert_eq!(of("kyoto-3")["since"], serde_json::Value::Null, "{list:#}");
+    assert_eq!(of("nara-4")["since"], serde_json::Value::Null, "{list:#}");
     let table = run_ok(&mut iotpot(&["sensors"]));
     assert!(
         table
@@ -321,7 +353,7 @@ enabled = false
             .any(|l| l.starts_with("tokyo-1") && l.contains("connected since")),
         "{table}"
     );
-    drop((tokyo, osaka, kyoto));
+    drop((tokyo, osaka, kyoto, nara));
     hp.stop();
 
     let db = hp.db();

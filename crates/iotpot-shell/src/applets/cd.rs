@@ -10,7 +10,7 @@ pub(crate) fn cd(sh: &mut Shell, argv: &[Vec<u8>], io: &mut Io) -> i32 {
             .vars
             .get("HOME")
             .map(|v| lossy(v).into_owned())
-            .unwrap_or_else(|| sh.home.to_string()),
+            .unwrap_or_else(|| sh.home().to_string()),
         Some(a) if a.as_slice() == b"-" => sh
             .vars
             .get("OLDPWD")
