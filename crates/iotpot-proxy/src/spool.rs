@@ -22,6 +22,10 @@ use std::sync::{Arc, Mutex};
 
 /// A segment is closed when it reaches this size (and at each replay).
 const SEGMENT: u64 = 1 << 20;
+/// How long the samples' size is trusted before the directory is listed
+/// again (the downloader adds samples behind the spool's back; listing it
+/// for every batch of events cost a directory walk per batch).
+const SAMPLES_RECOUNT: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Spool {
     dir: PathBuf,
@@ -36,8 +40,10 @@ struct State {
     current: Option<(u64, File, u64)>,
     /// The next segment's number.
     next: u64,
-    /// Bytes of the segments on disk (samples are counted when asked).
+    /// Bytes of the segments on disk.
     bytes: u64,
+    /// Bytes of the samples on disk, and when they were counted.
+    samples: Option<(u64, std::time::Instant)>,
 }
 
 /// What is waiting for the central.
@@ -62,6 +68,7 @@ impl Spool {
                 current: None,
                 next: 0,
                 bytes: 0,
+                samples: None,
             }),
             dropped: AtomicU64::new(0),
         };
@@ -95,8 +102,15 @@ impl Spool {
     /// Append events (in order), each with a fresh spool id. Those that
     /// do not fit are dropped and counted.
     pub fn append(&self, events: &[Event]) -> std::io::Result<()> {
-        let samples = self.sample_bytes();
         let mut st = self.lock();
+        let samples = match st.samples {
+            Some((bytes, at)) if at.elapsed() < SAMPLES_RECOUNT => bytes,
+            _ => {
+                let bytes = self.sample_bytes();
+                st.samples = Some((bytes, std::time::Instant::now()));
+                bytes
+            }
+        };
         let mut text = String::new();
         let mut dropped = 0u64;
         for e in events {
@@ -215,9 +229,12 @@ impl Spool {
             tracing::warn!(path = %path.display(), error = %e, "cannot remove a replayed spool file");
             return;
         }
+        let mut st = self.lock();
         if path.parent().is_some_and(|p| p.ends_with("events")) {
-            let mut st = self.lock();
             st.bytes = st.bytes.saturating_sub(len);
+        } else {
+            // A sample: counted again at the next append.
+            st.samples = None;
         }
     }
 
@@ -351,5 +368,25 @@ mod tests {
         assert!(b.bytes <= one * 10, "{b:?}");
         let dropped = spool.dropped.load(Ordering::Relaxed);
         assert!((15..30).contains(&dropped), "{dropped}");
+    }
+
+    #[test]
+    fn samples_count_against_the_bound_and_free_it_when_stored() {
+        let d = dir("samples");
+        let spool = Spool::open(&d, 64 << 10).unwrap();
+        std::fs::create_dir_all(spool.samples_dir()).unwrap();
+        let sample = spool.samples_dir().join("ab".repeat(32));
+        std::fs::write(&sample, vec![0u8; 64 << 10]).unwrap();
+        spool.append(&[event(0)]).unwrap();
+        assert_eq!(
+            spool.dropped.load(Ordering::Relaxed),
+            1,
+            "the sample fills it"
+        );
+        // The central stored the sample: room again at once.
+        spool.done(&sample);
+        spool.append(&[event(1)]).unwrap();
+        assert_eq!(spool.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(spool.backlog().samples, 0);
     }
 }
