@@ -34,6 +34,12 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// `ip`'s shell, if it has one yet.
+    fn existing(&self, ip: IpAddr) -> Option<Shared> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&ip).map(|(t, _)| t.clone())
+    }
+
     /// `ip`'s shell, made on its first request; `None` when the table is
     /// full of sources still active.
     fn get(&self, ip: IpAddr, device: &Arc<System>, fetching: bool) -> Option<Shared> {
@@ -77,12 +83,17 @@ pub(crate) async fn readable(ctx: &Arc<HttpContext>, info: &SessionInfo, hit: &H
         // The command may write it.
         return true;
     }
-    match ctx
-        .sources
-        .get(info.src.ip(), &ctx.site.device, ctx.downloads.enabled())
-    {
+    match ctx.sources.existing(info.src.ip()) {
         Some(t) => t.lock().await.shell().read_file(path).is_some(),
-        None => false,
+        // A source without a shell yet sees the device's own files (a
+        // scanner's guesses do not take a place in the table).
+        None => Shell::new(
+            ctx.site.device.clone(),
+            "root",
+            iotpot_shell::Limits::default(),
+        )
+        .read_file(path)
+        .is_some(),
     }
 }
 
