@@ -31,6 +31,8 @@ type Shared = Arc<tokio::sync::Mutex<Terminal>>;
 #[derive(Default)]
 pub struct Sources {
     map: Mutex<HashMap<IpAddr, (Shared, Instant)>>,
+    /// Hits answered without running: the table was full.
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Sources {
@@ -111,7 +113,20 @@ pub(crate) async fn run(
         .sources
         .get(info.src.ip(), &site.device, ctx.downloads.enabled())
     else {
-        tracing::warn!(src = %info.src, "exploit trap: too many sources at once; answered without running");
+        // Logged at the first and at each doubling: a flood writes a few
+        // lines, not one per request.
+        let n = ctx
+            .sources
+            .refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(
+                refused = n,
+                max_sources = MAX_SOURCES,
+                "exploit traps: too many sources at once; hits answered without running"
+            );
+        }
         return site.trap_page(hit, b"", None);
     };
     let mut term = shared.lock().await;

@@ -61,7 +61,10 @@ impl Traps {
         let compiled = traps
             .iter()
             .map(|t| Compiled {
-                path: build(&t.path_regex).map(|r| anchored(&r)),
+                // The whole path must match.
+                path: (!t.path_regex.is_empty())
+                    .then(|| format!("^(?:{})$", t.path_regex))
+                    .and_then(|re| build(&re)),
                 query: build(&t.query_regex),
                 headers: t
                     .require_headers
@@ -124,11 +127,6 @@ impl Traps {
                 })
             })
     }
-}
-
-/// `re` matching whole paths only.
-fn anchored(re: &Regex) -> Regex {
-    Regex::new(&format!("^(?:{})$", re.as_str())).unwrap_or_else(|_| re.clone())
 }
 
 /// The value where `inject` says the command is, decoded; `None` when the
