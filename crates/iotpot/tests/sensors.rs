@@ -295,27 +295,22 @@ enabled = false
     wait_state(o_telnet_addr, false, "osaka-2 revoked", &all);
     mark("osaka-2 dropped");
     std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        TcpStream::connect_timeout(&o_telnet_addr, Duration::from_millis(500)).is_err(),
-        "a revoked sensor listens again"
-    );
-    // Another CA's certificate: never a listener.
-    assert!(
-        TcpStream::connect_timeout(
-            &addr(&format!("127.0.0.4:{k_telnet}")),
-            Duration::from_millis(500)
+    let no_listener = |a: SocketAddr, why: &str| {
+        assert!(
+            TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_err(),
+            "{why}"
         )
-        .is_err(),
-        "a sensor of another CA got its listener"
+    };
+    no_listener(o_telnet_addr, "a revoked sensor listens again");
+    // Another CA's certificate: never a listener.
+    no_listener(
+        addr(&format!("127.0.0.4:{k_telnet}")),
+        "a sensor of another CA got its listener",
     );
     // An expired certificate of this CA: never a listener either.
-    assert!(
-        TcpStream::connect_timeout(
-            &addr(&format!("127.0.0.6:{n_telnet}")),
-            Duration::from_millis(500)
-        )
-        .is_err(),
-        "a sensor with an expired certificate got its listener"
+    no_listener(
+        addr(&format!("127.0.0.6:{n_telnet}")),
+        "a sensor with an expired certificate got its listener",
     );
     // Refused for that, by the central's TLS (alert 45).
     assert!(nara.log().contains("certificate expired"), "{}", nara.log());
