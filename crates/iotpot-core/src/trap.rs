@@ -40,6 +40,11 @@ pub struct Trap {
     pub require_headers: BTreeMap<String, String>,
     /// The profile's Basic credentials are needed (401 without them).
     pub auth: bool,
+    /// A request that reaches the path without the `require_headers`
+    /// gets 401 with this `WWW-Authenticate` value (the HG532's Digest
+    /// challenge; `{nonce}` is 32 fresh hex digits each time), and nothing
+    /// runs. Empty: it goes on to the pages.
+    pub challenge: String,
     /// Where the injected command is: `query` (the whole query), `path`
     /// (what follows `path_prefix`), `body` (the whole body), or
     /// `query:NAME`, `form:NAME`, `json:NAME`, `xml:NAME` (an element's
@@ -83,6 +88,7 @@ impl Default for Trap {
             query_regex: String::new(),
             require_headers: BTreeMap::new(),
             auth: false,
+            challenge: String::new(),
             inject: String::new(),
             save: String::new(),
             read: String::new(),

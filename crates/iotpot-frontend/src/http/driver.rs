@@ -219,7 +219,8 @@ async fn request<C: Conn>(
             hit = None;
         }
     }
-    let trapped = hit.is_some();
+    // (A trap's challenge runs nothing: droppers in it are looked for.)
+    let trapped = hit.as_ref().is_some_and(|h| !h.challenge);
     let routed = ctx.site.route(&req, body, hit, &ctx.tokens, info);
     // A request that reached a trap runs its command there; any other
     // dropper is caught on the suspicious path.

@@ -125,6 +125,16 @@ impl Site {
             )
         };
         let page = match (hit, http.pages.get(req.path())) {
+            // `{nonce}`: fresh for every challenge, as a device's is.
+            (Some(hit), _) if hit.challenge => self.error(
+                401,
+                vec![format!(
+                    "WWW-Authenticate: {}",
+                    http.traps[hit.index]
+                        .challenge
+                        .replace("{nonce}", &format!("{:032x}", fastrand::u128(..)))
+                )],
+            ),
             (Some(hit), _) if http.traps[hit.index].auth && !authorized => unauthorized(),
             (Some(hit), _) => Page::Trap(hit),
             (None, None) => self.error(404, Vec::new()),

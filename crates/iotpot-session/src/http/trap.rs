@@ -45,6 +45,9 @@ pub struct Hit {
     pub command: String,
     /// The device file the answer shows (`read`), resolved.
     pub read: Option<String>,
+    /// The request lacks a header the trap requires and the trap answers
+    /// that with its `challenge` (401): nothing runs, it is no hit.
+    pub challenge: bool,
 }
 
 impl Traps {
@@ -101,11 +104,19 @@ impl Traps {
                         return None;
                     }
                 }
-                for (name, re) in &c.headers {
-                    let v = req.header(name)?;
-                    if !re.is_match(&String::from_utf8_lossy(v)) {
-                        return None;
-                    }
+                let lacking = c.headers.iter().any(|(name, re)| {
+                    req.header(name)
+                        .is_none_or(|v| !re.is_match(&String::from_utf8_lossy(v)))
+                });
+                if lacking {
+                    return (!t.challenge.is_empty()).then(|| Hit {
+                        index,
+                        raw: String::new(),
+                        run: Vec::new(),
+                        command: String::new(),
+                        read: None,
+                        challenge: true,
+                    });
                 }
                 let value = if t.inject.is_empty() {
                     String::new()
@@ -124,6 +135,7 @@ impl Traps {
                         _ => value,
                     },
                     read,
+                    challenge: false,
                 })
             })
     }
