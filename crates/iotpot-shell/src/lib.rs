@@ -127,8 +127,8 @@ pub struct Shell {
     status: i32,
     user: String,
     /// Started by a daemon's `system()` (`sh -c`) in this directory, not
-    /// by a login: it is `$HOME`, and errors say `sh:`, not the profile's
-    /// login shell name (`-sh:`).
+    /// by a login: it is `$HOME`, and errors name the profile's shell
+    /// without a login's `-` (`sh:`, not `-sh:`).
     daemon: Option<Box<str>>,
     /// Files changed since they were last reported.
     dirty: BTreeSet<String>,
@@ -184,7 +184,8 @@ impl Shell {
 
     /// Be the shell a daemon's `system()` starts (`sh -c`): in the
     /// daemon's directory `dir`, which is also `$HOME` (not root's login
-    /// directory), its errors prefixed `sh:` (not a login shell's `-sh:`).
+    /// directory), its errors prefixed as a shell that is not a login's
+    /// (`sh:`, not `-sh:`).
     pub fn for_daemon(&mut self, dir: &str) {
         self.cwd = dir.to_string();
         self.daemon = Some(dir.into());
@@ -321,9 +322,11 @@ impl Shell {
     }
 
     pub(crate) fn shell_name(&self) -> &str {
+        let login = &self.sys.persona.profile.system.shell_name;
         match self.daemon {
-            Some(_) => "sh",
-            None => &self.sys.persona.profile.system.shell_name,
+            // The same shell, not as a login: `-sh` prints `sh`.
+            Some(_) => login.trim_start_matches('-'),
+            None => login,
         }
     }
 

@@ -13,14 +13,7 @@ use std::time::{Duration, Instant};
 
 /// Where scripts/test installed cowrie (readable by `nobody`).
 fn cowrie_lib() -> String {
-    let lib = std::env::var("IOTPOT_COWRIE").expect(
-        "IOTPOT_COWRIE is not set: run the README's test command (scripts/test), which installs cowrie",
-    );
-    assert!(
-        std::path::Path::new(&lib).join("cowrie").is_dir(),
-        "no cowrie in {lib}: run scripts/test"
-    );
-    lib
+    pypi_install("IOTPOT_COWRIE", "cowrie", "cowrie")
 }
 
 /// A command run as `nobody` with Debian's python3 and cowrie's modules.

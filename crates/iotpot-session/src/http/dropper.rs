@@ -119,10 +119,7 @@ pub fn commands(part: &str) -> String {
 /// `${IFS}` read as a space and `\xNN` as its character, each piece that
 /// starts as a command does (not markup, not the field's own punctuation).
 pub fn lines(part: &str) -> Vec<String> {
-    let text = unescape_hex(part)
-        .replace("$IFS$9", " ")
-        .replace("${IFS}", " ")
-        .replace("$IFS", " ");
+    let text = undo_tricks(part);
     let mut pieces: Vec<String> = Vec::new();
     let mut cur = String::new();
     let mut chars = text.chars().peekable();
@@ -198,9 +195,18 @@ pub(crate) fn percent(s: &str, plus: bool) -> String {
     }
 }
 
+/// A part with the tricks that carry a command through a field undone:
+/// `\xNN` as its character, `${IFS}`, `$IFS$9` and `$IFS` as a space.
+pub(crate) fn undo_tricks(part: &str) -> String {
+    unescape_hex(part)
+        .replace("$IFS$9", " ")
+        .replace("${IFS}", " ")
+        .replace("$IFS", " ")
+}
+
 /// `\xNN` escapes as the characters they stand for (ASCII only: the rest
 /// stays written).
-pub(crate) fn unescape_hex(s: &str) -> String {
+fn unescape_hex(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("\\x") {

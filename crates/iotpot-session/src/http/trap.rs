@@ -7,7 +7,7 @@
 //! The per-source shell those lines run in, the downloads they wait for
 //! and the `sleep` they ask for are the driver's.
 
-use super::dropper::{cut, lines, pairs, percent, unescape_hex, MAX_LINES, MAX_PART};
+use super::dropper::{cut, lines, pairs, percent, undo_tricks, MAX_LINES, MAX_PART};
 use crate::command::{Ran, Terminal};
 use crate::Step;
 use iotpot_core::escape::unescape_entities;
@@ -227,10 +227,7 @@ fn xml_text(doc: &str, name: &str) -> Option<String> {
 /// that quote, as in the firmware's line. A line the shell cannot parse
 /// (the field's quoting cut it in half) is run as the commands it holds.
 fn to_run(raw: &str) -> Vec<String> {
-    let text = unescape_hex(raw)
-        .replace("$IFS$9", " ")
-        .replace("${IFS}", " ")
-        .replace("$IFS", " ");
+    let text = undo_tricks(raw);
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let line = match line.chars().next() {

@@ -703,6 +703,21 @@ pub fn http_server(dir: &Path, port: u16) -> Server {
     s
 }
 
+/// Where scripts/test installed `what` from PyPI for Debian's python3: the
+/// directory in environment variable `var`, which must hold `marker`.
+pub fn pypi_install(var: &str, marker: &str, what: &str) -> String {
+    let dir = std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: run the README's test command (scripts/test), which installs {what}"
+        )
+    });
+    assert!(
+        Path::new(&dir).join(marker).exists(),
+        "no {what} in {dir}: run scripts/test"
+    );
+    dir
+}
+
 /// A 3000-byte bot for `arch`: a real ELF header, a tag and a C2 string.
 pub fn elf(arch: iotpot_core::Arch, tag: &str) -> Vec<u8> {
     let mut b = arch.elf_header();
