@@ -1,17 +1,18 @@
 //! Live packet capture of the honeypot's own ports to rotating pcap files,
 //! and the IPv4/UDP length check on every packet (`iotpot.packet.anomaly`).
 //! The only library crate with `unsafe` and libc: the socket, its kernel filter and
-//! the batched reads. Not for: reading pcap files (`iotpot pcap check`
+//! its receive ring (`ring.rs`). Not for: reading pcap files (`iotpot pcap check`
 //! uses `iotpot_wire::ipcheck` directly) or anything but the honeypot's own
 //! ports.
 //!
 //! An `AF_PACKET` socket in cooked mode (`SOCK_DGRAM`, like tcpdump's
 //! `-i any`) on every interface or one; files are Linux SLL pcaps that
 //! tcpdump, Wireshark and `iotpot pcap check` read, the one being written
-//! too (packets are flushed to it within a second, like `tcpdump -U`). Only packets to or from
-//! a listening port are kept. A plain thread reads the socket (with a short
-//! timeout so shutdown is prompt) and writes the files: nothing here
-//! touches the async runtime. Needs CAP_NET_RAW; without it the honeypot
+//! too (packets are flushed to it within a second, like `tcpdump -U`), each
+//! packet with the kernel's timestamp. Only packets to or from
+//! a listening port are kept. A plain thread reads the ring a block at a
+//! time (with a short timeout so shutdown is prompt) and writes the files:
+//! nothing here touches the async runtime. Needs CAP_NET_RAW; without it the honeypot
 //! warns and runs on uncaptured.
 //!
 //! On a central, a sensor's relayed sessions are written as the
@@ -20,6 +21,7 @@
 //! written from what the relay reports ([`tap`]).
 
 pub mod relayed;
+mod ring;
 pub mod tap;
 
 use iotpot_core::config::CaptureConfig;
@@ -31,17 +33,15 @@ use pcap_file::DataLink;
 use std::collections::HashSet;
 use std::io::BufWriter;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 const SNAPLEN: usize = 65_535;
-/// Packets read by one system call at most.
-const BATCH: usize = 32;
-/// After a short batch, how long packets gather before the next read.
-const GATHER: Duration = Duration::from_millis(2);
+/// How long the thread waits for a block of packets at most.
+const READ_TIMEOUT: Duration = Duration::from_millis(100);
 const ETH_P_ALL: u16 = 0x0003;
 const ETH_P_IP: u16 = 0x0800;
 const ETH_P_IPV6: u16 = 0x86dd;
@@ -78,7 +78,7 @@ pub fn start(
     if !cfg.enabled || ports.is_empty() {
         return None;
     }
-    let sock = match open_socket(&cfg.interface, &ports, interface_index("lo")) {
+    let ring = match open_socket(&cfg.interface, &ports, interface_index("lo")) {
         Ok(s) => s,
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
             tracing::warn!(
@@ -99,7 +99,7 @@ pub fn start(
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut run = Run {
-        sock,
+        dropped: 0,
         cfg: cfg.clone(),
         dir: dir.to_path_buf(),
         ports: ports.into_iter().collect(),
@@ -116,7 +116,7 @@ pub fn start(
     let flag = stop.clone();
     let thread = std::thread::Builder::new()
         .name("iotpot-capture".into())
-        .spawn(move || run.run(&flag))
+        .spawn(move || run.run(ring, &flag))
         .ok()?;
     tracing::info!(dir = %dir.display(), interface = if cfg.interface.is_empty() { "any" } else { &cfg.interface }, "capturing the honeypot's ports");
     Some(Capture {
@@ -135,12 +135,22 @@ fn interface_index(name: &str) -> u32 {
 
 /// `setsockopt(fd, SOL_SOCKET, name, value)`.
 fn set_option<T>(fd: libc::c_int, name: libc::c_int, value: &T) -> std::io::Result<()> {
+    set_option_at(fd, libc::SOL_SOCKET, name, value)
+}
+
+/// `setsockopt(fd, level, name, value)`.
+fn set_option_at<T>(
+    fd: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> std::io::Result<()> {
     // SAFETY: setsockopt reads `size_of::<T>()` bytes at `value`, which is
     // a live reference of that size.
     let r = unsafe {
         libc::setsockopt(
             fd,
-            libc::SOL_SOCKET,
+            level,
             name,
             value as *const T as *const libc::c_void,
             std::mem::size_of::<T>() as libc::socklen_t,
@@ -152,7 +162,7 @@ fn set_option<T>(fd: libc::c_int, name: libc::c_int, value: &T) -> std::io::Resu
     Ok(())
 }
 
-fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Result<OwnedFd> {
+fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Result<ring::Ring> {
     // SAFETY: plain socket(2); the descriptor is owned right away.
     let fd = unsafe {
         libc::socket(
@@ -166,14 +176,6 @@ fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Resul
     }
     // SAFETY: fd is a fresh descriptor nobody else owns.
     let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    let timeout = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 200_000,
-    };
-    let rcvbuf: libc::c_int = 8 << 20;
-    // Best effort: without them the capture still works, more slowly.
-    let _ = set_option(fd, libc::SO_RCVTIMEO, &timeout);
-    let _ = set_option(fd, libc::SO_RCVBUF, &rcvbuf);
     // The kernel drops what is not ours before it is copied (the thread
     // still checks: packets queued before the filter was attached).
     match port_filter(ports, loopback) {
@@ -192,6 +194,7 @@ fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Resul
             "packet capture: too many ports for a kernel filter; filtering in iotpot"
         ),
     }
+    let ring = ring::Ring::new(sock)?;
     if !interface.is_empty() {
         let index = interface_index(interface);
         if index == 0 {
@@ -214,7 +217,7 @@ fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Resul
             return Err(std::io::Error::last_os_error());
         }
     }
-    Ok(sock)
+    Ok(ring)
 }
 
 /// A classic BPF program for a cooked (`SOCK_DGRAM`) packet socket:
@@ -327,7 +330,8 @@ struct OpenFile {
 const FLUSH_AFTER: Duration = Duration::from_millis(500);
 
 struct Run {
-    sock: OwnedFd,
+    /// Packets the kernel dropped so far (the ring was full).
+    dropped: u64,
     cfg: CaptureConfig,
     dir: PathBuf,
     ports: HashSet<Port>,
@@ -347,69 +351,34 @@ struct Run {
 }
 
 impl Run {
-    fn run(&mut self, stop: &AtomicBool) {
-        // Packets come in batches (one recvmmsg for up to BATCH of them,
-        // blocking only for the first): one system call per batch under
-        // load, not one per packet.
-        let mut bufs = vec![0u8; SNAPLEN * BATCH];
-        // SAFETY: all-zero sockaddr_ll, iovec and mmsghdr are valid values;
-        // recvmmsg fills them.
-        let mut from: Vec<libc::sockaddr_ll> = vec![unsafe { std::mem::zeroed() }; BATCH];
-        let mut iov: Vec<libc::iovec> = vec![unsafe { std::mem::zeroed() }; BATCH];
-        let mut msgs: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    fn run(&mut self, mut ring: ring::Ring, stop: &AtomicBool) {
         while !stop.load(Ordering::Relaxed) {
-            for (i, chunk) in bufs.chunks_mut(SNAPLEN).enumerate() {
-                iov[i].iov_base = chunk.as_mut_ptr() as *mut libc::c_void;
-                iov[i].iov_len = chunk.len();
-                let h = &mut msgs[i].msg_hdr;
-                h.msg_name = &mut from[i] as *mut _ as *mut libc::c_void;
-                h.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-                h.msg_iov = &mut iov[i];
-                h.msg_iovlen = 1;
-                msgs[i].msg_len = 0;
+            // A block at a time: the packets the kernel wrote into the
+            // ring, with its timestamps. The wait is short, so that
+            // shutdown is prompt and relayed connections are written soon.
+            let now = Instant::now();
+            if let Err(e) = ring.read_block(READ_TIMEOUT, |p| {
+                self.packet(&p.from, p.ts, p.data, p.len, now)
+            }) {
+                tracing::warn!(error = %e, "packet capture: read failed");
+                std::thread::sleep(Duration::from_millis(100));
             }
-            // SAFETY: msgs points at BATCH headers whose names and iovecs
-            // point into `from` and `bufs`, alive and of the sizes given.
-            // MSG_TRUNC: msg_len is a packet's real length even when it was
-            // cut at SNAPLEN.
-            let n = unsafe {
-                libc::recvmmsg(
-                    self.sock.as_raw_fd(),
-                    msgs.as_mut_ptr(),
-                    BATCH as libc::c_uint,
-                    libc::MSG_TRUNC | libc::MSG_WAITFORONE,
-                    std::ptr::null_mut(),
-                )
-            };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                ) {
-                    tracing::warn!(error = %e, "packet capture: read failed");
-                    std::thread::sleep(Duration::from_millis(100));
+            let drops = ring.drops();
+            if drops > 0 {
+                let before = self.dropped;
+                self.dropped += drops as u64;
+                // Logged when the total crosses a power of two.
+                if before == 0 || before.ilog2() != self.dropped.ilog2() {
+                    tracing::warn!(
+                        dropped = self.dropped,
+                        "packet capture: the kernel dropped packets (the capture thread fell behind; they are missing from the pcap files)"
+                    );
                 }
-                let now = Instant::now();
-                self.tapped(now);
-                self.rotate_if_old(now);
-                self.flush_if_due(now);
-                continue;
             }
             let now = Instant::now();
-            for i in 0..n as usize {
-                let real = msgs[i].msg_len as usize;
-                let data = &bufs[i * SNAPLEN..i * SNAPLEN + real.min(SNAPLEN)];
-                self.packet(&from[i], data, real, now);
-            }
             self.tapped(now);
+            self.rotate_if_old(now);
             self.flush_if_due(now);
-            // A short batch: let packets gather for a moment, so that a
-            // busy honeypot wakes this thread once per batch, not once per
-            // packet (the socket buffer holds 8 MiB).
-            if (n as usize) < BATCH {
-                std::thread::sleep(GATHER);
-            }
         }
         if let Some(f) = self.file.take() {
             let mut w = f.writer;
@@ -418,8 +387,15 @@ impl Run {
     }
 
     /// One packet from the socket: `data` (cut at SNAPLEN) of a packet
-    /// `real` bytes long.
-    fn packet(&mut self, from: &libc::sockaddr_ll, data: &[u8], real: usize, now: Instant) {
+    /// `real` bytes long, seen at `ts`.
+    fn packet(
+        &mut self,
+        from: &libc::sockaddr_ll,
+        ts: Duration,
+        data: &[u8],
+        real: usize,
+        now: Instant,
+    ) {
         // Loopback shows each packet twice (out and in): keep one (the
         // kernel filter drops the copy; packets queued before it was
         // attached get here).
@@ -436,12 +412,12 @@ impl Run {
         if proto == ETH_P_IP && self.relayed.is_relayed(data) {
             let link = sll_header(from, proto);
             let (packet, wire) = self.relayed.packet(data, real);
-            self.write(&link, &packet, wire + 16, now);
+            self.write_at(&link, &packet, wire + 16, now, ts);
             return;
         }
         // Nothing is allocated per packet: the SLL header is written
         // before the packet, and the check reads the IP packet itself.
-        self.write(&sll_header(from, proto), data, real + 16, now);
+        self.write_at(&sll_header(from, proto), data, real + 16, now, ts);
         if proto == ETH_P_IP && from.sll_pkttype != libc::PACKET_OUTGOING {
             self.check(data, real);
         }
@@ -486,14 +462,6 @@ impl Run {
         let src = u16::from_be_bytes([ip[offset], ip[offset + 1]]);
         let dst = u16::from_be_bytes([ip[offset + 2], ip[offset + 3]]);
         self.ports.contains(&(l4, dst)) || self.ports.contains(&(l4, src))
-    }
-
-    /// One packet, now: `link` (its SLL header), then `data` (the IP packet).
-    fn write(&mut self, link: &[u8], data: &[u8], orig_len: usize, now: Instant) {
-        let ts = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        self.write_at(link, data, orig_len, now, ts);
     }
 
     /// One packet seen at `ts` (since the Unix epoch).
