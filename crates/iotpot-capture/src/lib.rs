@@ -53,6 +53,29 @@ pub type Port = (u8, u16);
 pub struct Capture {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    more: MorePorts,
+}
+
+impl Capture {
+    /// Where to tell the capture of listeners bound after it started.
+    pub fn more_ports(&self) -> MorePorts {
+        self.more.clone()
+    }
+}
+
+/// Tells a running capture of more listeners (a central's sensor faces a
+/// SIGHUP added): their packets are captured from the next block on, the
+/// kernel filter widened to them.
+#[derive(Clone)]
+pub struct MorePorts(std::sync::mpsc::Sender<(Vec<Port>, Vec<Port>)>);
+
+impl MorePorts {
+    /// `ports` to capture, of which `relay_ports` are relay listeners
+    /// (their loopback hop rewritten as the attackers' packets).
+    pub fn add(&self, ports: Vec<Port>, relay_ports: Vec<Port>) {
+        // The capture has stopped if this fails: nothing to tell.
+        let _ = self.0.send((ports, relay_ports));
+    }
 }
 
 impl Drop for Capture {
@@ -98,8 +121,10 @@ pub fn start(
         return None;
     }
     let stop = Arc::new(AtomicBool::new(false));
+    let (more, more_rx) = std::sync::mpsc::channel();
     let mut run = Run {
         dropped: 0,
+        more: more_rx,
         cfg: cfg.clone(),
         dir: dir.to_path_buf(),
         ports: ports.into_iter().collect(),
@@ -122,6 +147,7 @@ pub fn start(
     Some(Capture {
         stop,
         thread: Some(thread),
+        more: MorePorts(more),
     })
 }
 
@@ -178,22 +204,7 @@ fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Resul
     let sock = unsafe { OwnedFd::from_raw_fd(fd) };
     // The kernel drops what is not ours before it is copied (the thread
     // still checks: packets queued before the filter was attached).
-    match port_filter(ports, loopback) {
-        Some(prog) => {
-            let fprog = libc::sock_fprog {
-                len: prog.len() as u16,
-                filter: prog.as_ptr() as *mut libc::sock_filter,
-            };
-            // fprog points at `prog`, alive for the call; the kernel copies
-            // the program.
-            if let Err(e) = set_option(fd, libc::SO_ATTACH_FILTER, &fprog) {
-                tracing::warn!(error = %e, "packet capture: kernel filter refused; filtering in iotpot");
-            }
-        }
-        None => tracing::info!(
-            "packet capture: too many ports for a kernel filter; filtering in iotpot"
-        ),
-    }
+    attach_filter(fd, ports, loopback);
     let ring = ring::Ring::new(sock)?;
     if !interface.is_empty() {
         let index = interface_index(interface);
@@ -218,6 +229,37 @@ fn open_socket(interface: &str, ports: &[Port], loopback: u32) -> std::io::Resul
         }
     }
     Ok(ring)
+}
+
+/// Attach (or replace) the kernel filter for `ports`; without one (too
+/// many ports, or refused) the thread filters alone, and a filter for
+/// fewer ports attached before is taken off.
+fn attach_filter(fd: libc::c_int, ports: &[Port], loopback: u32) {
+    let refused = match port_filter(ports, loopback) {
+        Some(prog) => {
+            let fprog = libc::sock_fprog {
+                len: prog.len() as u16,
+                filter: prog.as_ptr() as *mut libc::sock_filter,
+            };
+            // fprog points at `prog`, alive for the call; the kernel copies
+            // the program.
+            let r = set_option(fd, libc::SO_ATTACH_FILTER, &fprog);
+            if let Err(e) = &r {
+                tracing::warn!(error = %e, "packet capture: kernel filter refused; filtering in iotpot");
+            }
+            r.is_err()
+        }
+        None => {
+            tracing::info!(
+                "packet capture: too many ports for a kernel filter; filtering in iotpot"
+            );
+            true
+        }
+    };
+    if refused {
+        // None attached yet is fine (ENOENT).
+        let _ = set_option(fd, libc::SO_DETACH_FILTER, &0 as &libc::c_int);
+    }
 }
 
 /// A classic BPF program for a cooked (`SOCK_DGRAM`) packet socket:
@@ -332,6 +374,8 @@ const FLUSH_AFTER: Duration = Duration::from_millis(500);
 struct Run {
     /// Packets the kernel dropped so far (the ring was full).
     dropped: u64,
+    /// Listeners bound since the start (ports, relay ports).
+    more: std::sync::mpsc::Receiver<(Vec<Port>, Vec<Port>)>,
     cfg: CaptureConfig,
     dir: PathBuf,
     ports: HashSet<Port>,
@@ -375,6 +419,7 @@ impl Run {
                     );
                 }
             }
+            self.more_ports(ring.fd());
             let now = Instant::now();
             self.tapped(now);
             self.rotate_if_old(now);
@@ -383,6 +428,22 @@ impl Run {
         if let Some(f) = self.file.take() {
             let mut w = f.writer;
             let _ = std::io::Write::flush(&mut w);
+        }
+    }
+
+    /// Take in the listeners bound since the last call, and widen the
+    /// kernel filter to them.
+    fn more_ports(&mut self, fd: libc::c_int) {
+        let mut added = false;
+        for (ports, relay_ports) in self.more.try_iter() {
+            tracing::info!(ports = ?ports, "packet capture: more listeners captured");
+            self.ports.extend(ports);
+            self.relayed.add(relay_ports);
+            added = true;
+        }
+        if added {
+            let ports: Vec<Port> = self.ports.iter().copied().collect();
+            attach_filter(fd, &ports, self.loopback);
         }
     }
 

@@ -66,6 +66,11 @@ impl Unwrap {
         }
     }
 
+    /// More relay listeners (bound after the capture started).
+    pub fn add(&mut self, ports: impl IntoIterator<Item = (u8, u16)>) {
+        self.ports.extend(ports);
+    }
+
     /// Whether `ip` (an IPv4 packet) is on the loopback hop to or from a
     /// relay listener.
     pub fn is_relayed(&self, ip: &[u8]) -> bool {

@@ -3,7 +3,7 @@
 //! telnet client, curl, nmap) reaching the sensors only; the events on the
 //! central say who came in where, through which sensor. A revoked sensor
 //! one certified by another CA and one whose certificate expired get no
-//! listener.
+//! listener. A face a SIGHUP adds is in the central's capture at once.
 
 mod common;
 use common::*;
@@ -388,4 +388,132 @@ enabled = false
         sensors.contains(&"tokyo-1".to_string()) && sensors.contains(&"osaka-2".to_string()),
         "{sensors:?}"
     );
+}
+
+/// A face a SIGHUP gives a sensor is in the central's capture from the
+/// moment it opens: a 53413 backdoor added live (a new relay listener on
+/// the central) shows the attacker's datagrams and the device's answers,
+/// addressed as on the sensor, as tcpdump reads them.
+#[test]
+fn a_face_added_by_sighup_is_captured_at_once() {
+    require("tcpdump");
+    let dir = TempDir::new("sensor-hup-capture");
+    let (link, direct, telnet) = (free_port(), free_port(), free_port());
+    let udp_port = {
+        let s = std::net::UdpSocket::bind("127.0.0.21:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let cfg = dir.0.join("central.toml");
+    let data = dir.0.join("data");
+    let write_config = |extra: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                r#"data_dir = "{data}"
+[[listen]]
+service = "sensors"
+address = "127.0.0.1:{link}"
+[[listen]]
+service = "telnet"
+address = "127.0.0.1:{direct}"
+profile = "dvr-xiongmai"
+
+[[sensor]]
+name = "sendai-5"
+[[sensor.listen]]
+service = "telnet"
+address = "127.0.0.20:{telnet}"
+profile = "router-netis"
+{extra}
+[downloader]
+enabled = false
+[capture]
+enabled = true
+"#,
+                data = data.display()
+            ),
+        )
+        .unwrap()
+    };
+    write_config("");
+    let iotpot = |args: &[&str]| {
+        let mut c = Command::new(BIN);
+        c.arg("--config").arg(&cfg).args(args);
+        c
+    };
+    run_ok(&mut iotpot(&[
+        "pki",
+        "init",
+        "--central",
+        &format!("127.0.0.1:{link}"),
+    ]));
+    let toml = run_ok(&mut iotpot(&["pki", "sensor", "sendai-5"]));
+    std::fs::write(dir.0.join("sendai-5.toml"), toml).unwrap();
+    let sensor = Daemon::sensor(&dir.0.join("sendai-5.toml"));
+    let mut run = iotpot(&["run"]);
+    run.current_dir(&dir.0);
+    let mut hp = Honeypot::spawn(&mut run, addr(&format!("127.0.0.1:{direct}")), dir);
+    hp.wait_ready();
+    wait_state(
+        addr(&format!("127.0.0.20:{telnet}")),
+        true,
+        "sendai-5's telnet",
+        &[&sensor],
+    );
+    // The backdoor, added while the central runs.
+    let face = addr(&format!("127.0.0.21:{udp_port}"));
+    write_config(&format!(
+        "[[sensor.listen]]\nservice = \"netis\"\naddress = \"{face}\"\nprofile = \"router-netis\"\n"
+    ));
+    let pid = hp.child.as_ref().unwrap().id();
+    run_ok(Command::new("kill").args(["-HUP", &pid.to_string()]));
+    let udp = std::net::UdpSocket::bind("127.0.0.22:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let bot = udp.local_addr().unwrap();
+    let mut buf = [0u8; 4096];
+    let mut ask = |payload: &[u8]| -> Option<Vec<u8>> {
+        udp.send_to(payload, face).unwrap();
+        let (n, from) = udp.recv_from(&mut buf).ok()?;
+        assert_eq!(from, face, "answered from another address");
+        Some(buf[..n].to_vec())
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ask(&[0; 8]).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the backdoor never answered\n{}",
+            sensor.log()
+        );
+    }
+    assert!(ask(b"AA\0\0AAAAnetcore\0").is_some());
+    let said = ask(b"AA\0\0AAAAecho hu''pped\0").expect("the command's answer");
+    assert!(
+        said[8..].starts_with(b"hupped\n"),
+        "{:?}",
+        String::from_utf8_lossy(&said)
+    );
+    // Flushed within a second.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut text = String::new();
+    let mut files: Vec<_> = std::fs::read_dir(hp.data().join("pcap"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in &files {
+        text += &run_ok(Command::new("tcpdump").args(["-nn", "-A", "-r"]).arg(f));
+    }
+    drop(sensor);
+    hp.stop();
+    // The attacker's datagrams to the sensor's address and the answers
+    // back, the command in them: the central's loopback hop rewritten.
+    let dotted = |a: SocketAddr| format!("{}.{}", a.ip(), a.port());
+    let to = format!("IP {} > {}: UDP", dotted(bot), dotted(face));
+    let from = format!("IP {} > {}: UDP", dotted(face), dotted(bot));
+    let lines = |dir: &str| text.lines().filter(|l| l.contains(dir)).count();
+    assert!(lines(&to) >= 3, "no {to:?} x3 in the capture:\n{text}");
+    assert!(lines(&from) >= 3, "no {from:?} x3 in the capture:\n{text}");
+    assert!(text.contains("echo hu''pped"), "the command:\n{text}");
+    assert!(text.contains("hupped"), "the answer:\n{text}");
 }

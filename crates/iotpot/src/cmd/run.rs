@@ -189,6 +189,15 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             shutdown.clone(),
         )));
     }
+    let capture = iotpot_capture::start(
+        &config.capture,
+        &config.data_dir.join("pcap"),
+        frontend.ports(),
+        frontend.relay_ports(),
+        &tap,
+        events.clone(),
+        sensor.as_str().into(),
+    );
     drop(intake);
     // The plans hold the sensor faces, and they the event bus: none may
     // outlive the links and the reloader, or the bus would never finish.
@@ -202,6 +211,7 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
             bound,
             plans: plans_tx,
             board: board.clone(),
+            capture: capture.as_ref().map(iotpot_capture::Capture::more_ports),
             frontend: FrontendParts {
                 limits: config.limits.clone(),
                 events: events.clone(),
@@ -213,15 +223,6 @@ async fn serve(config: Config, path: Option<std::path::PathBuf>) -> anyhow::Resu
         };
         tokio::spawn(reload.on_sighup(shutdown.clone()));
     }
-    let capture = iotpot_capture::start(
-        &config.capture,
-        &config.data_dir.join("pcap"),
-        frontend.ports(),
-        frontend.relay_ports(),
-        &tap,
-        events.clone(),
-        sensor.as_str().into(),
-    );
     drop(events);
     tracing::info!(data_dir = %config.data_dir.display(), sensor, "iotpot running; Ctrl-C or SIGTERM to stop");
     let signal = shutdown.clone();
@@ -272,6 +273,8 @@ struct Reload {
     bound: HashMap<relays::Key, RelayTarget>,
     plans: tokio::sync::watch::Sender<Arc<HashMap<String, iotpot_proxy::central::Plan>>>,
     board: iotpot_proxy::status::Board,
+    /// The capture, told of the faces a reload binds.
+    capture: Option<iotpot_capture::MorePorts>,
     frontend: FrontendParts,
 }
 
@@ -319,6 +322,9 @@ impl Reload {
             )
             .await?;
             self.bound.extend(keys.into_iter().zip(more.relays()));
+            if let Some(c) = &self.capture {
+                c.add(more.ports(), more.relay_ports());
+            }
             tokio::spawn(more.run(shutdown.clone()));
         }
         self.board
