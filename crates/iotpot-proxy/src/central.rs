@@ -61,8 +61,16 @@ pub struct Central {
 /// The central's QUIC endpoint on `bind` (UDP), with the keys in `pki_dir`.
 pub fn endpoint(bind: SocketAddr, pki_dir: &std::path::Path) -> anyhow::Result<quinn::Endpoint> {
     let pki = Pki::open(pki_dir)?;
-    quinn::Endpoint::server(crate::link::central_config(&pki)?, bind)
-        .map_err(|e| anyhow::anyhow!("binding {bind} (sensors, UDP): {e}"))
+    let sock = std::net::UdpSocket::bind(bind)
+        .map_err(|e| anyhow::anyhow!("binding {bind} (sensors, UDP): {e}"))?;
+    iotpot_frontend::udp::roomy(&sock);
+    let runtime = quinn::default_runtime().ok_or_else(|| anyhow::anyhow!("no async runtime"))?;
+    Ok(quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        Some(crate::link::central_config(&pki)?),
+        sock,
+        runtime,
+    )?)
 }
 
 /// Accept sensors on `endpoint` until `shutdown`; what is known of them
@@ -155,6 +163,7 @@ async fn sensor(
     // Datagrams: to the central's backdoor listeners and back, through one
     // loopback socket for this sensor.
     let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+    iotpot_frontend::udp::roomy(&udp);
     let mut buf = vec![0u8; MAX_HEADER + MAX_DATAGRAM];
     let ended = loop {
         tokio::select! {

@@ -95,13 +95,20 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let link = file.central;
     let config = crate::link::sensor_config(&link)?;
-    let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse()?)?;
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0")?;
+    iotpot_frontend::udp::roomy(&sock);
+    let runtime = quinn::default_runtime().ok_or_else(|| anyhow::anyhow!("no async runtime"))?;
+    let mut endpoint = quinn::Endpoint::new(quinn::EndpointConfig::default(), None, sock, runtime)?;
     endpoint.set_default_client_config(config);
     let shared = Arc::new(Shared {
         link: Mutex::default(),
         local: Mutex::default(),
         udp: Mutex::default(),
-        local_udp: Arc::new(UdpSocket::bind("127.0.0.1:0").await?),
+        local_udp: Arc::new({
+            let s = UdpSocket::bind("127.0.0.1:0").await?;
+            iotpot_frontend::udp::roomy(&s);
+            s
+        }),
         name: options.name.clone(),
     });
     tokio::spawn(local_answers(shared.clone(), shutdown.clone()));

@@ -400,7 +400,7 @@ fn a_face_added_by_sighup_is_captured_at_once() {
     let dir = TempDir::new("sensor-hup-capture");
     let (link, direct, telnet) = (free_port(), free_port(), free_port());
     let udp_port = {
-        let s = std::net::UdpSocket::bind("127.0.0.21:0").unwrap();
+        let s = std::net::UdpSocket::bind("127.0.3.21:0").unwrap();
         s.local_addr().unwrap().port()
     };
     let cfg = dir.0.join("central.toml");
@@ -422,7 +422,7 @@ profile = "dvr-xiongmai"
 name = "sendai-5"
 [[sensor.listen]]
 service = "telnet"
-address = "127.0.0.20:{telnet}"
+address = "127.0.3.20:{telnet}"
 profile = "router-netis"
 {extra}
 [downloader]
@@ -449,25 +449,30 @@ enabled = true
     ]));
     let toml = run_ok(&mut iotpot(&["pki", "sensor", "sendai-5"]));
     std::fs::write(dir.0.join("sendai-5.toml"), toml).unwrap();
-    let sensor = Daemon::sensor(&dir.0.join("sendai-5.toml"));
+    let sensor_file = dir.0.join("sendai-5.toml");
     let mut run = iotpot(&["run"]);
     run.current_dir(&dir.0);
     let mut hp = Honeypot::spawn(&mut run, addr(&format!("127.0.0.1:{direct}")), dir);
     hp.wait_ready();
+    // Started once the central listens: its first try connects (no
+    // reconnection backoff to wait out on a busy machine). Its addresses
+    // (127.0.3.x) are no other test's: a bot's source port there would
+    // hold the face's port.
+    let sensor = Daemon::sensor(&sensor_file);
     wait_state(
-        addr(&format!("127.0.0.20:{telnet}")),
+        addr(&format!("127.0.3.20:{telnet}")),
         true,
         "sendai-5's telnet",
         &[&sensor],
     );
     // The backdoor, added while the central runs.
-    let face = addr(&format!("127.0.0.21:{udp_port}"));
+    let face = addr(&format!("127.0.3.21:{udp_port}"));
     write_config(&format!(
         "[[sensor.listen]]\nservice = \"netis\"\naddress = \"{face}\"\nprofile = \"router-netis\"\n"
     ));
     let pid = hp.child.as_ref().unwrap().id();
     run_ok(Command::new("kill").args(["-HUP", &pid.to_string()]));
-    let udp = std::net::UdpSocket::bind("127.0.0.22:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.3.22:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
     let bot = udp.local_addr().unwrap();
