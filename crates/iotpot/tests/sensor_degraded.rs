@@ -120,17 +120,8 @@ fn a_sensor_answers_alone_while_its_central_is_dead_and_loses_no_event() {
     let root = dir.0.clone();
     let cfg = root.join("central.toml");
     std::fs::write(&cfg, central_config(&format!("{telnet_face}{netis_face}"))).unwrap();
-    let iotpot = |args: &[&str]| {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&cfg).args(args);
-        c
-    };
-    run_ok(&mut iotpot(&[
-        "pki",
-        "init",
-        "--central",
-        &format!("127.0.0.1:{link}"),
-    ]));
+    let iotpot = |args: &[&str]| iotpot_cmd(&cfg, args);
+    pki_init(&cfg, &format!("127.0.0.1:{link}"));
     // The sensor's file as `pki sensor` printed it, with degraded-mode
     // downloads allowed to this test's own loopback web server.
     let mut sensor_file = run_ok(&mut iotpot(&["pki", "sensor", "nagoya-1"]));

@@ -235,12 +235,8 @@ enabled = true
         ),
     )
     .unwrap();
-    let iotpot = |args: &[&str]| {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&cfg).args(args);
-        c
-    };
-    run_ok(&mut iotpot(&["pki", "init", "--central", "10.9.1.2:4433"]));
+    let iotpot = |args: &[&str]| iotpot_cmd(&cfg, args);
+    pki_init(&cfg, "10.9.1.2:4433");
     let mut run = net.on("central", BIN);
     run.arg("--config").arg(&cfg).arg("run");
     let mut hp = Honeypot::spawn(&mut run, "10.9.1.2:23".parse().unwrap(), dir);

@@ -133,17 +133,8 @@ enabled = false
     );
     let cfg = dir.0.join("central.toml");
     std::fs::write(&cfg, central).unwrap();
-    let iotpot = |args: &[&str]| {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&cfg).args(args);
-        c
-    };
-    run_ok(&mut iotpot(&[
-        "pki",
-        "init",
-        "--central",
-        &format!("127.0.0.1:{link}"),
-    ]));
+    let iotpot = |args: &[&str]| iotpot_cmd(&cfg, args);
+    pki_init(&cfg, &format!("127.0.0.1:{link}"));
     for name in ["tokyo-1", "osaka-2"] {
         let toml = run_ok(&mut iotpot(&["pki", "sensor", name]));
         std::fs::write(dir.0.join(format!("{name}.toml")), toml).unwrap();
@@ -436,17 +427,8 @@ enabled = true
         .unwrap()
     };
     write_config("");
-    let iotpot = |args: &[&str]| {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&cfg).args(args);
-        c
-    };
-    run_ok(&mut iotpot(&[
-        "pki",
-        "init",
-        "--central",
-        &format!("127.0.0.1:{link}"),
-    ]));
+    let iotpot = |args: &[&str]| iotpot_cmd(&cfg, args);
+    pki_init(&cfg, &format!("127.0.0.1:{link}"));
     let toml = run_ok(&mut iotpot(&["pki", "sensor", "sendai-5"]));
     std::fs::write(dir.0.join("sendai-5.toml"), toml).unwrap();
     let sensor_file = dir.0.join("sendai-5.toml");

@@ -740,6 +740,22 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `iotpot --config CONFIG ARGS...`, to run.
+pub fn iotpot_cmd(config: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--config").arg(config).args(args);
+    c
+}
+
+/// A central's CA, for sensors that reach it at `central`
+/// (`iotpot pki init --central ADDR`).
+pub fn pki_init(config: &Path, central: &str) {
+    run_ok(&mut iotpot_cmd(
+        config,
+        &["pki", "init", "--central", central],
+    ));
+}
+
 /// A `[[listen]]` table for the config: `service` on 127.0.0.1:`port`.
 pub fn listen(service: &str, port: u16, profile: &str) -> String {
     format!("[[listen]]\nservice = \"{service}\"\naddress = \"127.0.0.1:{port}\"\nprofile = \"{profile}\"\n")
