@@ -61,16 +61,7 @@ pub struct Central {
 /// The central's QUIC endpoint on `bind` (UDP), with the keys in `pki_dir`.
 pub fn endpoint(bind: SocketAddr, pki_dir: &std::path::Path) -> anyhow::Result<quinn::Endpoint> {
     let pki = Pki::open(pki_dir)?;
-    let sock = std::net::UdpSocket::bind(bind)
-        .map_err(|e| anyhow::anyhow!("binding {bind} (sensors, UDP): {e}"))?;
-    iotpot_frontend::udp::roomy(&sock);
-    let runtime = quinn::default_runtime().ok_or_else(|| anyhow::anyhow!("no async runtime"))?;
-    Ok(quinn::Endpoint::new(
-        quinn::EndpointConfig::default(),
-        Some(crate::link::central_config(&pki)?),
-        sock,
-        runtime,
-    )?)
+    crate::link::endpoint(bind, Some(crate::link::central_config(&pki)?))
 }
 
 /// Accept sensors on `endpoint` until `shutdown`; what is known of them

@@ -1,5 +1,6 @@
 //! The QUIC link's TLS: both ends authenticated by the deployment's CA
-//! (TLS 1.3, as QUIC requires; ring), and the transport's keepalives.
+//! (TLS 1.3, as QUIC requires; ring), the transport's keepalives, and
+//! the endpoints' UDP sockets.
 
 use crate::pki::{Pki, SensorLink};
 use rustls::pki_types::pem::PemObject;
@@ -54,6 +55,26 @@ fn transport() -> anyhow::Result<Arc<quinn::TransportConfig>> {
 
 /// The central's side: its certificate, and every sensor must show one the
 /// deployment's CA signed (which one it is, `Pki::issued_to` says).
+/// A QUIC endpoint on `bind` (a central's when `server` is given, a
+/// sensor's otherwise) whose UDP socket has roomy buffers
+/// (`iotpot_frontend::udp::roomy`): a burst of the link's packets waits
+/// in the kernel instead of being dropped.
+pub fn endpoint(
+    bind: std::net::SocketAddr,
+    server: Option<quinn::ServerConfig>,
+) -> anyhow::Result<quinn::Endpoint> {
+    let sock = std::net::UdpSocket::bind(bind)
+        .map_err(|e| anyhow::anyhow!("binding {bind} (QUIC, UDP): {e}"))?;
+    iotpot_frontend::udp::roomy(&sock);
+    let runtime = quinn::default_runtime().ok_or_else(|| anyhow::anyhow!("no async runtime"))?;
+    Ok(quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        server,
+        sock,
+        runtime,
+    )?)
+}
+
 pub fn central_config(pki: &Pki) -> anyhow::Result<quinn::ServerConfig> {
     let (cert, key_pem) = pki.central_identity()?;
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(

@@ -95,10 +95,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let link = file.central;
     let config = crate::link::sensor_config(&link)?;
-    let sock = std::net::UdpSocket::bind("0.0.0.0:0")?;
-    iotpot_frontend::udp::roomy(&sock);
-    let runtime = quinn::default_runtime().ok_or_else(|| anyhow::anyhow!("no async runtime"))?;
-    let mut endpoint = quinn::Endpoint::new(quinn::EndpointConfig::default(), None, sock, runtime)?;
+    let mut endpoint = crate::link::endpoint("0.0.0.0:0".parse()?, None)?;
     endpoint.set_default_client_config(config);
     let shared = Arc::new(Shared {
         link: Mutex::default(),
