@@ -87,8 +87,11 @@ impl Drop for Capture {
     }
 }
 
-/// Start capturing `ports` into `dir`. `None` (after a warning) when the
-/// capture cannot run: no CAP_NET_RAW, no such interface, no directory.
+/// Start capturing `ports` into `dir`. `None` when the capture is off, or
+/// (after a warning) cannot run: no CAP_NET_RAW, no such interface, no
+/// directory. No ports is no reason not to: a central whose only listener
+/// is the sensors' link records its relayed sessions (the `tap`), and the
+/// faces a reload binds later ([`MorePorts`]).
 pub fn start(
     cfg: &CaptureConfig,
     dir: &Path,
@@ -98,7 +101,7 @@ pub fn start(
     events: EventTx,
     sensor: Arc<str>,
 ) -> Option<Capture> {
-    if !cfg.enabled || ports.is_empty() {
+    if !cfg.enabled {
         return None;
     }
     let ring = match open_socket(&cfg.interface, &ports, interface_index("lo")) {

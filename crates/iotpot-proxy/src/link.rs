@@ -53,8 +53,6 @@ fn transport() -> anyhow::Result<Arc<quinn::TransportConfig>> {
     Ok(Arc::new(t))
 }
 
-/// The central's side: its certificate, and every sensor must show one the
-/// deployment's CA signed (which one it is, `Pki::issued_to` says).
 /// A QUIC endpoint on `bind` (a central's when `server` is given, a
 /// sensor's otherwise) whose UDP socket has roomy buffers
 /// (`iotpot_frontend::udp::roomy`): a burst of the link's packets waits
@@ -75,6 +73,8 @@ pub fn endpoint(
     )?)
 }
 
+/// The central's side: its certificate, and every sensor must show one the
+/// deployment's CA signed (which one it is, `Pki::issued_to` says).
 pub fn central_config(pki: &Pki) -> anyhow::Result<quinn::ServerConfig> {
     let (cert, key_pem) = pki.central_identity()?;
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(

@@ -381,15 +381,17 @@ enabled = false
     );
 }
 
-/// A face a SIGHUP gives a sensor is in the central's capture from the
-/// moment it opens: a 53413 backdoor added live (a new relay listener on
-/// the central) shows the attacker's datagrams and the device's answers,
-/// addressed as on the sensor, as tcpdump reads them.
+/// A central whose only listener is its sensors' link captures what comes
+/// through them (there is no port of its own to capture at start): a
+/// relayed Telnet session, and a face a SIGHUP gives a sensor from the
+/// moment it opens — a 53413 backdoor added live (a new relay listener on
+/// the central). tcpdump reads the attacker's packets and the device's
+/// answers, addressed as on the sensor.
 #[test]
-fn a_face_added_by_sighup_is_captured_at_once() {
+fn a_central_with_no_listener_of_its_own_captures_its_sensors_faces() {
     require("tcpdump");
     let dir = TempDir::new("sensor-hup-capture");
-    let (link, direct, telnet) = (free_port(), free_port(), free_port());
+    let (link, telnet) = (free_port(), free_port());
     let udp_port = {
         let s = std::net::UdpSocket::bind("127.0.3.21:0").unwrap();
         s.local_addr().unwrap().port()
@@ -404,10 +406,6 @@ fn a_face_added_by_sighup_is_captured_at_once() {
 [[listen]]
 service = "sensors"
 address = "127.0.0.1:{link}"
-[[listen]]
-service = "telnet"
-address = "127.0.0.1:{direct}"
-profile = "dvr-xiongmai"
 
 [[sensor]]
 name = "sendai-5"
@@ -434,7 +432,8 @@ enabled = true
     let sensor_file = dir.0.join("sendai-5.toml");
     let mut run = iotpot(&["run"]);
     run.current_dir(&dir.0);
-    let mut hp = Honeypot::spawn(&mut run, addr(&format!("127.0.0.1:{direct}")), dir);
+    // No port of its own to capture at start: only its sensors' faces.
+    let mut hp = Honeypot::spawn(&mut run, addr(&format!("127.0.0.1:{link}")), dir);
     hp.wait_ready();
     // Started once the central listens: its first try connects (no
     // reconnection backoff to wait out on a busy machine). Its addresses
@@ -447,6 +446,12 @@ enabled = true
         "sendai-5's telnet",
         &[&sensor],
     );
+    // A relayed Telnet session, from the attacker's address.
+    let door = addr(&format!("127.0.3.20:{telnet}"));
+    let mut bot = Bot::connect_from("127.0.3.22", door).unwrap();
+    let intruder = bot.s.local_addr().unwrap();
+    bot.until_prompt(Some("ogin"));
+    drop(bot);
     // The backdoor, added while the central runs.
     let face = addr(&format!("127.0.3.21:{udp_port}"));
     write_config(&format!(
@@ -496,6 +501,9 @@ enabled = true
     // The attacker's datagrams to the sensor's address and the answers
     // back, the command in them: the central's loopback hop rewritten.
     let dotted = |a: SocketAddr| format!("{}.{}", a.ip(), a.port());
+    let syn = format!("IP {} > {}: Flags [S]", dotted(intruder), dotted(door));
+    assert!(text.contains(&syn), "no {syn:?} in the capture:\n{text}");
+    assert!(text.contains("Netcore login:"), "the login prompt:\n{text}");
     let to = format!("IP {} > {}: UDP", dotted(bot), dotted(face));
     let from = format!("IP {} > {}: UDP", dotted(face), dotted(bot));
     let lines = |dir: &str| text.lines().filter(|l| l.contains(dir)).count();
