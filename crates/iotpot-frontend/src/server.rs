@@ -454,11 +454,17 @@ async fn accept_loop(listener: TcpListener, proxy_protocol: bool, relay: bool, a
             }
         };
         let peer = SocketAddr::new(canonical(peer.ip()), peer.port());
-        // The address the attacker reached (not the wildcard we listen on).
-        let local = stream
-            .local_addr()
-            .map(|a| SocketAddr::new(canonical(a.ip()), a.port()))
-            .unwrap_or(a.local);
+        // The address the attacker reached: the listener's own, or when it
+        // listens on a wildcard, the socket's (a system call per session
+        // only then).
+        let local = if a.local.ip().is_unspecified() {
+            stream
+                .local_addr()
+                .map(|a| SocketAddr::new(canonical(a.ip()), a.port()))
+                .unwrap_or(a.local)
+        } else {
+            a.local
+        };
         if proxy_protocol {
             // The header is read in the connection's own task: a slow or
             // silent proxy holds up nobody else.

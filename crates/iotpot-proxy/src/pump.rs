@@ -84,7 +84,7 @@ fn read_some(tcp: &tokio::net::tcp::OwnedReadHalf) -> std::io::Result<Option<Byt
         static BUF: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0u8; 16 << 10].into());
     }
     BUF.with_borrow_mut(|buf| {
-        let n = tcp.try_read(buf)?;
+        let n = iotpot_frontend::conn::try_read_all_there(tcp.as_ref(), buf)?;
         Ok((n > 0).then(|| Bytes::copy_from_slice(&buf[..n])))
     })
 }
