@@ -7,7 +7,7 @@ mod cmd;
 /// jemalloc, not glibc's malloc: a session's events are made on the tokio
 /// workers and freed on the store's writer thread, and glibc pays for
 /// every such cross-thread free (its arenas' locks, consolidation). Under
-/// `bench telnet` the honeypot's CPU per session fell by 8-14%
+/// `bench telnet` the honeypot's CPU per session fell by about 10%
 /// (docs/performance.md).
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
