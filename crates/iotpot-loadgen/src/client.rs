@@ -28,6 +28,11 @@ pub struct LoadResult {
     pub sessions_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The server process's CPU time (user + system, all its threads) per
+    /// completed session, in microseconds: the figure that least depends on
+    /// how fast the machine happened to be during the run. `None` without a
+    /// process id.
+    pub server_cpu_us_per_session: Option<f64>,
 }
 
 /// Mirai's prompt test: the last non-blank byte is one of `: > $ # %`.
@@ -204,6 +209,7 @@ impl Scenario {
             sessions_per_sec: lat.len() as f64 / seconds,
             p50_ms: pct(0.50),
             p99_ms: pct(0.99),
+            server_cpu_us_per_session: None,
         }
     }
 
@@ -239,9 +245,35 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time a process has used so far, user and system, all threads
+/// (Linux `/proc/PID/stat`, in clock ticks of 1/100 s).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, field 2, may hold spaces and parentheses: count
+    // the fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut f = rest.split_ascii_whitespace();
+    // `rest` starts at field 3 (state); utime and stime are fields 14, 15.
+    let utime: u64 = f.nth(11)?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    // USER_HZ is 100 on every architecture Linux exports it for.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_its_own_cpu_time() {
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(50) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let t = cpu_time(std::process::id()).expect("/proc/self/stat");
+        assert!(t >= Duration::from_millis(20), "{t:?}");
+    }
 
     #[test]
     fn mirai_prompt_rule() {

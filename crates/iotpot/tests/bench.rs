@@ -46,6 +46,20 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
                 "{r}"
             );
         }
+        // The server's own CPU per session (from /proc): there for every
+        // level, and the sessions cost it something.
+        let cpu: Vec<f64> = load
+            .iter()
+            .map(|l| {
+                l["server_cpu_us_per_session"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("no CPU figure: {r}"))
+            })
+            .collect();
+        assert!(
+            cpu.iter().all(|us| us.is_finite() && *us >= 0.0) && cpu.iter().sum::<f64>() > 0.0,
+            "{r}"
+        );
         assert_eq!(r["idle_failed"], 0, "{r}");
         // Measured from the server's RSS, before any load (so no freed
         // memory is reused or handed back meanwhile).
@@ -63,6 +77,7 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
             .any(|l| l.starts_with("iotpot ") && l.contains("% of sessions/s, p99 x")),
         "{out}"
     );
+    assert!(out.contains("CPU µs/ses"), "{out}");
 }
 
 /// `iotpot bench sensor`: a central and a sensor of it, started by the

@@ -8,7 +8,7 @@
 //! honeypot (cowrie, another iotpot...).
 
 use clap::Subcommand;
-use iotpot_loadgen::client::{rss_kib, LoadResult, Scenario};
+use iotpot_loadgen::client::{cpu_time, rss_kib, LoadResult, Scenario};
 use serde::Serialize;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -276,9 +276,16 @@ pub(super) async fn measure(
     let mut load = Vec::new();
     for &c in &a.concurrency {
         eprintln!("{name}: closed loop, concurrency {c}, {} s", a.seconds);
-        load.push(sc.closed_loop(c, Duration::from_secs_f64(a.seconds)).await);
-        // Let the server settle between levels.
+        let cpu_before = pid.and_then(cpu_time);
+        let mut l = sc.closed_loop(c, Duration::from_secs_f64(a.seconds)).await;
+        // Let the server settle between levels (and finish writing what
+        // the sessions left it: that CPU is theirs too).
         tokio::time::sleep(Duration::from_millis(500)).await;
+        if let (Some(b), Some(af)) = (cpu_before, pid.and_then(cpu_time)) {
+            let used = af.saturating_sub(b).as_secs_f64() * 1e6;
+            l.server_cpu_us_per_session = Some(used / l.sessions.max(1) as f64);
+        }
+        load.push(l);
     }
     ServerResult {
         name: name.to_string(),
@@ -292,8 +299,8 @@ pub(super) async fn measure(
 pub(super) fn print_results(results: &[ServerResult], baseline: &str) {
     let reference = results.iter().find(|r| r.name == baseline);
     println!(
-        "{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9}  vs {baseline}",
-        "server", "conc", "sessions", "failed", "sessions/s", "p50 ms", "p99 ms"
+        "{:<10} {:>5} {:>9} {:>7} {:>12} {:>9} {:>9} {:>11}  vs {baseline}",
+        "server", "conc", "sessions", "failed", "sessions/s", "p50 ms", "p99 ms", "CPU µs/ses"
     );
     for r in results {
         for l in &r.load {
@@ -308,8 +315,12 @@ pub(super) fn print_results(results: &[ServerResult], baseline: &str) {
                     )
                 })
                 .unwrap_or_default();
+            let cpu = l
+                .server_cpu_us_per_session
+                .map(|us| format!("{us:.0}"))
+                .unwrap_or_else(|| "-".into());
             println!(
-                "{:<10} {:>5} {:>9} {:>7} {:>12.0} {:>9.2} {:>9.2}  {}",
+                "{:<10} {:>5} {:>9} {:>7} {:>12.0} {:>9.2} {:>9.2} {:>11}  {}",
                 r.name,
                 l.concurrency,
                 l.sessions,
@@ -317,6 +328,7 @@ pub(super) fn print_results(results: &[ServerResult], baseline: &str) {
                 l.sessions_per_sec,
                 l.p50_ms,
                 l.p99_ms,
+                cpu,
                 ratio
             );
         }
