@@ -138,12 +138,12 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "cache_size", -8_192)?;
     conn.pragma_update(None, "mmap_size", 268_435_456)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Checkpoint every 1,000 WAL pages (SQLite's default): each one then
-    // writes and syncs about 4 MiB. At 8,192 pages every sync was 32 MiB,
-    // 80-100 ms on a virtual disk, and on a VM whose I/O is paid for with
-    // the guest's CPU (the host's emulation) every session in progress
-    // stalled with it: p99 under `bench telnet` fell from 22-26 to 16 ms
-    // (SQLite alone) at the same throughput (docs/performance.md).
+    // Checkpoint every 1,000 WAL pages (SQLite's default): about 4 MiB
+    // written and synced at a time. At 8,192 pages each sync was 32 MiB
+    // and took 65-105 ms on the project's VM, and every session in
+    // progress stalled with it (disk writes there cost CPU the guest does
+    // not see): the p99 of `bench telnet` at c=50 fell from 23-26 to
+    // 16-19 ms, at the same throughput and CPU (docs/performance.md).
     conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Every statement the writer runs per batch stays prepared (events,
