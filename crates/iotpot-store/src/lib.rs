@@ -38,6 +38,12 @@ pub use bus::{Bus, EventTx};
 /// A destination for events, written in batches by the bus's writer thread.
 pub trait Sink: Send {
     fn name(&self) -> &'static str;
+    /// The first events of the batch that [`Sink::write`] will be given
+    /// whole, while the writer gathers the rest: a sink may start on them,
+    /// so that its work is spread over the batch's time and not done in
+    /// one burst (the sessions share the CPU with it). An error is
+    /// returned by the `write` that follows.
+    fn stage(&mut self, _events: &[iotpot_core::Event], _json: &[String]) {}
     /// Write one batch; `json[i]` is `events[i]` already serialized.
     fn write(&mut self, events: &[iotpot_core::Event], json: &[String]) -> anyhow::Result<()>;
     /// Make everything written so far durable.

@@ -185,11 +185,35 @@ pub fn migrate(conn: &Connection) -> anyhow::Result<()> {
 
 pub struct SqliteSink {
     conn: Connection,
+    /// The batch in progress: its transaction is open and its first
+    /// events are in; or the error that ended it.
+    staged: Option<anyhow::Result<crate::write::Staged>>,
 }
 
 impl SqliteSink {
     pub fn open(path: &Path) -> anyhow::Result<SqliteSink> {
-        Ok(SqliteSink { conn: open(path)? })
+        Ok(SqliteSink {
+            conn: open(path)?,
+            staged: None,
+        })
+    }
+
+    fn begin(&mut self) -> anyhow::Result<crate::write::Staged> {
+        match self.staged.take() {
+            Some(staged) => staged,
+            None => {
+                // The write lock at once: the reads in the batch must not
+                // go stale.
+                self.conn.execute_batch("BEGIN IMMEDIATE")?;
+                Ok(crate::write::Staged::default())
+            }
+        }
+    }
+
+    fn rollback(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -198,14 +222,27 @@ impl Sink for SqliteSink {
         "sqlite"
     }
 
+    fn stage(&mut self, events: &[Event], json: &[String]) {
+        let staged = self.begin().and_then(|mut staged| {
+            crate::write::stage(&self.conn, &mut staged, events, json)?;
+            Ok(staged)
+        });
+        if staged.is_err() {
+            self.rollback();
+        }
+        self.staged = Some(staged);
+    }
+
     fn write(&mut self, events: &[Event], json: &[String]) -> anyhow::Result<()> {
-        // The write lock at once: the reads in the batch must not go stale.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        crate::write::batch(&*tx, events, json)?;
-        tx.commit()?;
-        Ok(())
+        let done = self.begin().and_then(|staged| {
+            crate::write::finish(&self.conn, staged, events, json)?;
+            self.conn.execute_batch("COMMIT")?;
+            Ok(())
+        });
+        if done.is_err() {
+            self.rollback();
+        }
+        done
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
@@ -218,6 +255,162 @@ mod tests {
     use super::*;
     use crate::Sink;
     use iotpot_core::{EventKind, SessionInfo};
+
+    /// Three interleaved sessions (connect, params, a failed and a good
+    /// login, commands, close), and one event replayed from a spool.
+    fn sessions() -> Vec<Event> {
+        let infos: Vec<SessionInfo> = (0..3)
+            .map(|i| SessionInfo {
+                src: format!("192.0.2.{}:4{i}000", i + 1).parse().unwrap(),
+                ..SessionInfo::default()
+            })
+            .map(|mut s| {
+                s.session = format!("{}{}", s.session, s.src.port());
+                s
+            })
+            .collect();
+        let mut events = Vec::new();
+        for step in 0..6 {
+            for (i, info) in infos.iter().enumerate() {
+                events.push(info.event(match step {
+                    0 => EventKind::SessionConnect {},
+                    1 => EventKind::SessionParams {
+                        profile: "dvr-xiongmai".into(),
+                        arch: "armhf".into(),
+                        device_type: "DVR".into(),
+                    },
+                    2 => EventKind::LoginFailed {
+                        username: "root".into(),
+                        password: format!("guess{i}"),
+                    },
+                    3 => EventKind::LoginSuccess {
+                        username: "root".into(),
+                        password: "xc3511".into(),
+                    },
+                    4 => EventKind::CommandInput {
+                        input: format!("/bin/busybox ECCHI{i}"),
+                        known: false,
+                        output: String::new(),
+                        output_size: 0,
+                    },
+                    _ => EventKind::SessionClosed {
+                        duration: 0.5,
+                        reason: "client".into(),
+                        bytes_in: 40,
+                        bytes_out: 300,
+                    },
+                }));
+            }
+        }
+        let mut replayed = infos[0].event(EventKind::CommandInput {
+            input: "echo replayed".into(),
+            known: true,
+            output: "replayed\n".into(),
+            output_size: 9,
+        });
+        replayed.spool_id = Some(format!("{:032x}", 7));
+        events.insert(7, replayed);
+        events
+    }
+
+    /// What a batch leaves in the tables a user and the reports read.
+    fn tables(path: &Path) -> Vec<String> {
+        let conn = open_read(path).unwrap();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT timestamp, eventid, session, src_ip, protocol, data, spool_id FROM events ORDER BY id",
+            "SELECT * FROM sessions ORDER BY session",
+            "SELECT * FROM cred_days",
+            "SELECT * FROM event_days",
+            "SELECT * FROM attacker_days",
+            "SELECT * FROM session_days",
+            "SELECT * FROM rollup_state",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            for row in rows {
+                out.push(format!("{sql}: {}", row.unwrap().join("|")));
+            }
+        }
+        out
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("iotpot-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_batch_staged_in_parts_stores_what_one_write_stores() {
+        let dir = scratch("staged");
+        let events = sessions();
+        let json: Vec<String> = events.iter().map(Event::to_json).collect();
+        let (whole, parts) = (dir.join("whole.db"), dir.join("parts.db"));
+        for path in [&whole, &parts] {
+            let mut sink = SqliteSink::open(path).unwrap();
+            // The replayed event is stored already: the batch must not
+            // count it again, staged or not.
+            sink.write(&events[7..8], &json[7..8]).unwrap();
+            if path == &parts {
+                sink.stage(&events[..5], &json[..5]);
+                sink.stage(&events[5..12], &json[5..12]);
+            }
+            sink.write(&events, &json).unwrap();
+        }
+        let (a, b) = (tables(&whole), tables(&parts));
+        assert!(
+            a.iter().filter(|r| r.contains("FROM events")).count() == events.len(),
+            "every event once: {a:#?}"
+        );
+        assert!(
+            a.iter().any(|r| r.contains("FROM cred_days")),
+            "rolled up: {a:#?}"
+        );
+        assert_eq!(a, b);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_stage_that_fails_fails_its_whole_batch_and_not_the_next() {
+        let dir = scratch("stage-fails");
+        let path = dir.join("t.db");
+        let events = sessions();
+        let json: Vec<String> = events.iter().map(Event::to_json).collect();
+        let mut sink = SqliteSink::open(&path).unwrap();
+        sink.conn
+            .busy_timeout(std::time::Duration::from_millis(10))
+            .unwrap();
+        // Another writer holds the database: the stage cannot begin.
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        sink.stage(&events[..6], &json[..6]);
+        other.execute_batch("COMMIT").unwrap();
+        let err = sink.write(&events[..12], &json[..12]).unwrap_err();
+        assert!(err.to_string().contains("locked"), "{err:#}");
+        // None of that batch is stored, not even its unstaged rest.
+        let count = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count(&open_read(&path).unwrap()), 0);
+        // The next batch is written whole.
+        sink.stage(&events[12..15], &json[12..15]);
+        sink.write(&events[12..], &json[12..]).unwrap();
+        assert_eq!(
+            count(&open_read(&path).unwrap()),
+            (events.len() - 12) as i64
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn a_replayed_event_is_stored_once_however_often_it_comes() {

@@ -10,23 +10,76 @@ use iotpot_core::{Event, EventKind};
 
 /// Write one batch, inside the caller's transaction.
 pub fn batch(db: &dyn Db, events: &[Event], json: &[String]) -> anyhow::Result<()> {
-    // The rollups are current (every stored event counted): this batch is
-    // counted as it is written, and they stay current.
-    let last_id = db.one("SELECT COALESCE(MAX(id), 0) FROM events", &[])?;
-    let rolled = db.one(
-        "SELECT last_id FROM rollup_state WHERE name = 'events'",
-        &[],
-    )?;
-    let mut rollup = (rolled == last_id).then(crate::rollup::Batch::default);
-    // One statement per session per batch, not one per event.
-    let mut deltas: Vec<SessionDelta> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    finish(db, Staged::default(), events, json)
+}
+
+/// A batch written in parts inside one transaction: its events' rows go
+/// in as the events arrive ([`stage`]), its sessions and rollups when the
+/// batch is whole ([`finish`]).
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// Whether the rollups were current when the batch began (asked
+    /// before its first row).
+    rollup: Option<bool>,
+    stamps: Vec<String>,
+    /// Whether each staged event was new (a replayed one may be stored
+    /// already).
+    added: Vec<bool>,
+}
+
+impl Staged {
+    /// How many of the batch's events are in already.
+    pub fn len(&self) -> usize {
+        self.added.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+    }
+}
+
+/// Insert the rows of the next events of the batch.
+pub fn stage(
+    db: &dyn Db,
+    staged: &mut Staged,
+    events: &[Event],
+    json: &[String],
+) -> anyhow::Result<()> {
+    if staged.rollup.is_none() {
+        // The rollups are current (every stored event counted): this
+        // batch is counted as it is written, and they stay current.
+        let last_id = db.one("SELECT COALESCE(MAX(id), 0) FROM events", &[])?;
+        let rolled = db.one(
+            "SELECT last_id FROM rollup_state WHERE name = 'events'",
+            &[],
+        )?;
+        staged.rollup = Some(rolled == last_id);
+    }
     let stamps: Vec<String> = events
         .iter()
         .map(|e| iotpot_core::event::timestamp::format(&e.timestamp))
         .collect();
     let added = insert_events(db, events, json, &stamps)?;
-    for ((e, ts), added) in events.iter().zip(stamps).zip(added) {
+    staged.stamps.extend(stamps);
+    staged.added.extend(added);
+    Ok(())
+}
+
+/// The rest of the batch: `events` is all of it, its first
+/// [`Staged::len`] events staged already.
+pub fn finish(
+    db: &dyn Db,
+    mut staged: Staged,
+    events: &[Event],
+    json: &[String],
+) -> anyhow::Result<()> {
+    let done = staged.len().min(events.len());
+    stage(db, &mut staged, &events[done..], &json[done..])?;
+    let mut rollup = (staged.rollup == Some(true)).then(crate::rollup::Batch::default);
+    // One statement per session per batch, not one per event.
+    let mut deltas: Vec<SessionDelta> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for ((e, ts), added) in events.iter().zip(staged.stamps).zip(staged.added) {
         // A replayed event already stored (its spool id is known) changes
         // nothing: not its row, not its session's.
         if !added {
