@@ -228,9 +228,11 @@ fn writer(
             // Meanwhile the sinks start on what came: the batch's work is
             // spread over its 20 ms instead of done in one burst at the end.
             let done = json.len();
-            json.extend(events[done..].iter().map(Event::to_json));
-            for sink in sinks.iter_mut() {
-                sink.stage(&events[done..], &json[done..]);
+            if done < events.len() {
+                json.extend(events[done..].iter().map(Event::to_json));
+                for sink in sinks.iter_mut() {
+                    sink.stage(&events[done..], &json[done..]);
+                }
             }
             std::thread::sleep(STAGE);
         }
