@@ -192,8 +192,8 @@ const BUSY: usize = 64;
 /// come, and only the sessions, rollups and commit are left for the end.
 /// Done in one burst every 20 ms, a busy batch took one of the two cores
 /// from the sessions for 3-5 ms at a time: the p99 of `bench telnet` at
-/// c=50 was 16.5-17.2 ms, with the work spread 15.2-16.4 ms at the same
-/// CPU per session (docs/performance.md).
+/// c=50 (median of seven alternated runs) was 17.0 ms in one burst and is
+/// 15.7 ms spread, at the same CPU per session (docs/performance.md).
 const STAGE: std::time::Duration = std::time::Duration::from_millis(2);
 
 fn writer(
