@@ -27,17 +27,6 @@ pub struct Staged {
     added: Vec<bool>,
 }
 
-impl Staged {
-    /// How many of the batch's events are in already.
-    pub fn len(&self) -> usize {
-        self.added.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty()
-    }
-}
-
 /// Insert the rows of the next events of the batch.
 pub fn stage(
     db: &dyn Db,
@@ -65,15 +54,15 @@ pub fn stage(
     Ok(())
 }
 
-/// The rest of the batch: `events` is all of it, its first
-/// [`Staged::len`] events staged already.
+/// The rest of the batch: `events` is all of it, the first of them
+/// staged already (as many as `staged` holds).
 pub fn finish(
     db: &dyn Db,
     mut staged: Staged,
     events: &[Event],
     json: &[String],
 ) -> anyhow::Result<()> {
-    let done = staged.len().min(events.len());
+    let done = staged.added.len().min(events.len());
     stage(db, &mut staged, &events[done..], &json[done..])?;
     let mut rollup = (staged.rollup == Some(true)).then(crate::rollup::Batch::default);
     // One statement per session per batch, not one per event.
