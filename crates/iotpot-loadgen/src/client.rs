@@ -33,6 +33,50 @@ pub struct LoadResult {
     /// how fast the machine happened to be during the run. `None` without a
     /// process id.
     pub server_cpu_us_per_session: Option<f64>,
+    /// Every completed session's latency, sorted: what [`LoadResult::merge`]
+    /// pools (not written out).
+    #[serde(skip)]
+    pub latencies: Vec<Duration>,
+}
+
+impl LoadResult {
+    /// Pool another run at the same concurrency into this one: sessions,
+    /// failures and seconds add up, the percentiles are those of every
+    /// latency of both, and the server's CPU per session is weighted by
+    /// the sessions of each.
+    pub fn merge(&mut self, other: LoadResult) {
+        self.server_cpu_us_per_session = match (
+            self.server_cpu_us_per_session,
+            other.server_cpu_us_per_session,
+        ) {
+            (Some(a), Some(b)) => {
+                let (na, nb) = (self.sessions as f64, other.sessions as f64);
+                Some(if na + nb > 0.0 {
+                    (a * na + b * nb) / (na + nb)
+                } else {
+                    0.0
+                })
+            }
+            (a, b) => a.or(b),
+        };
+        self.seconds += other.seconds;
+        self.failed += other.failed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort_unstable();
+        self.sessions = self.latencies.len() as u64;
+        self.sessions_per_sec = self.sessions as f64 / self.seconds.max(1e-9);
+        self.p50_ms = percentile_ms(&self.latencies, 0.50);
+        self.p99_ms = percentile_ms(&self.latencies, 0.99);
+    }
+}
+
+/// The `p` percentile (nearest rank) of sorted latencies, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
 }
 
 /// Mirai's prompt test: the last non-blank byte is one of `: > $ # %`.
@@ -193,23 +237,17 @@ impl Scenario {
             }
         }
         let seconds = start.elapsed().as_secs_f64();
-        lat.sort();
-        let pct = |p: f64| -> f64 {
-            if lat.is_empty() {
-                return 0.0;
-            }
-            let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-            lat[i].as_secs_f64() * 1000.0
-        };
+        lat.sort_unstable();
         LoadResult {
             concurrency,
             seconds,
             sessions: lat.len() as u64,
             failed,
             sessions_per_sec: lat.len() as f64 / seconds,
-            p50_ms: pct(0.50),
-            p99_ms: pct(0.99),
+            p50_ms: percentile_ms(&lat, 0.50),
+            p99_ms: percentile_ms(&lat, 0.99),
             server_cpu_us_per_session: None,
+            latencies: lat,
         }
     }
 
@@ -273,6 +311,40 @@ mod tests {
         }
         let t = cpu_time(std::process::id()).expect("/proc/self/stat");
         assert!(t >= Duration::from_millis(20), "{t:?}");
+    }
+
+    fn run(ms: &[u64], seconds: f64, cpu: Option<f64>) -> LoadResult {
+        let latencies: Vec<Duration> = ms.iter().map(|&m| Duration::from_millis(m)).collect();
+        LoadResult {
+            concurrency: 2,
+            seconds,
+            sessions: latencies.len() as u64,
+            failed: 1,
+            sessions_per_sec: latencies.len() as f64 / seconds,
+            p50_ms: percentile_ms(&latencies, 0.5),
+            p99_ms: percentile_ms(&latencies, 0.99),
+            server_cpu_us_per_session: cpu,
+            latencies,
+        }
+    }
+
+    #[test]
+    fn merged_runs_pool_their_sessions_and_latencies() {
+        // One fast round and one slow: the pooled median falls between,
+        // the pooled p99 is the slow round's tail, the rate is the sum
+        // over the time of both, the CPU weighted by sessions.
+        let mut a = run(&[1, 2, 3, 4], 1.0, Some(100.0));
+        a.merge(run(&[10, 20, 30, 40, 50, 60], 2.0, Some(200.0)));
+        assert_eq!(a.sessions, 10);
+        assert_eq!(a.failed, 2);
+        assert_eq!(a.seconds, 3.0);
+        assert!((a.sessions_per_sec - 10.0 / 3.0).abs() < 1e-9);
+        assert_eq!(a.p50_ms, 10.0);
+        assert_eq!(a.p99_ms, 60.0);
+        assert_eq!(a.server_cpu_us_per_session, Some(160.0));
+        let mut b = run(&[5], 1.0, None);
+        b.merge(run(&[7], 1.0, Some(50.0)));
+        assert_eq!(b.server_cpu_us_per_session, Some(50.0));
     }
 
     #[test]

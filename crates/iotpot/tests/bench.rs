@@ -1,7 +1,8 @@
 //! `iotpot bench telnet`, the project's benchmark harness, works end to end:
 //! it starts the bare reference server and iotpot, plays Mirai-style
 //! sessions against both (each session checks the BusyBox answer), and
-//! reports figures for both. A test of the harness, not of performance.
+//! reports figures for both, pooled from rounds in which the two take
+//! turns. A test of the harness, not of performance.
 
 mod common;
 use common::*;
@@ -22,6 +23,8 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
                 "1",
                 "--idle",
                 "200",
+                "--rounds",
+                "2",
                 "--json",
             ])
             .arg(&json),
@@ -36,9 +39,13 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
         .collect();
     assert_eq!(servers, ["reference", "iotpot"]);
     for r in results.as_array().unwrap() {
+        // Two rounds of half a second per level, pooled.
+        assert_eq!(r["rounds"], 2, "{r}");
         let load = r["load"].as_array().unwrap();
         assert_eq!(load.len(), 2, "{r}");
         for l in load {
+            let seconds = l["seconds"].as_f64().unwrap();
+            assert!((0.95..2.0).contains(&seconds), "{seconds} s pooled: {r}");
             assert!(l["sessions"].as_u64().unwrap() > 0, "{r}");
             assert_eq!(l["failed"], 0, "{r}");
             assert!(
@@ -78,6 +85,7 @@ fn bench_telnet_measures_iotpot_against_the_reference() {
         "{out}"
     );
     assert!(out.contains("CPU µs/ses"), "{out}");
+    assert!(out.contains("measured in 2 rounds"), "{out}");
 }
 
 /// `iotpot bench sensor`: a central and a sensor of it, started by the

@@ -99,7 +99,7 @@ pub enum BenchCmd {
     },
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct TelnetArgs {
     /// A running honeypot to measure; without it, the reference server and
     /// iotpot are started and compared.
@@ -114,6 +114,13 @@ pub struct TelnetArgs {
     /// Seconds per concurrency level.
     #[arg(long, default_value_t = 10.0)]
     pub(super) seconds: f64,
+    /// Without --target: measure each server in this many rounds, the
+    /// seconds of each level split between them, the reference and iotpot
+    /// taking turns to go first (reference, iotpot, iotpot, reference...),
+    /// and pool the rounds. A machine whose speed drifts during the run
+    /// (a VM's neighbours) then weighs on both alike.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
     /// Idle logged-in sessions for the memory figure (0 to skip).
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
@@ -148,6 +155,8 @@ pub struct SensorArgs {
 #[derive(Debug, Serialize)]
 pub(super) struct ServerResult {
     name: String,
+    /// Rounds pooled into these figures.
+    rounds: u32,
     pub(super) load: Vec<LoadResult>,
     idle_sessions: usize,
     idle_failed: usize,
@@ -182,6 +191,7 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
                 concurrency: a.concurrency,
                 seconds: a.seconds,
                 idle: a.idle,
+                rounds: 1,
                 username: "root".into(),
                 password: "xc3511".into(),
                 json: a.json,
@@ -211,31 +221,69 @@ pub fn run(cmd: BenchCmd, _config: Option<&Path>) -> anyhow::Result<()> {
 }
 
 async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
-    let mut results = Vec::new();
-    if let Some(target) = a.target {
-        results.push(measure("target", target, a.pid, true, &a).await);
-    } else {
-        let exe = std::env::current_exe()?;
-        let (reference, addr) = spawn_server(Command::new(&exe).args(["bench", "reference"]))?;
-        let _kill_ref = KillOnDrop(reference);
-        results.push(measure("reference", addr, Some(_kill_ref.0.id()), false, &a).await);
-        drop(_kill_ref);
-        let dir = std::env::temp_dir().join(format!("iotpot-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let port = free_port()?;
-        let config = bench_config(&dir, port, "")?;
-        let iotpot = spawn_run(&config)?;
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-        wait_listening(addr).await?;
-        results.push(measure("iotpot", addr, Some(iotpot.0.id()), true, &a).await);
-        terminate(iotpot);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    let results = match a.target {
+        Some(target) => vec![measure("target", target, a.pid, true, &a).await],
+        None => against_reference(&a).await?,
+    };
     print_results(&results, "reference");
+    if a.target.is_none() && a.rounds > 1 {
+        println!(
+            "each server measured in {} rounds of {:.1} s per level, taking turns to go first; the figures pool the rounds",
+            a.rounds,
+            a.seconds / a.rounds as f64
+        );
+    }
     if let Some(path) = &a.json {
         std::fs::write(path, serde_json::to_string_pretty(&results)? + "\n")?;
     }
     Ok(())
+}
+
+/// The reference and iotpot, each started afresh for every round (iotpot
+/// on the same data dir, so its store keeps growing as a running
+/// honeypot's does), in ABBA order: the reference first in even rounds,
+/// iotpot first in odd ones. The idle sessions are measured in each
+/// server's first round only, on a fresh process.
+async fn against_reference(a: &TelnetArgs) -> anyhow::Result<Vec<ServerResult>> {
+    let rounds = a.rounds.max(1);
+    let exe = std::env::current_exe()?;
+    let dir = std::env::temp_dir().join(format!("iotpot-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let round_args = |first: bool| TelnetArgs {
+        seconds: a.seconds / rounds as f64,
+        idle: if first { a.idle } else { 0 },
+        ..a.clone()
+    };
+    let mut pooled: [Option<ServerResult>; 2] = [None, None];
+    for round in 0..rounds {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
+            if rounds > 1 {
+                eprintln!("round {} of {rounds}", round + 1);
+            }
+            let ra = round_args(round == 0);
+            let r = if which == 0 {
+                let (child, addr) = spawn_server(Command::new(&exe).args(["bench", "reference"]))?;
+                let reference = KillOnDrop(child);
+                measure("reference", addr, Some(reference.0.id()), false, &ra).await
+            } else {
+                let port = free_port()?;
+                let config = bench_config(&dir, port, "")?;
+                let iotpot = spawn_run(&config)?;
+                let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+                wait_listening(addr).await?;
+                let r = measure("iotpot", addr, Some(iotpot.0.id()), true, &ra).await;
+                terminate(iotpot);
+                r
+            };
+            match &mut pooled[which] {
+                Some(p) => p.merge(r),
+                slot => *slot = Some(r),
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(pooled.into_iter().flatten().collect())
 }
 
 pub(super) async fn measure(
@@ -289,10 +337,34 @@ pub(super) async fn measure(
     }
     ServerResult {
         name: name.to_string(),
+        rounds: 1,
         load,
         idle_sessions: a.idle,
         idle_failed,
         rss_per_idle_session_kib: per_session,
+    }
+}
+
+impl ServerResult {
+    /// Pool a later round of the same server: each level's runs merged,
+    /// the idle figures kept from the round that measured them.
+    fn merge(&mut self, later: ServerResult) {
+        self.rounds += later.rounds;
+        for l in later.load {
+            match self
+                .load
+                .iter_mut()
+                .find(|x| x.concurrency == l.concurrency)
+            {
+                Some(x) => x.merge(l),
+                None => self.load.push(l),
+            }
+        }
+        if self.rss_per_idle_session_kib.is_none() {
+            self.idle_sessions = later.idle_sessions;
+            self.idle_failed = later.idle_failed;
+            self.rss_per_idle_session_kib = later.rss_per_idle_session_kib;
+        }
     }
 }
 
