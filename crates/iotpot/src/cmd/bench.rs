@@ -242,8 +242,9 @@ async fn telnet(a: TelnetArgs) -> anyhow::Result<()> {
 /// The reference and iotpot, each started afresh for every round (iotpot
 /// on the same data dir, so its store keeps growing as a running
 /// honeypot's does), in ABBA order: the reference first in even rounds,
-/// iotpot first in odd ones. The idle sessions are measured in each
-/// server's first round only, on a fresh process.
+/// iotpot first in odd ones; every phase starts with the page cache
+/// written out. The idle sessions are measured in each server's first
+/// round only, on a fresh process.
 async fn against_reference(a: &TelnetArgs) -> anyhow::Result<Vec<ServerResult>> {
     let rounds = a.rounds.max(1);
     let exe = std::env::current_exe()?;
@@ -262,6 +263,11 @@ async fn against_reference(a: &TelnetArgs) -> anyhow::Result<Vec<ServerResult>> 
                 eprintln!("round {} of {rounds}", round + 1);
             }
             let ra = round_args(round == 0);
+            // What the last phase left in the page cache (iotpot's JSONL
+            // and pcap files) is written out now, not during the next
+            // server's measurement.
+            // SAFETY: sync(2) takes no arguments and cannot fail.
+            unsafe { libc::sync() };
             let r = if which == 0 {
                 let (child, addr) = spawn_server(Command::new(&exe).args(["bench", "reference"]))?;
                 let reference = KillOnDrop(child);
