@@ -255,9 +255,16 @@ async fn against_reference(a: &TelnetArgs) -> anyhow::Result<Vec<ServerResult>> 
         idle: if first { a.idle } else { 0 },
         ..a.clone()
     };
+    // Indexes into `pooled`.
+    const REFERENCE: usize = 0;
+    const IOTPOT: usize = 1;
     let mut pooled: [Option<ServerResult>; 2] = [None, None];
     for round in 0..rounds {
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        let order = if round % 2 == 0 {
+            [REFERENCE, IOTPOT]
+        } else {
+            [IOTPOT, REFERENCE]
+        };
         for which in order {
             if rounds > 1 {
                 eprintln!("round {} of {rounds}", round + 1);
@@ -268,7 +275,7 @@ async fn against_reference(a: &TelnetArgs) -> anyhow::Result<Vec<ServerResult>> 
             // server's measurement.
             // SAFETY: sync(2) takes no arguments and cannot fail.
             unsafe { libc::sync() };
-            let r = if which == 0 {
+            let r = if which == REFERENCE {
                 let (child, addr) = spawn_server(Command::new(&exe).args(["bench", "reference"]))?;
                 let reference = KillOnDrop(child);
                 measure("reference", addr, Some(reference.0.id()), false, &ra).await
