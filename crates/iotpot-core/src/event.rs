@@ -463,16 +463,80 @@ impl Event {
         }
     }
 
-    /// JSON as written to `events.jsonl`: one object, no newline.
+    /// JSON as written to `events.jsonl`: one object, no newline; the
+    /// same text as `serde_json::to_string(self)` (a test checks).
+    ///
+    /// Written by hand around the kind's own JSON, into one buffer sized
+    /// for a typical event: the writer thread serializes every event, and
+    /// serde's flattening (a map serializer for the whole object) with a
+    /// buffer grown from empty was about a quarter of its instructions per
+    /// event under `bench telnet` (docs/performance.md).
     pub fn to_json(&self) -> String {
-        // Serializing this type cannot fail: no maps with non-string keys,
-        // no floats other than finite durations.
-        serde_json::to_string(self).unwrap_or_else(|e| {
-            format!(
-                "{{\"eventid\":\"iotpot.internal.error\",\"error\":{:?}}}",
-                e.to_string()
-            )
-        })
+        let mut out = Vec::with_capacity(384);
+        out.extend_from_slice(b"{\"timestamp\":\"");
+        out.extend_from_slice(&timestamp::ascii(&self.timestamp));
+        out.extend_from_slice(b"\",\"session\":");
+        json_str(&mut out, &self.session);
+        out.extend_from_slice(b",\"src_ip\":\"");
+        out.extend_from_slice(ip_text::format(&self.src_ip).as_bytes());
+        out.extend_from_slice(b"\",\"src_port\":");
+        push_port(&mut out, self.src_port);
+        out.extend_from_slice(b",\"dst_ip\":\"");
+        out.extend_from_slice(ip_text::format(&self.dst_ip).as_bytes());
+        out.extend_from_slice(b"\",\"dst_port\":");
+        push_port(&mut out, self.dst_port);
+        out.extend_from_slice(b",\"sensor\":");
+        json_str(&mut out, &self.sensor);
+        out.extend_from_slice(b",\"protocol\":");
+        json_str(&mut out, &self.protocol);
+        if let Some(id) = &self.spool_id {
+            out.extend_from_slice(b",\"spool_id\":");
+            json_str(&mut out, id);
+        }
+        // The kind is an object of its own (`{"eventid":...}`, internally
+        // tagged): its opening brace becomes the comma after the common
+        // fields, and its closing brace closes the event.
+        let at = out.len();
+        // Serializing a kind cannot fail: no maps with non-string keys, no
+        // floats other than finite durations.
+        match serde_json::to_writer(&mut out, &self.kind) {
+            Ok(()) if out.get(at) == Some(&b'{') => out[at] = b',',
+            _ => {
+                out.truncate(at);
+                out.extend_from_slice(b",\"eventid\":\"iotpot.internal.error\"}");
+            }
+        }
+        // Only whole UTF-8 strings and ASCII went in.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// A port's digits.
+fn push_port(out: &mut Vec<u8>, mut port: u16) {
+    let mut b = [0u8; 5];
+    let mut i = b.len();
+    loop {
+        i -= 1;
+        b[i] = b'0' + (port % 10) as u8;
+        port /= 10;
+        if port == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&b[i..]);
+}
+
+/// A JSON string, escaped as serde_json escapes it (controls, `"` and `\`;
+/// everything else as it is), with no work for a string that needs none.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
     }
 }
 
@@ -597,6 +661,11 @@ pub mod timestamp {
     use time::OffsetDateTime;
 
     pub fn format(t: &OffsetDateTime) -> String {
+        std::str::from_utf8(&ascii(t)).map_or_else(|_| String::new(), str::to_owned)
+    }
+
+    /// The same, as the ASCII bytes it is.
+    pub fn ascii(t: &OffsetDateTime) -> [u8; 27] {
         // Digits written by hand: this runs twice for every event (JSONL
         // and SQLite), and `format!` with padding cost ~20 times as much.
         let t = t.to_offset(time::UtcOffset::UTC);
@@ -614,7 +683,7 @@ pub mod timestamp {
         put(14, 2, t.minute() as u32);
         put(17, 2, t.second() as u32);
         put(20, 6, t.microsecond());
-        String::from_utf8_lossy(&b).into_owned()
+        b
     }
 
     pub fn parse(s: &str) -> Option<OffsetDateTime> {
@@ -680,6 +749,46 @@ mod tests {
         assert!(ts.ends_with('Z') && ts.len() == 27, "{ts}");
         let back: Event = serde_json::from_str(&ev.to_json()).unwrap();
         assert_eq!(back.kind, ev.kind);
+    }
+
+    #[test]
+    fn hand_written_json_is_serdes_to_the_byte() {
+        // Every kind (strum's defaults), with and without a spool id, on
+        // IPv4 and IPv6, with strings that need escaping and some that do
+        // not; and a kind with its own strings escaped.
+        let mut events = Vec::new();
+        for (src, sensor) in [
+            ("203.0.113.9:40000", "s1"),
+            ("[2001:db8::7]:5", "quo\"te\\back\u{1}\tñ€\u{7f}"),
+        ] {
+            let info = SessionInfo::new(
+                src.parse().unwrap(),
+                "192.0.2.1:65535".parse().unwrap(),
+                sensor.into(),
+                "telnet",
+            );
+            for kind in EventKind::iter() {
+                let mut e = info.event(kind);
+                events.push(e.clone());
+                e.spool_id = Some("id\"1".into());
+                events.push(e);
+            }
+            events.push(info.event(EventKind::CommandInput {
+                input: "echo \"\u{0}\r\n\\x41\"".into(),
+                known: true,
+                output: "ünïcode\u{1b}[0m\n".into(),
+                output_size: 12,
+            }));
+            events.push(info.event(EventKind::SessionClosed {
+                duration: 0.000689816,
+                reason: "client".into(),
+                bytes_in: 0,
+                bytes_out: u64::MAX,
+            }));
+        }
+        for e in &events {
+            assert_eq!(e.to_json(), serde_json::to_string(e).unwrap());
+        }
     }
 
     #[test]

@@ -161,7 +161,7 @@ impl TelnetSession {
         match ev {
             telnet::Event::Option { verb, option } if self.options.len() < MAX_LOGGED_OPTIONS => {
                 self.options
-                    .push(format!("{} {}", verb.name(), telnet::option_name(*option)));
+                    .push([verb.name(), " ", &telnet::option_name(*option)].concat());
             }
             telnet::Event::WindowSize { cols, rows } => self.size = Some((*cols, *rows)),
             telnet::Event::TerminalType(t) => self.ttype = Some(t.clone()),

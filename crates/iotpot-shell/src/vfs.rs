@@ -481,7 +481,7 @@ pub fn normalize(cwd: &str, path: &str) -> String {
     let p = if path.starts_with('/') {
         path
     } else {
-        full = format!("{cwd}/{path}");
+        full = [cwd, "/", path].concat();
         &full
     };
     for c in p.split('/') {
@@ -520,11 +520,11 @@ pub fn basename(path: &str) -> &str {
 }
 
 pub fn join(dir: &str, name: &str) -> String {
-    if dir == "/" {
-        format!("/{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
+    // Not `format!`: this runs for every component of every path looked
+    // up (each command's PATH search), and the formatting machinery with a
+    // string grown from empty was most of the lookup's work.
+    let dir = if dir == "/" { "" } else { dir };
+    [dir, "/", name].concat()
 }
 
 #[cfg(test)]

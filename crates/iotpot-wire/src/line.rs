@@ -53,6 +53,14 @@ impl LineDiscipline {
         echo: bool,
         echo_out: &mut Vec<u8>,
     ) -> (usize, Option<LineEvent>) {
+        // A line taken leaves no room behind (an idle session keeps none):
+        // make room for what came at once, not a byte at a time.
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(data.len().min(self.max));
+        }
+        if echo {
+            echo_out.reserve(data.len());
+        }
         for (i, &b) in data.iter().enumerate() {
             let after_cr = std::mem::take(&mut self.after_cr);
             let event = match b {

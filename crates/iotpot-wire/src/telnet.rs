@@ -537,21 +537,22 @@ fn answer(side: &mut Side, enable: bool, allowed: bool, yes: u8, no: u8) -> Opti
 }
 
 /// Human-readable name of an option, for logs and events.
-pub fn option_name(option: u8) -> String {
-    match option {
-        opt::BINARY => "BINARY".into(),
-        opt::ECHO => "ECHO".into(),
-        opt::SGA => "SGA".into(),
-        opt::STATUS => "STATUS".into(),
-        opt::TTYPE => "TTYPE".into(),
-        opt::NAWS => "NAWS".into(),
-        opt::TSPEED => "TSPEED".into(),
-        opt::LFLOW => "LFLOW".into(),
-        opt::LINEMODE => "LINEMODE".into(),
-        opt::XDISPLOC => "XDISPLOC".into(),
-        opt::NEW_ENVIRON => "NEW-ENVIRON".into(),
-        other => other.to_string(),
-    }
+pub fn option_name(option: u8) -> std::borrow::Cow<'static, str> {
+    let name = match option {
+        opt::BINARY => "BINARY",
+        opt::ECHO => "ECHO",
+        opt::SGA => "SGA",
+        opt::STATUS => "STATUS",
+        opt::TTYPE => "TTYPE",
+        opt::NAWS => "NAWS",
+        opt::TSPEED => "TSPEED",
+        opt::LFLOW => "LFLOW",
+        opt::LINEMODE => "LINEMODE",
+        opt::XDISPLOC => "XDISPLOC",
+        opt::NEW_ENVIRON => "NEW-ENVIRON",
+        other => return other.to_string().into(),
+    };
+    name.into()
 }
 
 #[cfg(test)]
