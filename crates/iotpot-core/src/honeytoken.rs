@@ -153,12 +153,22 @@ impl Honeytokens {
         via: &str,
         src: IpAddr,
     ) -> Option<EventKind> {
-        let t = self.tokens.iter().find(|t| t.password == password)?;
+        let t = self.bait_password(password)?;
         Some(self.used(t, user, password, via, src))
+    }
+
+    fn bait_password(&self, password: &str) -> Option<&Token> {
+        self.tokens.iter().find(|t| t.password == password)
     }
 
     /// A command line or payload: the alarm if it holds a bait password.
     pub fn check_text(&self, text: &[u8], via: &str, src: IpAddr) -> Option<EventKind> {
+        let (t, user) = self.bait_in(text)?;
+        Some(self.used(t, &user, &t.password, via, src))
+    }
+
+    /// The bait a text holds, and its user name if the text holds that too.
+    fn bait_in(&self, text: &[u8]) -> Option<(&Token, String)> {
         let t = self.tokens.iter().find(|t| {
             text.windows(t.password.len())
                 .any(|w| w == t.password.as_bytes())
@@ -168,21 +178,27 @@ impl Honeytokens {
         } else {
             String::new()
         };
-        Some(self.used(t, &user, &t.password.clone(), via, src))
+        Some((t, user))
     }
 
     /// The alarms raised by a session's events: logins (`PROTOCOL-login`)
-    /// and command lines (`PROTOCOL-command`) that use a bait.
+    /// and command lines (`PROTOCOL-command`) that use a bait. (The
+    /// service's name is put together only for an alarm: this runs for
+    /// every line of every Telnet session.)
     pub fn scan(&self, events: &[EventKind], protocol: &str, src: IpAddr) -> Vec<EventKind> {
         events
             .iter()
             .filter_map(|e| match e {
                 EventKind::LoginSuccess { username, password }
                 | EventKind::LoginFailed { username, password } => {
-                    self.check_login(username, password, &format!("{protocol}-login"), src)
+                    let t = self.bait_password(password)?;
+                    let via = [protocol, "-login"].concat();
+                    Some(self.used(t, username, password, &via, src))
                 }
                 EventKind::CommandInput { input, .. } => {
-                    self.check_text(input.as_bytes(), &format!("{protocol}-command"), src)
+                    let (t, user) = self.bait_in(input.as_bytes())?;
+                    let via = [protocol, "-command"].concat();
+                    Some(self.used(t, &user, &t.password, &via, src))
                 }
                 _ => None,
             })
