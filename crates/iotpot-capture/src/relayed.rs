@@ -10,8 +10,8 @@
 //! cross no socket of the central: [`crate::tap`] writes them.) Sans-I/O:
 //! IPv4 packets in, packets out.
 
+use foldhash::HashSet;
 use iotpot_wire::proxy;
-use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 
 const UDP: u8 = 17;

@@ -5,7 +5,10 @@
 //! in bytes: a flood of `echo >> f` from one attacker costs that attacker an
 //! `No space left on device`, not the host its memory.
 
-use std::collections::{BTreeSet, HashMap};
+// foldhash, not SipHash: every PATH lookup of every command hashes a
+// path; the tables are the profile's and one session's own (bounded).
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

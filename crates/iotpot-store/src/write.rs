@@ -67,7 +67,7 @@ pub fn finish(
     let mut rollup = (staged.rollup == Some(true)).then(crate::rollup::Batch::default);
     // One statement per session per batch, not one per event.
     let mut deltas: Vec<SessionDelta> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut index: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
     for ((e, ts), added) in events.iter().zip(staged.stamps).zip(staged.added) {
         // A replayed event already stored (its spool id is known) changes
         // nothing: not its row, not its session's.

@@ -9,7 +9,9 @@
 use crate::params;
 use crate::sql::Db;
 use iotpot_core::{Event, EventKind};
-use std::collections::{HashMap, HashSet};
+// foldhash, not SipHash: the maps live for one batch (a few thousand
+// events at most), so no attacker can learn their seed to aim collisions.
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::net::IpAddr;
 use time::{Date, UtcOffset};
 
